@@ -1,0 +1,231 @@
+// Command conformance serves the application the official socket.io and
+// engine.io protocol test suites expect, plus the events sockio's own
+// client tests use:
+//
+//	go run ./examples/conformance -addr 127.0.0.1:3000
+//
+// Socket.IO is mounted at /socket.io/ (pingInterval 300 ms, pingTimeout
+// 200 ms, connectTimeout 1 s, CORS open) and a bare Engine.IO echo at
+// /engine.io/. Namespaces "/", "/custom" and /^\/dyn-\d+$/ share the
+// handlers below; "/admin" also requires auth {"token":"secret"}.
+//
+// Events (see client-js/test/lib/ref-server.js for the same contract on
+// the reference server): message → message-back; message-with-ack and
+// echo → ack with the same arguments; bcast → every other socket of the
+// namespace; join/leave a room; to {rooms, except, event, args}; ask
+// {event, args, timeout} → the client's ack; kick; close-transport;
+// reason (socket id) → that socket's disconnect reason.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/server"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "ping interval")
+	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "ping timeout")
+	debug := flag.Bool("debug", false, "debug logs")
+	flag.Parse()
+
+	level := slog.LevelWarn
+	if *debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	opts := server.Options{
+		PingInterval:   *pingInterval,
+		PingTimeout:    *pingTimeout,
+		ConnectTimeout: time.Second,
+		MaxPayload:     1_000_000,
+		CORS:           &server.CORS{AllowedOrigins: []string{"*"}},
+		Logger:         logger,
+	}
+	srv := server.New(opts)
+	app := newApp()
+	app.mount(srv)
+
+	eng := server.NewEngine(opts, func(c *server.EngineConn) {
+		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
+	})
+
+	r := chi.NewRouter()
+	r.Handle("/socket.io/*", srv)
+	r.Handle("/engine.io/*", eng)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("listening on http://%s\n", ln.Addr())
+	hs := &http.Server{Handler: r}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Close(ctx)
+	_ = eng.Close(ctx)
+	_ = hs.Shutdown(ctx)
+}
+
+// app keeps the disconnect reasons the "reason" event reports.
+type app struct {
+	mu      sync.Mutex
+	reasons map[string]string
+	waiters map[string][]chan string
+}
+
+func newApp() *app {
+	return &app{reasons: map[string]string{}, waiters: map[string][]chan string{}}
+}
+
+func (a *app) mount(srv *server.Server) {
+	for _, ns := range []*namespace.Namespace{srv.Of("/"), srv.Of("/custom"),
+		srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`)), srv.Of("/admin")} {
+		ns.OnConnection(a.onConnection)
+	}
+	srv.Of("/admin").Use(func(s *namespace.Socket) error {
+		var auth struct {
+			Token string `json:"token"`
+		}
+		_ = json.Unmarshal(s.Handshake().Auth, &auth)
+		if auth.Token != "secret" {
+			return &namespace.ConnectError{Message: "not authorized", Data: map[string]string{"reason": "bad token"}}
+		}
+		return nil
+	})
+}
+
+func (a *app) record(id, reason string) {
+	a.mu.Lock()
+	a.reasons[id] = reason
+	ws := a.waiters[id]
+	delete(a.waiters, id)
+	a.mu.Unlock()
+	for _, w := range ws {
+		w <- reason
+	}
+}
+
+func (a *app) onConnection(s *namespace.Socket) {
+	_ = s.Emit("auth", s.Handshake().Auth)
+	s.OnDisconnect(func(reason string) { a.record(s.ID(), reason) })
+
+	s.On("message", func(e *namespace.Event) { _ = s.Emit("message-back", e.Forward()...) })
+	s.On("message-with-ack", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
+	s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
+	s.On("bcast", func(e *namespace.Event) { _ = s.Broadcast().Emit("bcast", e.Forward()...) })
+	s.On("join", func(e *namespace.Event) {
+		var room string
+		_ = e.Decode(0, &room)
+		s.Join(room)
+		_ = e.Ack(true)
+	})
+	s.On("leave", func(e *namespace.Event) {
+		var room string
+		_ = e.Decode(0, &room)
+		s.Leave(room)
+		_ = e.Ack(true)
+	})
+	s.On("to", func(e *namespace.Event) {
+		var req struct {
+			Rooms  []string          `json:"rooms"`
+			Except []string          `json:"except"`
+			Event  string            `json:"event"`
+			Args   []json.RawMessage `json:"args"`
+		}
+		if err := e.Decode(0, &req); err != nil {
+			_ = e.Ack(map[string]string{"error": err.Error()})
+			return
+		}
+		args := make([]any, len(req.Args))
+		for i, a := range req.Args {
+			args[i] = a
+		}
+		_ = s.To(req.Rooms...).Except(req.Except...).Emit(req.Event, args...)
+		_ = e.Ack(true)
+	})
+	s.On("ask", func(e *namespace.Event) {
+		vals, err := e.Values()
+		if err != nil || len(vals) == 0 {
+			_ = e.Ack(map[string]string{"error": "bad request"})
+			return
+		}
+		req, _ := vals[0].(map[string]any)
+		event, _ := req["event"].(string)
+		args, _ := req["args"].([]any)
+		timeout, _ := req["timeout"].(float64)
+		if timeout <= 0 {
+			timeout = 5000
+		}
+		go func() { // waiting for the client's ack must not hold up its other events
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout)*time.Millisecond)
+			defer cancel()
+			res, err := s.EmitWithAck(ctx, event, args...)
+			if err != nil {
+				_ = e.Ack(map[string]string{"error": err.Error()})
+				return
+			}
+			vals, err := res.Values()
+			if err != nil {
+				_ = e.Ack(map[string]string{"error": err.Error()})
+				return
+			}
+			_ = e.Ack(map[string]any{"args": vals})
+		}()
+	})
+	s.On("kick", func(e *namespace.Event) { s.Disconnect(false) })
+	// The whole connection, without a DISCONNECT packet: the client sees
+	// "transport close".
+	s.On("close-transport", func(e *namespace.Event) { s.Conn().Close(namespace.ReasonForcedClose) })
+	s.On("reason", func(e *namespace.Event) {
+		var id string
+		_ = e.Decode(0, &id)
+		a.mu.Lock()
+		reason, ok := a.reasons[id]
+		var ch chan string
+		if !ok {
+			ch = make(chan string, 1)
+			a.waiters[id] = append(a.waiters[id], ch)
+		}
+		a.mu.Unlock()
+		if ok {
+			_ = e.Ack(reason)
+			return
+		}
+		go func() {
+			select {
+			case r := <-ch:
+				_ = e.Ack(r)
+			case <-time.After(5 * time.Second):
+				_ = e.Ack(nil)
+			}
+		}()
+	})
+}

@@ -1,0 +1,264 @@
+package namespace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// ErrProtocol is returned by [Client.Receive] for a packet the Socket.IO
+// protocol forbids (a second CONNECT to a namespace, an event for a
+// namespace not joined, a CONNECT_ERROR from the client): the server closes
+// the connection.
+var ErrProtocol = errors.New("namespace: protocol violation")
+
+// maxInbox bounds the packets waiting for a connection's handlers; past it
+// the reader waits (backpressure on the client).
+const maxInbox = 256
+
+// Client is one connection's view of the namespaces: which it joined, and
+// the goroutine that runs its handlers. Handlers of one connection run one
+// at a time, in the order packets arrived; acks from the client are
+// resolved at once, so a handler may wait for one.
+type Client struct {
+	reg  *Registry
+	conn Conn
+	hs   Handshake
+
+	mu         sync.Mutex
+	cond       sync.Cond
+	sockets    map[string]*Socket // by namespace name, connected or connecting
+	joined     bool
+	closed     bool
+	inbox      []func()
+	running    bool
+	connectTmr *time.Timer
+}
+
+// NewClient starts the namespace side of a connection. The connection is
+// closed if it joins no namespace within the connect timeout.
+func (r *Registry) NewClient(conn Conn, hs Handshake) *Client {
+	c := &Client{reg: r, conn: conn, hs: hs, sockets: map[string]*Socket{}}
+	c.cond.L = &c.mu
+	c.connectTmr = time.AfterFunc(r.opts.ConnectTimeout, func() {
+		c.mu.Lock()
+		joined := c.joined
+		c.mu.Unlock()
+		if !joined {
+			conn.Close(ReasonForcedClose)
+		}
+	})
+	return c
+}
+
+// Receive handles one complete packet from the client (attachments
+// included). It returns ErrProtocol when the connection must be closed.
+func (c *Client) Receive(p *payload.Packet) error {
+	nsp := p.Nsp()
+	c.mu.Lock()
+	s, known := c.sockets[nsp]
+	c.mu.Unlock()
+	switch p.Type {
+	case payload.Connect:
+		if known {
+			return fmt.Errorf("%w: second CONNECT to %s", ErrProtocol, nsp)
+		}
+		auth := p.Data
+		s = c.newSocket(nsp, auth)
+		if s == nil {
+			return nil
+		}
+		c.run(func() { c.connect(s) })
+	case payload.Disconnect:
+		if !known {
+			return fmt.Errorf("%w: DISCONNECT for %s not joined", ErrProtocol, nsp)
+		}
+		c.run(func() { s.disconnect(ReasonClientNamespaceDisconnect, false) })
+	case payload.Event, payload.BinaryEvent:
+		if !known {
+			return fmt.Errorf("%w: EVENT for %s not joined", ErrProtocol, nsp)
+		}
+		c.run(func() {
+			if s.Connected() {
+				s.dispatch(p)
+			}
+		})
+	case payload.Ack, payload.BinaryAck:
+		if !known {
+			return fmt.Errorf("%w: ACK for %s not joined", ErrProtocol, nsp)
+		}
+		items, err := payload.SplitArgs(p.Data)
+		if err != nil {
+			return err
+		}
+		s.resolveAck(p.ID, Args{items: items, attachments: p.Attachments})
+	default:
+		return fmt.Errorf("%w: %s from a client", ErrProtocol, p.Type)
+	}
+	return nil
+}
+
+// newSocket reserves nsp for a connecting socket, or answers "Invalid
+// namespace" and returns nil.
+func (c *Client) newSocket(nsp string, auth []byte) *Socket {
+	ns := c.reg.lookup(nsp)
+	if ns == nil {
+		c.refuse(nsp, "Invalid namespace", nil)
+		return nil
+	}
+	hs := c.hs
+	hs.Auth = json.RawMessage("{}")
+	if len(auth) > 0 {
+		hs.Auth = json.RawMessage(auth)
+	}
+	id := c.conn.SocketID(nsp)
+	if id == "" {
+		id = uuid.NewString()
+	}
+	s := &Socket{id: id, ns: ns, client: c, hs: &hs}
+	c.mu.Lock()
+	c.sockets[nsp] = s
+	c.mu.Unlock()
+	return s
+}
+
+func (c *Client) refuse(nsp, message string, data any) {
+	body := struct {
+		Message string `json:"message"`
+		Data    any    `json:"data,omitempty"`
+	}{message, data}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		raw, _ = json.Marshal(struct {
+			Message string `json:"message"`
+		}{message})
+	}
+	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.ConnectError, Namespace: nsp, Data: raw}})
+}
+
+// connect runs the middleware and the connection handlers of a socket.
+func (c *Client) connect(s *Socket) {
+	middleware, onConnect := s.ns.handlers()
+	for _, m := range middleware {
+		var err error
+		c.safely(s, "middleware", func() { err = m(s) })
+		if err != nil {
+			c.forget(s)
+			var ce *ConnectError
+			if errors.As(err, &ce) {
+				c.refuse(s.ns.name, ce.Message, ce.Data)
+			} else {
+				c.refuse(s.ns.name, err.Error(), nil)
+			}
+			return
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.joined = true
+	c.mu.Unlock()
+	c.connectTmr.Stop()
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	s.ns.add(s)
+	ack, _ := json.Marshal(struct {
+		SID string `json:"sid"`
+	}{s.id})
+	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.Connect, Namespace: s.ns.name, Data: ack}})
+	for _, h := range onConnect {
+		c.safely(s, "connection", func() { h(s) })
+	}
+}
+
+// forget drops s from the connection's namespaces.
+func (c *Client) forget(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.ns.name] == s {
+		delete(c.sockets, s.ns.name)
+	}
+	c.mu.Unlock()
+}
+
+// Close disconnects every socket of the connection with reason. Handlers
+// already queued still run; Registry.Wait waits for them.
+func (c *Client) Close(reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		sockets = append(sockets, s)
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.connectTmr.Stop()
+	for _, s := range sockets {
+		s.disconnect(reason, false)
+	}
+}
+
+// run queues job for the connection's handler goroutine, starting it if
+// needed. When the inbox is full it waits, slowing the client's reader.
+func (c *Client) run(job func()) { c.enqueue(job, true) }
+
+// enqueue is run; block false never waits (for jobs queued by handlers).
+func (c *Client) enqueue(job func(), block bool) {
+	c.mu.Lock()
+	for block && len(c.inbox) >= maxInbox && !c.closed {
+		c.cond.Wait()
+	}
+	c.inbox = append(c.inbox, job)
+	if c.running {
+		c.mu.Unlock()
+		return
+	}
+	c.running = true
+	c.reg.workers.Add(1)
+	c.mu.Unlock()
+	go c.work()
+}
+
+func (c *Client) work() {
+	defer c.reg.workers.Done()
+	for {
+		c.mu.Lock()
+		if len(c.inbox) == 0 {
+			c.running = false
+			c.inbox = nil
+			c.mu.Unlock()
+			return
+		}
+		job := c.inbox[0]
+		c.inbox[0] = nil
+		c.inbox = c.inbox[1:]
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		job()
+	}
+}
+
+// safely runs a user function, recovering and logging a panic so that only
+// this socket's event is lost.
+func (c *Client) safely(s *Socket, what string, fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.reg.opts.Logger.Error("sockio: handler panicked", "socket", s.id, "namespace", s.ns.name,
+				"handler", what, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
+}

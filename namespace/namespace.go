@@ -1,0 +1,306 @@
+// Package namespace owns the Socket.IO layer that applications program
+// against: namespaces (static and dynamic), sockets, events and acks,
+// rooms and broadcasts, middleware, and the [Adapter] that keeps rooms (the
+// in-memory one by default).
+//
+// It works on [payload.Packet] values and knows nothing of transports or of
+// the client's protocol generation: the server hands it a [Conn] per client
+// connection and feeds it decoded packets through a [Client]; the Conn
+// encodes outbound packets for its own generation.
+package namespace
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// Conn is one client connection as namespaces see it; the server
+// implements it.
+type Conn interface {
+	// Send queues p for the client without blocking. The connection
+	// encodes p for its generation through p's shared encoding cache.
+	Send(p *payload.Shared) error
+	// BufferedAmount reports the bytes queued for the client.
+	BufferedAmount() int
+	// Close ends the connection; every socket on it disconnects with reason.
+	Close(reason string)
+	// SocketID returns the id the client's generation expects for a socket
+	// in namespace nsp, or "" when any unique id will do.
+	SocketID(nsp string) string
+}
+
+// Handshake describes the request that opened a connection, and for a
+// socket the auth payload of its CONNECT.
+type Handshake struct {
+	Headers  http.Header
+	Query    url.Values
+	Address  string // remote address
+	URL      string
+	Secure   bool
+	Time     time.Time
+	Protocol int // Socket.IO protocol revision of the client: 1 (0.9), 4 (1.x–2.x), 5 (3.x–4.x)
+	// Auth is the JSON object the client sent with its CONNECT ("{}" when none).
+	Auth json.RawMessage
+}
+
+// Options configures a [Registry]. The zero value works.
+type Options struct {
+	// ConnectTimeout closes a connection that joins no namespace in time.
+	// Zero means 45 s.
+	ConnectTimeout time.Duration
+	// Adapter makes each namespace's adapter; nil means in-memory.
+	Adapter AdapterFunc
+	// Logger receives errors and recovered panics; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Registry holds the namespaces of one server.
+type Registry struct {
+	opts Options
+
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*Namespace
+	workers sync.WaitGroup
+}
+
+// NewRegistry returns a registry with the main namespace "/".
+func NewRegistry(opts Options) *Registry {
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 45 * time.Second
+	}
+	if opts.Adapter == nil {
+		opts.Adapter = NewMemoryAdapter
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	r := &Registry{opts: opts, nsps: map[string]*Namespace{}}
+	r.Of("/")
+	return r
+}
+
+// Of returns the namespace called name, creating it on first use.
+func (r *Registry) Of(name string) *Namespace {
+	if name == "" || name[0] != '/' {
+		name = "/" + name
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ns, ok := r.nsps[name]; ok {
+		return ns
+	}
+	ns := r.newNamespace(name, nil)
+	r.nsps[name] = ns
+	return ns
+}
+
+// OfFunc returns a parent namespace for dynamic namespaces: a CONNECT to a
+// namespace that does not exist and whose name match accepts creates a child
+// namespace that uses the parent's middleware and handlers. Emitting on the
+// parent reaches every child.
+func (r *Registry) OfFunc(match func(name string) bool) *Namespace {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ns := r.newNamespace("", match)
+	ns.children = map[string]*Namespace{}
+	r.parents = append(r.parents, ns)
+	return ns
+}
+
+// OfRegexp is OfFunc with a regular expression on the namespace name.
+func (r *Registry) OfRegexp(re *regexp.Regexp) *Namespace {
+	return r.OfFunc(re.MatchString)
+}
+
+func (r *Registry) newNamespace(name string, match func(string) bool) *Namespace {
+	ns := &Namespace{name: name, reg: r, match: match, sockets: map[string]*Socket{}}
+	ns.adapter = r.opts.Adapter(ns)
+	return ns
+}
+
+// lookup finds or creates (dynamically) the namespace name.
+func (r *Registry) lookup(name string) *Namespace {
+	r.mu.RLock()
+	ns, ok := r.nsps[name]
+	parents := r.parents
+	r.mu.RUnlock()
+	if ok {
+		return ns
+	}
+	for _, p := range parents {
+		if !p.match(name) {
+			continue
+		}
+		r.mu.Lock()
+		if ns, ok := r.nsps[name]; ok {
+			r.mu.Unlock()
+			return ns
+		}
+		ns := r.newNamespace(name, nil)
+		ns.parent = p
+		r.nsps[name] = ns
+		p.mu.Lock()
+		p.children[name] = ns
+		p.mu.Unlock()
+		r.mu.Unlock()
+		return ns
+	}
+	return nil
+}
+
+// Lookup returns the namespace name if it exists.
+func (r *Registry) Lookup(name string) *Namespace {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.nsps[name]
+}
+
+// Wait blocks until every handler goroutine has returned.
+func (r *Registry) Wait() { r.workers.Wait() }
+
+// Close closes every namespace's adapter.
+func (r *Registry) Close() error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var errs []error
+	for _, ns := range r.nsps {
+		errs = append(errs, ns.adapter.Close())
+	}
+	for _, ns := range r.parents {
+		errs = append(errs, ns.adapter.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Middleware runs before a socket joins a namespace; a non-nil error
+// refuses it with a CONNECT_ERROR carrying the error's message (and the
+// data of a [*ConnectError]).
+type Middleware func(s *Socket) error
+
+// ConnectError is an error a middleware returns to refuse a socket with
+// extra data for the client.
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+// Namespace is a set of sockets with its own handlers, middleware and rooms.
+type Namespace struct {
+	name     string
+	reg      *Registry
+	match    func(string) bool
+	parent   *Namespace
+	children map[string]*Namespace
+	adapter  Adapter
+
+	mu         sync.RWMutex
+	middleware []Middleware
+	onConnect  []func(*Socket)
+	sockets    map[string]*Socket
+}
+
+// Name returns the namespace's name ("" for a dynamic parent).
+func (n *Namespace) Name() string { return n.name }
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() Adapter { return n.adapter }
+
+// Use adds a middleware, run in order for every socket that connects.
+func (n *Namespace) Use(m Middleware) {
+	n.mu.Lock()
+	n.middleware = append(n.middleware, m)
+	n.mu.Unlock()
+}
+
+// OnConnection registers h to run for every socket that joins.
+func (n *Namespace) OnConnection(h func(*Socket)) {
+	n.mu.Lock()
+	n.onConnect = append(n.onConnect, h)
+	n.mu.Unlock()
+}
+
+func (n *Namespace) handlers() ([]Middleware, []func(*Socket)) {
+	src := n
+	if n.parent != nil {
+		src = n.parent
+	}
+	src.mu.RLock()
+	defer src.mu.RUnlock()
+	return src.middleware, src.onConnect
+}
+
+// Socket returns the connected socket with id, or nil.
+func (n *Namespace) Socket(id string) *Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.sockets[id]
+}
+
+// Sockets returns the sockets connected to this namespace in this process.
+func (n *Namespace) Sockets() []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Deliver queues p for the local socket id. Adapters call it.
+func (n *Namespace) Deliver(id string, p *payload.Shared) error {
+	n.mu.RLock()
+	s := n.sockets[id]
+	n.mu.RUnlock()
+	if s == nil {
+		return ErrDisconnected
+	}
+	return s.client.conn.Send(p)
+}
+
+// Emit sends an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error {
+	return n.op().Emit(event, args...)
+}
+
+// To selects the sockets in rooms for a broadcast.
+func (n *Namespace) To(rooms ...string) Operator { return n.op().To(rooms...) }
+
+// In is To.
+func (n *Namespace) In(rooms ...string) Operator { return n.op().To(rooms...) }
+
+// Except excludes the sockets in rooms from a broadcast.
+func (n *Namespace) Except(rooms ...string) Operator { return n.op().Except(rooms...) }
+
+// Volatile marks a broadcast as droppable for clients that are behind.
+func (n *Namespace) Volatile() Operator { return n.op().Volatile() }
+
+// Local keeps a broadcast in this process.
+func (n *Namespace) Local() Operator { return n.op().Local() }
+
+func (n *Namespace) op() Operator { return Operator{ns: n, broadcast: true} }
+
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+	n.adapter.Join(s.id, s.id)
+}
+
+func (n *Namespace) remove(s *Socket) {
+	n.adapter.LeaveAll(s.id)
+	n.mu.Lock()
+	delete(n.sockets, s.id)
+	n.mu.Unlock()
+}

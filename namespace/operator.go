@@ -1,0 +1,90 @@
+package namespace
+
+import (
+	"slices"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// Operator is an emit in the making: to one socket, or a broadcast to the
+// rooms and exceptions chosen so far. Its methods return modified copies,
+// so an Operator can be kept and reused.
+type Operator struct {
+	ns        *Namespace
+	target    *Socket // emit to this socket only
+	broadcast bool
+	rooms     []string
+	except    []string
+	volatile  bool
+	local     bool
+}
+
+// To adds rooms to the receivers (a socket in several gets one copy).
+func (o Operator) To(rooms ...string) Operator {
+	o.rooms = append(slices.Clip(o.rooms), rooms...)
+	o.broadcast, o.target = true, nil
+	return o
+}
+
+// In is To.
+func (o Operator) In(rooms ...string) Operator { return o.To(rooms...) }
+
+// Except leaves out the sockets in rooms (a socket id names its own room).
+func (o Operator) Except(rooms ...string) Operator {
+	o.except = append(slices.Clip(o.except), rooms...)
+	return o
+}
+
+// Volatile lets the emit be dropped for clients that are behind.
+func (o Operator) Volatile() Operator {
+	o.volatile = true
+	return o
+}
+
+// Local keeps a broadcast in this process.
+func (o Operator) Local() Operator {
+	o.local = true
+	return o
+}
+
+// Emit sends the event. The packet is encoded to JSON once, and to each
+// generation's frames once, whatever the number of receivers.
+func (o Operator) Emit(event string, args ...any) error {
+	data, atts, err := payload.EncodeEvent(event, args)
+	if err != nil {
+		return err
+	}
+	if o.target != nil {
+		p := newShared(payload.Event, o.ns.name, data, atts)
+		p.Volatile = o.volatile
+		return o.target.client.conn.Send(p)
+	}
+	opts := BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
+	if o.ns.children != nil { // a dynamic parent reaches its children
+		o.ns.mu.RLock()
+		children := make([]*Namespace, 0, len(o.ns.children))
+		for _, c := range o.ns.children {
+			children = append(children, c)
+		}
+		o.ns.mu.RUnlock()
+		for _, c := range children {
+			p := newShared(payload.Event, c.name, data, atts)
+			p.Volatile = o.volatile
+			if err := c.adapter.Broadcast(p, opts); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	p := newShared(payload.Event, o.ns.name, data, atts)
+	p.Volatile = o.volatile
+	return o.ns.adapter.Broadcast(p, opts)
+}
+
+// SocketIDs lists the ids of the sockets this broadcast would reach.
+func (o Operator) SocketIDs() []string {
+	if o.target != nil {
+		return []string{o.target.id}
+	}
+	return o.ns.adapter.SocketIDs(BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local})
+}

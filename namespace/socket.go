@@ -1,0 +1,344 @@
+package namespace
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// ErrDisconnected is returned for a socket that is no longer connected,
+// also by a pending EmitWithAck when its socket disconnects.
+var ErrDisconnected = errors.New("namespace: socket disconnected")
+
+// Disconnect reasons reported to OnDisconnect handlers, as socket.io names
+// them.
+const (
+	ReasonClientNamespaceDisconnect = "client namespace disconnect"
+	ReasonServerNamespaceDisconnect = "server namespace disconnect"
+	ReasonServerShuttingDown        = "server shutting down"
+	ReasonTransportClose            = "transport close"
+	ReasonTransportError            = "transport error"
+	ReasonPingTimeout               = "ping timeout"
+	ReasonParseError                = "parse error"
+	ReasonForcedClose               = "forced close"
+	ReasonForcedServerClose         = "forced server close"
+)
+
+// EventHandler handles one event from the client.
+type EventHandler func(e *Event)
+
+// Args are the arguments of an event or an ack: JSON values, with binary
+// attachments where the client sent placeholders.
+type Args struct {
+	items       []json.RawMessage
+	attachments [][]byte
+}
+
+// Len reports the number of arguments.
+func (a Args) Len() int { return len(a.items) }
+
+// Raw returns argument i as JSON (placeholders unresolved).
+func (a Args) Raw(i int) json.RawMessage { return a.items[i] }
+
+// Values decodes every argument into Go values: objects as map[string]any,
+// arrays as []any, numbers as float64, binary as []byte.
+func (a Args) Values() ([]any, error) { return payload.DecodeArgs(a.items, a.attachments) }
+
+// Decode unmarshals argument i into v with encoding/json; binary values
+// decode into []byte fields.
+func (a Args) Decode(i int, v any) error {
+	if i < 0 || i >= len(a.items) {
+		return fmt.Errorf("namespace: no argument %d", i)
+	}
+	raw, err := payload.ResolveJSON(a.items[i], a.attachments)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// Forward returns the arguments ready to pass on to Emit or Ack unchanged:
+// JSON kept byte for byte (key order included), binary as []byte.
+func (a Args) Forward() []any {
+	out := make([]any, len(a.items))
+	if len(a.attachments) == 0 {
+		for i, raw := range a.items {
+			out[i] = raw
+		}
+		return out
+	}
+	vals, err := a.Values()
+	if err != nil {
+		return out
+	}
+	return vals
+}
+
+// Event is one event received from a client.
+type Event struct {
+	Socket *Socket
+	Name   string
+	Args
+	id     uint64
+	hasAck bool
+	once   sync.Once
+}
+
+// HasAck reports whether the client waits for an acknowledgement.
+func (e *Event) HasAck() bool { return e.hasAck }
+
+// Ack answers the client's acknowledgement callback with args. Only the
+// first call sends; it is a no-op when the client asked for none.
+func (e *Event) Ack(args ...any) error {
+	if !e.hasAck {
+		return nil
+	}
+	err := errors.New("namespace: event already acknowledged")
+	e.once.Do(func() {
+		err = e.Socket.sendAck(e.id, args)
+	})
+	return err
+}
+
+type ackResult struct {
+	args Args
+	err  error
+}
+
+// Socket is one client's membership of one namespace.
+type Socket struct {
+	id     string
+	ns     *Namespace
+	client *Client
+	hs     *Handshake
+
+	mu           sync.Mutex
+	connected    bool
+	handlers     map[string]EventHandler
+	anyHandlers  []EventHandler
+	onDisconnect []func(reason string)
+	acks         map[uint64]chan ackResult
+	nextAck      uint64
+}
+
+// ID returns the socket's id, unique across namespaces and connections.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Handshake returns the request and auth the socket connected with.
+func (s *Socket) Handshake() *Handshake { return s.hs }
+
+// Conn returns the client connection the socket lives on.
+func (s *Socket) Conn() Conn { return s.client.conn }
+
+// Connected reports whether the socket is still connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// On registers the handler of event, replacing any earlier one.
+func (s *Socket) On(event string, h EventHandler) {
+	s.mu.Lock()
+	if s.handlers == nil {
+		s.handlers = map[string]EventHandler{}
+	}
+	s.handlers[event] = h
+	s.mu.Unlock()
+}
+
+// OnAny registers a handler that sees every event, before its own handler.
+func (s *Socket) OnAny(h EventHandler) {
+	s.mu.Lock()
+	s.anyHandlers = append(s.anyHandlers, h)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers fn to run once with the disconnect reason.
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// Emit sends an event to this socket's client.
+func (s *Socket) Emit(event string, args ...any) error {
+	return Operator{ns: s.ns, target: s}.Emit(event, args...)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx is done (its error is returned) or the socket disconnects
+// (ErrDisconnected).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	data, atts, err := payload.EncodeEvent(event, args)
+	if err != nil {
+		return Args{}, err
+	}
+	ch := make(chan ackResult, 1)
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return Args{}, ErrDisconnected
+	}
+	id := s.nextAck
+	s.nextAck++
+	if s.acks == nil {
+		s.acks = map[uint64]chan ackResult{}
+	}
+	s.acks[id] = ch
+	s.mu.Unlock()
+
+	p := newShared(payload.Event, s.ns.name, data, atts)
+	p.ID, p.HasID = id, true
+	if err := s.client.conn.Send(p); err != nil {
+		s.dropAck(id)
+		return Args{}, err
+	}
+	select {
+	case r := <-ch:
+		return r.args, r.err
+	case <-ctx.Done():
+		s.dropAck(id)
+		return Args{}, fmt.Errorf("namespace: ack for %q: %w", event, ctx.Err())
+	}
+}
+
+func (s *Socket) dropAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+func (s *Socket) resolveAck(id uint64, args Args) {
+	s.mu.Lock()
+	ch := s.acks[id]
+	delete(s.acks, id)
+	s.mu.Unlock()
+	if ch != nil {
+		ch <- ackResult{args: args}
+	}
+}
+
+func (s *Socket) sendAck(id uint64, args []any) error {
+	data, atts, err := payload.EncodeAck(args)
+	if err != nil {
+		return err
+	}
+	p := newShared(payload.Ack, s.ns.name, data, atts)
+	p.ID, p.HasID = id, true
+	return s.client.conn.Send(p)
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.ns.adapter.Join(s.id, rooms...) }
+
+// Leave removes the socket from room.
+func (s *Socket) Leave(room string) { s.ns.adapter.Leave(s.id, room) }
+
+// Rooms lists the rooms the socket is in, its own id-named room included.
+func (s *Socket) Rooms() []string { return s.ns.adapter.Rooms(s.id) }
+
+// To starts a broadcast to rooms that leaves this socket out.
+func (s *Socket) To(rooms ...string) Operator { return s.broadcastOp().To(rooms...) }
+
+// In is To.
+func (s *Socket) In(rooms ...string) Operator { return s.To(rooms...) }
+
+// Except starts a broadcast to the namespace without rooms and this socket.
+func (s *Socket) Except(rooms ...string) Operator { return s.broadcastOp().Except(rooms...) }
+
+// Broadcast starts a broadcast to every other socket of the namespace.
+func (s *Socket) Broadcast() Operator { return s.broadcastOp() }
+
+// Volatile marks the next emit to this socket as droppable.
+func (s *Socket) Volatile() Operator { return Operator{ns: s.ns, target: s, volatile: true} }
+
+func (s *Socket) broadcastOp() Operator {
+	return Operator{ns: s.ns, broadcast: true, except: []string{s.id}}
+}
+
+// BufferedAmount reports the bytes queued for this socket's connection.
+func (s *Socket) BufferedAmount() int { return s.client.conn.BufferedAmount() }
+
+// Disconnect removes the socket from its namespace; the client sees "io
+// server disconnect". With close set the whole connection is closed too.
+func (s *Socket) Disconnect(close bool) {
+	if s.disconnect(ReasonServerNamespaceDisconnect, true) && close {
+		s.client.conn.Close(ReasonForcedServerClose)
+	}
+}
+
+// disconnect ends the socket once; it reports whether this call did.
+func (s *Socket) disconnect(reason string, notify bool) bool {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return false
+	}
+	s.connected = false
+	acks := s.acks
+	s.acks = nil
+	fns := s.onDisconnect
+	s.mu.Unlock()
+	for _, ch := range acks {
+		ch <- ackResult{err: ErrDisconnected}
+	}
+	if notify {
+		_ = s.client.conn.Send(newShared(payload.Disconnect, s.ns.name, nil, nil))
+	}
+	s.ns.remove(s)
+	s.client.forget(s)
+	if len(fns) > 0 {
+		s.client.enqueue(func() {
+			for _, fn := range fns {
+				s.client.safely(s, "disconnect", func() { fn(reason) })
+			}
+		}, false)
+	}
+	return true
+}
+
+func (s *Socket) dispatch(p *payload.Packet) {
+	items, err := payload.SplitArgs(p.Data)
+	if err != nil || len(items) == 0 {
+		return
+	}
+	name := string(items[0])
+	var str string
+	if json.Unmarshal(items[0], &str) == nil {
+		name = str
+	} else if f, err := strconv.ParseFloat(name, 64); err == nil {
+		name = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	e := &Event{Socket: s, Name: name, Args: Args{items: items[1:], attachments: p.Attachments}, id: p.ID, hasAck: p.HasID}
+	s.mu.Lock()
+	h := s.handlers[name]
+	anys := s.anyHandlers
+	s.mu.Unlock()
+	for _, a := range anys {
+		s.client.safely(s, name, func() { a(e) })
+	}
+	if h != nil {
+		s.client.safely(s, name, func() { h(e) })
+	}
+}
+
+func newShared(t payload.PacketType, nsp string, data []byte, atts [][]byte) *payload.Shared {
+	if len(atts) > 0 {
+		switch t {
+		case payload.Event:
+			t = payload.BinaryEvent
+		case payload.Ack:
+			t = payload.BinaryAck
+		}
+	}
+	return &payload.Shared{Packet: payload.Packet{Type: t, Namespace: nsp, Data: data, Attachments: atts}}
+}

@@ -1,0 +1,20 @@
+// Package payload holds the pure codecs of every socket.io generation: no I/O,
+// no state beyond what one decode needs, errors as values.
+//
+// Two layers live here, as they do on the wire:
+//
+//   - Engine.IO frames ([Frame]) and the polling payloads that carry many of
+//     them in one HTTP body: Engine.IO 4 joins frames with 0x1E.
+//   - Socket.IO packets ([Packet]): CONNECT, DISCONNECT, EVENT, ACK,
+//     CONNECT_ERROR and their binary forms, with attachments split out of the
+//     JSON and replaced by placeholders.
+//
+// [EncodeArgs] and [DecodeArgs] convert between Go values and the JSON array
+// of an event, moving []byte values into attachments and back.
+//
+// [Shared] is an outbound packet that many sessions send: it remembers one
+// encoding per dialect so that a broadcast is encoded once per generation,
+// never once per receiver.
+//
+// This package imports nothing else of sockio's.
+package payload

@@ -1,0 +1,204 @@
+package payload
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+)
+
+// PacketType is a Socket.IO packet type.
+type PacketType byte
+
+// Socket.IO packet types, numbered as on the wire. ConnectError is called
+// ERROR in Socket.IO protocol 4.
+const (
+	Connect PacketType = iota
+	Disconnect
+	Event
+	Ack
+	ConnectError
+	BinaryEvent
+	BinaryAck
+)
+
+var packetNames = [...]string{"CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"}
+
+func (t PacketType) String() string {
+	if int(t) < len(packetNames) {
+		return packetNames[t]
+	}
+	return "UNKNOWN"
+}
+
+// MaxAttachments bounds the attachments one binary packet may announce.
+const MaxAttachments = 10
+
+// Packet is one Socket.IO packet. Data is the raw JSON that follows the
+// namespace and ack id (nil when there is none); binary values inside it are
+// placeholders {"_placeholder":true,"num":n} that index Attachments.
+type Packet struct {
+	Type        PacketType
+	Namespace   string // "/" (or "") is the main namespace
+	ID          uint64 // ack id, meaningful when HasID
+	HasID       bool
+	Data        []byte
+	Attachments [][]byte
+}
+
+// Nsp returns the packet's namespace, "/" when empty.
+func (p *Packet) Nsp() string {
+	if p.Namespace == "" {
+		return "/"
+	}
+	return p.Namespace
+}
+
+// ErrPacket reports a Socket.IO packet that does not decode or breaks the
+// type's rule; the connection that sent it is closed.
+var ErrPacket = errors.New("payload: invalid socket.io packet")
+
+// reserved event names a client may not emit.
+var reserved = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true,
+	"disconnecting": true, "newListener": true, "removeListener": true,
+}
+
+// ParsePacket decodes the text of one Socket.IO packet (the data of an
+// Engine.IO message). For BINARY_EVENT and BINARY_ACK, attachments is the
+// number of binary messages that complete the packet; [Packet.Attachments]
+// is left for the caller to fill. Data aliases text.
+func ParsePacket(text []byte) (p Packet, attachments int, err error) {
+	if len(text) == 0 || text[0] < '0' || text[0] > '6' {
+		return p, 0, ErrPacket
+	}
+	p.Type = PacketType(text[0] - '0')
+	s := text[1:]
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		i := bytes.IndexByte(s, '-')
+		if i <= 0 {
+			return p, 0, ErrPacket
+		}
+		n, err := strconv.Atoi(string(s[:i]))
+		if err != nil || n < 0 || n > MaxAttachments {
+			return p, 0, ErrPacket
+		}
+		attachments, s = n, s[i+1:]
+	}
+	p.Namespace = "/"
+	if len(s) > 0 && s[0] == '/' {
+		i := bytes.IndexByte(s, ',')
+		if i < 0 {
+			p.Namespace, s = string(s), nil
+		} else {
+			p.Namespace, s = string(s[:i]), s[i+1:]
+		}
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i > 0 {
+		id, err := strconv.ParseUint(string(s[:i]), 10, 64)
+		if err != nil {
+			return p, 0, ErrPacket
+		}
+		p.ID, p.HasID, s = id, true, s[i:]
+	}
+	if len(s) > 0 {
+		p.Data = s
+	}
+	if !validData(p.Type, p.Data) {
+		return p, 0, ErrPacket
+	}
+	return p, attachments, nil
+}
+
+func validData(t PacketType, data []byte) bool {
+	if data == nil {
+		return t == Connect || t == Disconnect
+	}
+	if !json.Valid(data) {
+		return false
+	}
+	first := firstNonSpace(data)
+	switch t {
+	case Connect:
+		return first == '{'
+	case Disconnect:
+		return false
+	case ConnectError:
+		return first == '{' || first == '"'
+	case Ack, BinaryAck:
+		return first == '['
+	case Event, BinaryEvent:
+		if first != '[' {
+			return false
+		}
+		var head []json.RawMessage
+		if json.Unmarshal(data, &head) != nil || len(head) == 0 {
+			return false
+		}
+		switch firstNonSpace(head[0]) {
+		case '"':
+			var name string
+			return json.Unmarshal(head[0], &name) == nil && !reserved[name]
+		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// AppendPacket appends the text of p: type, attachment count for binary
+// types, namespace unless main, ack id and data. Attachments themselves are
+// sent as separate binary messages after it.
+func AppendPacket(dst []byte, p *Packet) []byte {
+	dst = append(dst, '0'+byte(p.Type))
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		dst = strconv.AppendInt(dst, int64(len(p.Attachments)), 10)
+		dst = append(dst, '-')
+	}
+	if p.Namespace != "" && p.Namespace != "/" {
+		dst = append(dst, p.Namespace...)
+		dst = append(dst, ',')
+	}
+	if p.HasID {
+		dst = strconv.AppendUint(dst, p.ID, 10)
+	}
+	return append(dst, p.Data...)
+}
+
+// Shared is an outbound packet that many sessions may send. Each dialect
+// encodes it once, on first use, and every later session of that dialect
+// reuses the same frames; the frames must not be modified.
+type Shared struct {
+	Packet
+	Volatile bool // may be dropped when the receiver's queue is busy
+
+	once   [MaxDialects]sync.Once
+	frames [MaxDialects][]Frame
+}
+
+// MaxDialects is the number of encoding slots a [Shared] packet keeps.
+const MaxDialects = 4
+
+// Frames returns the packet's frames for dialect d (0 ≤ d < MaxDialects),
+// calling encode the first time the dialect asks. It is safe for
+// concurrent use.
+func (s *Shared) Frames(d int, encode func(*Packet) []Frame) []Frame {
+	s.once[d].Do(func() { s.frames[d] = encode(&s.Packet) })
+	return s.frames[d]
+}

@@ -1,0 +1,285 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/sockio/sockio/payload"
+	"github.com/sockio/sockio/transports"
+)
+
+// ErrClosed is returned for operations on a closed server or session.
+var ErrClosed = errors.New("server: closed")
+
+// upper is what sits on top of an engine session: the Socket.IO bridge, or
+// a raw engine application.
+type upper interface {
+	// message handles one message frame from the client; an error closes
+	// the session with the reason it names.
+	message(f payload.Frame) error
+	// closed is called once when the session ends.
+	closed(reason string)
+}
+
+// protocolError closes a session with a reason.
+type protocolError struct {
+	reason string
+	err    error
+}
+
+func (e *protocolError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *protocolError) Unwrap() error { return e.err }
+
+// Engine is the Engine.IO layer: handshakes, sessions, transports,
+// heartbeats and upgrades. A [Server] is an Engine with the Socket.IO layer
+// on top; an Engine alone serves raw message sessions (see [NewEngine]).
+type Engine struct {
+	opts     Options
+	log      *slog.Logger
+	upgrader *websocket.Upgrader
+	wsOpts   transports.WebSocketOptions
+	open     func(s *session) upper
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	closing  bool
+	reqs     sync.WaitGroup
+}
+
+func newEngine(opts Options, open func(s *session) upper) *Engine {
+	opts = opts.withDefaults()
+	e := &Engine{opts: opts, log: opts.Logger, open: open, sessions: map[string]*session{}}
+	e.wsOpts = transports.WebSocketOptions{
+		MaxMessage:      opts.MaxPayload,
+		CollectInterval: opts.CollectInterval,
+		CheckOrigin:     opts.CheckOrigin,
+	}
+	if opts.DisableNoDelay {
+		off := false
+		e.wsOpts.NoDelay = &off
+	}
+	e.upgrader = transports.NewUpgrader(e.wsOpts)
+	return e
+}
+
+// Engine.IO error codes, as the reference server answers them.
+const (
+	codeUnknownTransport = 0
+	codeUnknownSID       = 1
+	codeBadHandshake     = 2
+	codeBadRequest       = 3
+	codeForbidden        = 4
+	codeUnsupported      = 5
+)
+
+var errorMessages = [...]string{"Transport unknown", "Session ID unknown", "Bad handshake method",
+	"Bad request", "Forbidden", "Unsupported protocol version"}
+
+func writeError(w http.ResponseWriter, code int, message string) {
+	status := http.StatusBadRequest
+	if code == codeForbidden {
+		status = http.StatusForbidden
+	}
+	if message == "" {
+		message = errorMessages[code]
+	}
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{code, message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// ServeHTTP serves every request of the Engine.IO protocol under the mount.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	e.reqs.Add(1)
+	e.mu.Unlock()
+	defer e.reqs.Done()
+
+	if e.opts.CORS.apply(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	var d dialect
+	switch q.Get("EIO") {
+	case "4":
+		d = eio4{}
+	default:
+		writeError(w, codeUnsupported, "")
+		return
+	}
+	transport := q.Get("transport")
+	if !e.opts.allows(transport) {
+		writeError(w, codeUnknownTransport, "")
+		return
+	}
+	sid := q.Get("sid")
+	if sid == "" {
+		e.handshake(w, r, d, transport)
+		return
+	}
+	e.mu.Lock()
+	s := e.sessions[sid]
+	e.mu.Unlock()
+	if s == nil {
+		writeError(w, codeUnknownSID, "")
+		return
+	}
+	if transport == "websocket" && websocket.IsWebSocketUpgrade(r) {
+		s.upgrade(w, r)
+		return
+	}
+	s.mu.Lock()
+	tr := s.tr
+	s.mu.Unlock()
+	if tr == nil || tr.Name() != transport {
+		writeError(w, codeBadRequest, "")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		writeError(w, codeBadRequest, "Bad request method")
+		return
+	}
+	tr.ServeHTTP(w, r)
+}
+
+func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, transport string) {
+	if r.Method != http.MethodGet {
+		writeError(w, codeBadHandshake, "")
+		return
+	}
+	isWS := websocket.IsWebSocketUpgrade(r)
+	if transport == "websocket" && !isWS {
+		writeError(w, codeBadRequest, "")
+		return
+	}
+	if e.opts.AllowRequest != nil {
+		if err := e.opts.AllowRequest(r); err != nil {
+			writeError(w, codeForbidden, err.Error())
+			return
+		}
+	}
+	if isWS && !e.opts.CheckOrigin(r) {
+		writeError(w, codeForbidden, "Origin not allowed")
+		return
+	}
+	sid, err := newSID()
+	if err != nil {
+		writeError(w, codeBadRequest, "")
+		return
+	}
+	s := newSession(e, sid, d, r)
+	upgrades := []string{}
+	if transport == "polling" && e.opts.allows("websocket") {
+		upgrades = []string{"websocket"}
+	}
+	open, _ := json.Marshal(struct {
+		SID          string   `json:"sid"`
+		Upgrades     []string `json:"upgrades"`
+		PingInterval int64    `json:"pingInterval"`
+		PingTimeout  int64    `json:"pingTimeout"`
+		MaxPayload   int64    `json:"maxPayload"`
+	}{sid, upgrades, e.opts.PingInterval.Milliseconds(), e.opts.PingTimeout.Milliseconds(), e.opts.MaxPayload})
+	_, _ = s.q.Push(false, payload.Frame{Type: payload.FrameOpen, Data: open})
+
+	var tr transports.Transport
+	if transport == "websocket" {
+		ws := transports.NewWebSocket(s, e.upgrader, e.wsOpts, r.URL.Query().Get("b64") != "", false, nil, nil)
+		if err := ws.Upgrade(w, r, nil); err != nil {
+			e.log.Debug("sockio: websocket handshake failed", "err", err)
+			return
+		}
+		tr = ws
+	} else {
+		tr = transports.NewPolling(s, transports.PollingOptions{MaxBody: e.opts.MaxPayload, Headers: nil},
+			r.URL.Query().Get("b64") != "")
+	}
+	s.tr = tr
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		tr.Close(true)
+		return
+	}
+	e.sessions[sid] = s
+	e.mu.Unlock()
+	s.start()
+	tr.Activate()
+	if ws, ok := tr.(*transports.WebSocket); ok {
+		ws.ServeConn()
+		return
+	}
+	tr.ServeHTTP(w, r)
+}
+
+func newSID() (string, error) {
+	var b [15]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func (e *Engine) remove(s *session) {
+	e.mu.Lock()
+	if e.sessions[s.id] == s {
+		delete(e.sessions, s.id)
+	}
+	e.mu.Unlock()
+}
+
+// Close disconnects every session with the reason "server shutting down",
+// refuses new requests, and waits until every request, transport goroutine
+// and handler has returned or ctx is done.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closing = true
+	sessions := make([]*session, 0, len(e.sessions))
+	for _, s := range e.sessions {
+		sessions = append(sessions, s)
+	}
+	e.mu.Unlock()
+	for _, s := range sessions {
+		s.close("server shutting down", nil)
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, s := range sessions {
+			s.wait()
+		}
+		e.reqs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Len reports the number of open sessions.
+func (e *Engine) Len() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.sessions)
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sockio/sockio/namespace"
+)
+
+// Options configures a [Server] or an [Engine]. Every zero value works.
+type Options struct {
+	// PingInterval is the time between heartbeats. Zero means 25 s.
+	PingInterval time.Duration
+	// PingTimeout is how long a heartbeat may go unanswered before the
+	// session closes with "ping timeout". Zero means 20 s.
+	PingTimeout time.Duration
+	// UpgradeTimeout bounds a polling→websocket upgrade. Zero means 10 s.
+	UpgradeTimeout time.Duration
+	// MaxPayload bounds a polling POST body and a websocket message, in
+	// bytes. Zero means 1,000,000.
+	MaxPayload int64
+	// ConnectTimeout closes a connection that joins no namespace in time.
+	// Zero means 45 s.
+	ConnectTimeout time.Duration
+	// QueueLimit bounds each session's outbound queue, in frames; a client
+	// that falls further behind is disconnected. Zero means 1024.
+	QueueLimit int
+	// CollectInterval makes a websocket writer wait this long after the
+	// first frame so that more frames leave in the same write. Zero (the
+	// default) writes at once.
+	CollectInterval time.Duration
+	// Transports lists the transports clients may use: "polling",
+	// "websocket". Nil allows both.
+	Transports []string
+	// CORS answers cross-origin polling requests. Nil leaves CORS off.
+	CORS *CORS
+	// CheckOrigin decides whether a websocket upgrade from r's Origin is
+	// allowed. Nil allows the origins CORS allows, or every origin when
+	// CORS is nil.
+	CheckOrigin func(r *http.Request) bool
+	// AllowRequest can refuse a handshake or upgrade: its error's text is
+	// sent with HTTP 403 (code 4).
+	AllowRequest func(r *http.Request) error
+	// DisableNoDelay turns Nagle's algorithm back on for websockets.
+	DisableNoDelay bool
+	// Adapter makes each namespace's adapter; nil means in-memory.
+	Adapter namespace.AdapterFunc
+	// Logger receives the server's logs; nil means slog.Default(). The
+	// hot path logs only at debug level.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.PingInterval <= 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.PingTimeout <= 0 {
+		o.PingTimeout = 20 * time.Second
+	}
+	if o.UpgradeTimeout <= 0 {
+		o.UpgradeTimeout = 10 * time.Second
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = 1_000_000
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 45 * time.Second
+	}
+	if o.Transports == nil {
+		o.Transports = []string{"polling", "websocket"}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.CheckOrigin == nil {
+		cors := o.CORS
+		o.CheckOrigin = func(r *http.Request) bool {
+			origin := r.Header.Get("Origin")
+			return cors == nil || origin == "" || cors.allows(origin)
+		}
+	}
+	return o
+}
+
+func (o *Options) allows(transport string) bool { return slices.Contains(o.Transports, transport) }
+
+// CORS configures cross-origin resource sharing for polling requests
+// (websockets use CheckOrigin).
+type CORS struct {
+	// AllowedOrigins lists the origins allowed; "*" allows any origin.
+	AllowedOrigins []string
+	// AllowOriginFunc, when set, decides instead of AllowedOrigins.
+	AllowOriginFunc func(origin string) bool
+	// AllowCredentials lets browsers send cookies; the origin is then
+	// reflected rather than "*".
+	AllowCredentials bool
+	// AllowedHeaders lists the request headers a preflight may ask for; nil
+	// reflects what the browser asks.
+	AllowedHeaders []string
+	// MaxAge is how long a preflight answer may be cached.
+	MaxAge time.Duration
+}
+
+func (c *CORS) allows(origin string) bool {
+	if c.AllowOriginFunc != nil {
+		return c.AllowOriginFunc(origin)
+	}
+	return slices.Contains(c.AllowedOrigins, "*") || slices.Contains(c.AllowedOrigins, origin)
+}
+
+// apply writes the CORS headers for r; it reports true when r was a
+// preflight and has been answered.
+func (c *CORS) apply(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if c == nil || origin == "" {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	if !c.allows(origin) {
+		return false
+	}
+	if slices.Contains(c.AllowedOrigins, "*") && !c.AllowCredentials && c.AllowOriginFunc == nil {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		h.Set("Access-Control-Allow-Origin", origin)
+	}
+	if c.AllowCredentials {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
+	if c.AllowedHeaders != nil {
+		h.Set("Access-Control-Allow-Headers", strings.Join(c.AllowedHeaders, ","))
+	} else if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+		h.Add("Vary", "Access-Control-Request-Headers")
+	}
+	if c.MaxAge > 0 {
+		h.Set("Access-Control-Max-Age", strconv.Itoa(int(c.MaxAge.Seconds())))
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}

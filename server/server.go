@@ -1,0 +1,151 @@
+// Package server ties sockio together: the [Server] is an http.Handler
+// that recognises each client generation, keeps the Engine.IO sessions
+// (handshakes, heartbeats, upgrades, closes) with their transports and
+// queues, and bridges them to the namespaces applications program against.
+//
+// Mount it under any prefix, in chi or in net/http:
+//
+//	srv := server.New(server.Options{})
+//	srv.Of("/").OnConnection(func(s *namespace.Socket) { ... })
+//	r := chi.NewRouter()
+//	r.Handle("/socket.io/*", srv)
+//
+// The Engine.IO layer is usable on its own through [NewEngine].
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/payload"
+)
+
+// Server is a socket.io server: an [Engine] with namespaces on top.
+type Server struct {
+	*Engine
+	reg *namespace.Registry
+}
+
+// New returns a server with the main namespace "/" ready.
+func New(opts Options) *Server {
+	srv := &Server{}
+	srv.reg = namespace.NewRegistry(namespace.Options{
+		ConnectTimeout: opts.ConnectTimeout,
+		Adapter:        opts.Adapter,
+		Logger:         opts.Logger,
+	})
+	srv.Engine = newEngine(opts, srv.openSession)
+	return srv
+}
+
+// Of returns the namespace name, creating it on first use.
+func (srv *Server) Of(name string) *namespace.Namespace { return srv.reg.Of(name) }
+
+// OfFunc returns a parent of dynamic namespaces whose names match accepts.
+func (srv *Server) OfFunc(match func(name string) bool) *namespace.Namespace {
+	return srv.reg.OfFunc(match)
+}
+
+// OfRegexp returns a parent of dynamic namespaces whose names match re.
+func (srv *Server) OfRegexp(re *regexp.Regexp) *namespace.Namespace { return srv.reg.OfRegexp(re) }
+
+// Namespaces returns the registry of the server's namespaces.
+func (srv *Server) Namespaces() *namespace.Registry { return srv.reg }
+
+// Close disconnects every client ("server shutting down"), stops every
+// session, transport and handler goroutine, and closes the adapters. It
+// returns ctx's error if that takes longer than ctx allows.
+func (srv *Server) Close(ctx context.Context) error {
+	if err := srv.Engine.Close(ctx); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { srv.reg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return srv.reg.Close()
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// sioConn bridges one engine session and the namespaces: it assembles
+// binary packets from their attachments and encodes outbound packets in the
+// session's dialect. It implements namespace.Conn.
+type sioConn struct {
+	s       *session
+	client  *namespace.Client
+	pending *payload.Packet
+	need    int
+}
+
+func (srv *Server) openSession(s *session) upper {
+	c := &sioConn{s: s}
+	hs := handshakeOf(s.req, s.d.protocol())
+	c.client = srv.reg.NewClient(c, hs)
+	return c
+}
+
+var errBinary = errors.New("server: unexpected binary message")
+
+func (c *sioConn) message(f payload.Frame) error {
+	if c.pending != nil {
+		if !f.Binary {
+			return &protocolError{"parse error", errors.New("text message while attachments were due")}
+		}
+		c.pending.Attachments = append(c.pending.Attachments, f.Data)
+		if len(c.pending.Attachments) < c.need {
+			return nil
+		}
+		p := c.pending
+		c.pending = nil
+		return c.deliver(p)
+	}
+	if f.Binary {
+		return &protocolError{"parse error", errBinary}
+	}
+	p, n, err := c.s.d.parsePacket(f.Data)
+	if err != nil {
+		return &protocolError{"forced close", err}
+	}
+	if n > 0 {
+		p.Attachments = make([][]byte, 0, n)
+		c.pending, c.need = &p, n
+		return nil
+	}
+	return c.deliver(&p)
+}
+
+func (c *sioConn) deliver(p *payload.Packet) error {
+	if err := c.client.Receive(p); err != nil {
+		return &protocolError{"forced close", err}
+	}
+	return nil
+}
+
+func (c *sioConn) closed(reason string) { c.client.Close(reason) }
+
+// Send implements namespace.Conn.
+func (c *sioConn) Send(p *payload.Shared) error {
+	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
+	_, err := c.s.q.Push(p.Volatile, frames...)
+	if errors.Is(err, errQueueFull) {
+		c.s.close("transport error", fmt.Errorf("client too slow: %w", err))
+	}
+	return err
+}
+
+// BufferedAmount implements namespace.Conn.
+func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
+
+// Close implements namespace.Conn.
+func (c *sioConn) Close(reason string) { c.s.close(reason, nil) }
+
+// SocketID implements namespace.Conn.
+func (c *sioConn) SocketID(string) string { return "" }

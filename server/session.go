@@ -1,0 +1,234 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/payload"
+	"github.com/sockio/sockio/transports"
+)
+
+// session is one Engine.IO session: its dialect, its outbound queue, its
+// active transport (and a probing websocket during an upgrade), and its
+// single heartbeat timer.
+type session struct {
+	eng *Engine
+	id  string
+	d   dialect
+	q   *transports.Queue
+	req *http.Request // the handshake request, for the handshake info
+	up  upper
+
+	mu           sync.Mutex
+	tr           transports.Transport
+	probe        *transports.WebSocket
+	upgradeTimer *time.Timer
+	closed       bool
+	timer        *time.Timer
+	awaitingPong bool
+	reason       string
+	olds         []transports.Transport // replaced transports, to wait for
+}
+
+func newSession(e *Engine, sid string, d dialect, r *http.Request) *session {
+	return &session{eng: e, id: sid, d: d, q: transports.NewQueue(e.opts.QueueLimit), req: r}
+}
+
+// start creates the layer above and arms the heartbeat.
+func (s *session) start() {
+	up := s.eng.open(s)
+	s.mu.Lock()
+	s.up = up
+	s.req = nil // the layer above copied what it needs
+	s.timer = time.AfterFunc(s.eng.opts.PingInterval, s.heartbeat)
+	s.mu.Unlock()
+}
+
+// heartbeat fires every ping interval to send a ping, and after a ping
+// timeout to end a session whose pong never came.
+func (s *session) heartbeat() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if s.awaitingPong {
+		s.mu.Unlock()
+		s.close("ping timeout", nil)
+		return
+	}
+	s.awaitingPong = true
+	s.timer.Reset(s.eng.opts.PingTimeout)
+	s.mu.Unlock()
+	_, _ = s.q.Push(false, payload.Frame{Type: payload.FramePing})
+}
+
+// Queue implements transports.Session.
+func (s *session) Queue() *transports.Queue { return s.q }
+
+// Framing implements transports.Session.
+func (s *session) Framing() transports.Framing { return s.d }
+
+// Logger implements transports.Session.
+func (s *session) Logger() *slog.Logger { return s.eng.log }
+
+// Fail implements transports.Session.
+func (s *session) Fail(reason string, err error) { s.close(reason, err) }
+
+var errSessionClosed = errors.New("server: session closed")
+
+// Receive implements transports.Session: engine frames stay here, messages
+// go up.
+func (s *session) Receive(frames []payload.Frame) error {
+	for _, f := range frames {
+		s.mu.Lock()
+		closed, up := s.closed, s.up
+		s.mu.Unlock()
+		if closed {
+			return errSessionClosed
+		}
+		switch f.Type {
+		case payload.FramePong:
+			s.mu.Lock()
+			if s.awaitingPong {
+				s.awaitingPong = false
+				s.timer.Reset(s.eng.opts.PingInterval)
+			}
+			s.mu.Unlock()
+		case payload.FrameClose:
+			s.close("transport close", nil)
+			return errSessionClosed
+		case payload.FrameMessage:
+			if err := up.message(f); err != nil {
+				reason := "parse error"
+				var pe *protocolError
+				if errors.As(err, &pe) {
+					reason = pe.reason
+				}
+				s.close(reason, err)
+				return errSessionClosed
+			}
+		case payload.FrameNoop, payload.FrameUpgrade:
+		default: // open, or a ping from a client that should answer pings
+			s.close("transport error", errors.New("unexpected "+f.Type.String()+" packet"))
+			return errSessionClosed
+		}
+	}
+	return nil
+}
+
+// upgrade serves a websocket that asks to replace the polling transport.
+func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	_, polling := s.tr.(*transports.Polling)
+	if s.closed || s.probe != nil || !polling {
+		s.mu.Unlock()
+		writeError(w, codeBadRequest, "")
+		return
+	}
+	if !s.eng.opts.CheckOrigin(r) {
+		s.mu.Unlock()
+		writeError(w, codeForbidden, "Origin not allowed")
+		return
+	}
+	b64 := r.URL.Query().Get("b64") != ""
+	ws := transports.NewWebSocket(s, s.eng.upgrader, s.eng.wsOpts, b64, true, s.probed, s.upgraded)
+	s.probe = ws
+	s.upgradeTimer = time.AfterFunc(s.eng.opts.UpgradeTimeout, func() { s.abortUpgrade(ws) })
+	s.mu.Unlock()
+	if err := ws.Upgrade(w, r, nil); err != nil {
+		s.abortUpgrade(ws)
+		return
+	}
+	ws.ServeConn()
+	s.abortUpgrade(ws) // no-op once upgraded
+}
+
+// probed releases the pending poll so the client can pause polling.
+func (s *session) probed(*transports.WebSocket) {
+	s.mu.Lock()
+	p, _ := s.tr.(*transports.Polling)
+	s.mu.Unlock()
+	if p != nil {
+		p.Release()
+	}
+}
+
+// upgraded makes ws the session's transport.
+func (s *session) upgraded(ws *transports.WebSocket) error {
+	s.mu.Lock()
+	if s.closed || s.probe != ws {
+		s.mu.Unlock()
+		return errSessionClosed
+	}
+	old := s.tr
+	s.tr, s.probe = ws, nil
+	s.olds = append(s.olds, old)
+	s.upgradeTimer.Stop()
+	s.mu.Unlock()
+	old.Close(false)
+	ws.Activate()
+	return nil
+}
+
+func (s *session) abortUpgrade(ws *transports.WebSocket) {
+	s.mu.Lock()
+	if s.probe != ws {
+		s.mu.Unlock()
+		return
+	}
+	s.probe = nil
+	s.upgradeTimer.Stop()
+	s.olds = append(s.olds, ws)
+	s.mu.Unlock()
+	ws.Close(true)
+}
+
+// close ends the session once: the layer above hears the reason, the
+// transport sends what is queued and the close frame.
+func (s *session) close(reason string, err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.reason = reason
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
+	tr, probe, up := s.tr, s.probe, s.up
+	s.mu.Unlock()
+	if err != nil {
+		s.eng.log.Debug("sockio: session closed", "sid", s.id, "reason", reason, "err", err)
+	}
+	s.eng.remove(s)
+	if up != nil {
+		up.closed(reason)
+	}
+	s.q.Close()
+	if tr != nil {
+		tr.Close(true)
+	}
+	if probe != nil {
+		probe.Close(true)
+	}
+}
+
+// wait blocks until the session's transports have stopped.
+func (s *session) wait() {
+	s.mu.Lock()
+	trs := append([]transports.Transport{s.tr, s.probe}, s.olds...)
+	s.mu.Unlock()
+	for _, t := range trs {
+		if t != nil && t != (*transports.WebSocket)(nil) {
+			t.Wait()
+		}
+	}
+}

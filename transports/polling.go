@@ -1,0 +1,257 @@
+package transports
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// PollingOptions configures polling transports. The zero value works.
+type PollingOptions struct {
+	// MaxBody bounds a POST body; a larger one is answered 413 and the
+	// session goes on. Zero means 1,000,000 bytes.
+	MaxBody int64
+	// Headers, when set, adds headers (CORS, say) to every response.
+	Headers func(w http.ResponseWriter, r *http.Request)
+}
+
+// Polling is the long-polling transport, over XHR and, when the request
+// carries a "j" index, JSONP. A GET takes everything queued as one payload,
+// or waits until a frame arrives, the session closes or the poll is
+// released; a POST delivers a payload of frames. At most one GET and one
+// POST are in flight: a second one is a protocol error that closes the
+// session.
+type Polling struct {
+	sess Session
+	opts PollingOptions
+	b64  bool
+
+	mu      sync.Mutex
+	getting bool
+	posting bool
+	wake    chan struct{} // a frame is waiting or the poll must end
+	release bool          // answer the pending poll now, with noop if empty
+	closed  bool
+	final   bool
+	reqs    sync.WaitGroup
+}
+
+// NewPolling returns a polling transport for sess; b64 asks for text-only
+// payloads.
+func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1_000_000
+	}
+	return &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1)}
+}
+
+// Name reports "polling".
+func (p *Polling) Name() string { return "polling" }
+
+// Activate makes pending and future polls drain the session's queue.
+func (p *Polling) Activate() {
+	p.sess.Queue().SetNotify(p.notify)
+	p.notify()
+}
+
+func (p *Polling) notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Release answers a pending poll at once (with noop when nothing is
+// queued), as an upgrade needs.
+func (p *Polling) Release() {
+	p.mu.Lock()
+	p.release = true
+	p.mu.Unlock()
+	p.notify()
+}
+
+// Close answers a pending poll with the close frame (final) or noop, and
+// refuses later requests.
+func (p *Polling) Close(final bool) {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed, p.final = true, final
+	}
+	p.mu.Unlock()
+	p.notify()
+}
+
+// Wait blocks until no request of this transport is being served.
+func (p *Polling) Wait() { p.reqs.Wait() }
+
+// ServeHTTP serves a poll (GET) or a post (POST).
+func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		http.Error(w, "session closed", http.StatusBadRequest)
+		return
+	}
+	p.reqs.Add(1)
+	p.mu.Unlock()
+	defer p.reqs.Done()
+	if p.opts.Headers != nil {
+		p.opts.Headers(w, r)
+	}
+	switch r.Method {
+	case http.MethodGet:
+		p.serveGet(w, r)
+	case http.MethodPost:
+		p.servePost(w, r)
+	default:
+		http.Error(w, "bad method", http.StatusBadRequest)
+	}
+}
+
+func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.getting {
+		p.mu.Unlock()
+		p.sess.Fail("transport error", ErrOverlap)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	p.getting = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.getting = false
+		p.mu.Unlock()
+	}()
+
+	q := p.sess.Queue()
+	var frames []payload.Frame
+	for {
+		p.mu.Lock()
+		closed, final, release := p.closed, p.final, p.release
+		p.release = false
+		p.mu.Unlock()
+		switch {
+		case closed && final:
+			frames = append(q.Take(frames[:0]), p.sess.Framing().Close())
+		case closed:
+			frames = append(frames[:0], p.sess.Framing().Noop())
+		default:
+			frames = q.Take(frames[:0])
+		}
+		if len(frames) == 0 && release {
+			frames = append(frames, p.sess.Framing().Noop())
+		}
+		if len(frames) > 0 {
+			p.respond(w, r, frames)
+			return
+		}
+		select {
+		case <-p.wake:
+		case <-r.Context().Done():
+			p.sess.Fail("transport error", errors.New("poll ended by the client"))
+			return
+		}
+	}
+}
+
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (p *Polling) respond(w http.ResponseWriter, r *http.Request, frames []payload.Frame) {
+	framing := p.sess.Framing()
+	bp := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(bp)
+	j := r.URL.Query().Get("j")
+	body, ctype := framing.AppendPayload((*bp)[:0], frames, p.b64 || j != "")
+	if j != "" {
+		wrapped := bodyPool.Get().(*[]byte)
+		defer bodyPool.Put(wrapped)
+		*wrapped = framing.AppendJSONP((*wrapped)[:0], jsonpIndex(j), body)
+		*bp = body
+		body, ctype = *wrapped, "text/javascript; charset=UTF-8"
+	} else {
+		*bp = body
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "no-store")
+	writeBody(w, body)
+}
+
+func writeBody(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.posting {
+		p.mu.Unlock()
+		p.sess.Fail("transport error", ErrOverlap)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	p.posting = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.posting = false
+		p.mu.Unlock()
+	}()
+
+	if r.ContentLength > p.opts.MaxBody {
+		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.opts.MaxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		p.sess.Fail("transport error", err)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	framing := p.sess.Framing()
+	ctype := r.Header.Get("Content-Type")
+	if r.URL.Query().Has("j") {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			p.sess.Fail("parse error", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		body, ctype = framing.DecodeJSONP(form.Get("d")), "text/plain"
+	}
+	frames, err := framing.DecodePayload(body, ctype)
+	if err != nil {
+		p.sess.Fail("parse error", err)
+		http.Error(w, "bad payload", http.StatusBadRequest)
+		return
+	}
+	if err := p.sess.Receive(frames); err != nil {
+		http.Error(w, "session closed", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html")
+	writeBody(w, []byte("ok"))
+}
+
+// jsonpIndex keeps only the digits of j.
+func jsonpIndex(j string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, j)
+}

@@ -1,0 +1,376 @@
+package transports
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// WebSocketOptions configures websocket transports. The zero value works.
+type WebSocketOptions struct {
+	// MaxMessage bounds one inbound message; a larger one closes the
+	// connection with 1009. Zero means 1,000,000 bytes.
+	MaxMessage int64
+	// CollectInterval holds the writer this long after the first frame of a
+	// batch so that more frames leave in the same write. Zero sends at once.
+	CollectInterval time.Duration
+	// WriteTimeout bounds one batch write. Zero means 10 s.
+	WriteTimeout time.Duration
+	// CheckOrigin refuses an upgrade when it returns false. Nil accepts all.
+	CheckOrigin func(r *http.Request) bool
+	// NoDelay is applied to the TCP connection; nil leaves Go's default (on).
+	NoDelay *bool
+}
+
+var writeBufPool sync.Pool // gorilla's per-message write buffers
+
+// NewUpgrader returns the gorilla upgrader websocket transports share: small
+// read buffers and pooled write buffers, so an idle connection holds neither
+// a write buffer nor a writer goroutine.
+func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
+	check := opts.CheckOrigin
+	if check == nil {
+		check = func(*http.Request) bool { return true }
+	}
+	return &websocket.Upgrader{
+		ReadBufferSize:  512,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &writeBufPool,
+		CheckOrigin:     check,
+	}
+}
+
+// WebSocket is the websocket transport. One goroutine reads; a writer
+// goroutine exists only while frames are waiting, takes every frame queued
+// at that moment, writes them into one buffer and flushes once.
+type WebSocket struct {
+	sess     Session
+	up       *websocket.Upgrader
+	opts     WebSocketOptions
+	probing  atomic.Bool // an upgrade probe: only ping "probe" and upgrade are legal
+	b64      bool
+	onProbe  func(*WebSocket)
+	onUpgade func(*WebSocket) error
+
+	conn *websocket.Conn
+	bc   batchConn
+
+	mu      sync.Mutex
+	active  bool
+	closing bool
+	writing bool
+	wg      sync.WaitGroup
+}
+
+// NewWebSocket returns a websocket transport for sess. b64 makes it send
+// binary frames in their text form. With probe set it starts as an upgrade
+// probe: it answers ping "probe" and calls onProbe, and on the upgrade
+// packet calls onUpgrade, which must activate it; any other frame ends it.
+func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b64 bool,
+	probe bool, onProbe func(*WebSocket), onUpgrade func(*WebSocket) error) *WebSocket {
+	if opts.MaxMessage <= 0 {
+		opts.MaxMessage = 1_000_000
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	t := &WebSocket{sess: sess, up: up, opts: opts, b64: b64, onProbe: onProbe, onUpgade: onUpgrade}
+	t.probing.Store(probe)
+	return t
+}
+
+// Name reports "websocket".
+func (t *WebSocket) Name() string { return "websocket" }
+
+// Upgrade performs the websocket handshake. The caller then calls
+// ServeConn (ServeHTTP does both).
+func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) error {
+	conn, err := t.up.Upgrade(hijacker{w, &t.bc}, r, h)
+	if err != nil {
+		return err
+	}
+	if tcp, ok := t.bc.Conn.(*net.TCPConn); ok && t.opts.NoDelay != nil {
+		_ = tcp.SetNoDelay(*t.opts.NoDelay)
+	}
+	conn.SetReadLimit(t.opts.MaxMessage)
+	t.mu.Lock()
+	t.conn = conn
+	t.mu.Unlock()
+	return nil
+}
+
+// ServeHTTP upgrades the request and serves the connection until it ends.
+func (t *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := t.Upgrade(w, r, nil); err != nil {
+		t.sess.Logger().Debug("websocket upgrade failed", "err", err)
+		t.sess.Fail("transport error", err)
+		return
+	}
+	t.ServeConn()
+}
+
+// ServeConn reads messages until the connection ends, handing frames to the
+// session.
+func (t *WebSocket) ServeConn() {
+	t.mu.Lock()
+	if t.closing { // closed while upgrading
+		t.mu.Unlock()
+		t.conn.Close()
+		return
+	}
+	t.mu.Unlock()
+	framing := t.sess.Framing()
+	for {
+		typ, data, err := t.conn.ReadMessage()
+		if err != nil {
+			t.readFailed(err)
+			return
+		}
+		f, err := framing.ParseMessage(data, typ == websocket.BinaryMessage)
+		if err != nil {
+			t.sess.Fail("parse error", err)
+			t.Close(true)
+			return
+		}
+		if t.probing.Load() {
+			if !t.probe(f) {
+				t.Close(true)
+				return
+			}
+			continue
+		}
+		if err := t.sess.Receive([]payload.Frame{f}); err != nil {
+			return
+		}
+	}
+}
+
+func (t *WebSocket) probe(f payload.Frame) bool {
+	switch {
+	case f.Type == payload.FramePing && string(f.Data) == "probe":
+		if err := t.writeFrames([]payload.Frame{{Type: payload.FramePong, Data: f.Data}}); err != nil {
+			return false
+		}
+		t.onProbe(t)
+		return true
+	case f.Type == payload.FrameUpgrade:
+		t.probing.Store(false)
+		return t.onUpgade(t) == nil
+	}
+	t.sess.Logger().Debug("websocket upgrade aborted", "frame", f.Type.String())
+	return false
+}
+
+func (t *WebSocket) readFailed(err error) {
+	t.mu.Lock()
+	closing := t.closing
+	t.mu.Unlock()
+	if closing || t.probing.Load() {
+		t.Close(true)
+		return
+	}
+	reason := "transport close"
+	if errors.Is(err, websocket.ErrReadLimit) {
+		reason = "transport error"
+		msg := websocket.FormatCloseMessage(websocket.CloseMessageTooBig, "")
+		_ = t.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	}
+	t.sess.Fail(reason, err)
+	t.Close(true)
+}
+
+// Activate makes the websocket drain the session's queue.
+func (t *WebSocket) Activate() {
+	t.mu.Lock()
+	t.active = true
+	t.mu.Unlock()
+	t.sess.Queue().SetNotify(t.kick)
+	t.kick()
+}
+
+// kick starts the writer unless one is running.
+func (t *WebSocket) kick() {
+	t.mu.Lock()
+	if t.writing || !(t.active || t.closing) {
+		t.mu.Unlock()
+		return
+	}
+	t.writing = true
+	t.wg.Add(1)
+	t.mu.Unlock()
+	go t.writeLoop()
+}
+
+func (t *WebSocket) writeLoop() {
+	defer t.wg.Done()
+	q := t.sess.Queue()
+	var scratch [32]payload.Frame
+	for {
+		t.mu.Lock()
+		active, closing := t.active, t.closing
+		t.mu.Unlock()
+		var frames []payload.Frame
+		if active {
+			if t.opts.CollectInterval > 0 && !closing {
+				time.Sleep(t.opts.CollectInterval)
+			}
+			frames = q.Take(scratch[:0])
+		}
+		if len(frames) > 0 {
+			err := t.writeFrames(frames)
+			clear(frames)
+			if err != nil {
+				t.sess.Fail("transport error", err)
+				t.finish()
+				return
+			}
+			continue
+		}
+		t.mu.Lock()
+		if t.closing {
+			t.mu.Unlock()
+			t.finish()
+			return
+		}
+		if !active || q.Len() == 0 {
+			t.writing = false
+			t.mu.Unlock()
+			return
+		}
+		t.mu.Unlock()
+	}
+}
+
+// finish sends a close frame and closes the connection; the reader then
+// returns.
+func (t *WebSocket) finish() {
+	deadline := time.Now().Add(time.Second)
+	_ = t.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
+	t.conn.Close()
+	t.mu.Lock()
+	t.writing = false
+	t.mu.Unlock()
+}
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// writeFrames writes frames as websocket messages and flushes them in one
+// write.
+func (t *WebSocket) writeFrames(frames []payload.Frame) error {
+	framing := t.sess.Framing()
+	bp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(bp)
+	_ = t.conn.SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
+	t.bc.hold()
+	var err error
+	for _, f := range frames {
+		var bin bool
+		*bp, bin = framing.AppendMessage((*bp)[:0], f, t.b64)
+		typ := websocket.TextMessage
+		if bin {
+			typ = websocket.BinaryMessage
+		}
+		if err = t.conn.WriteMessage(typ, *bp); err != nil {
+			break
+		}
+	}
+	if ferr := t.bc.flush(); err == nil {
+		err = ferr
+	}
+	if cap(*bp) > 64<<10 {
+		*bp = make([]byte, 0, 1024)
+	}
+	return err
+}
+
+// Close ends the connection after the writer has sent what is queued.
+func (t *WebSocket) Close(final bool) {
+	t.mu.Lock()
+	if t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.closing = true
+	started, active := t.conn != nil, t.active
+	t.mu.Unlock()
+	if !started {
+		return
+	}
+	if active {
+		t.sess.Queue().SetNotify(nil)
+	}
+	t.kick()
+}
+
+// Wait blocks until the writer has returned.
+func (t *WebSocket) Wait() { t.wg.Wait() }
+
+// hijacker hands gorilla a connection whose writes can be held and flushed
+// at once.
+type hijacker struct {
+	http.ResponseWriter
+	bc *batchConn
+}
+
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.bc.Conn = c
+	return h.bc, brw, nil
+}
+
+// batchConn collects writes between hold and flush into one buffer, so that
+// a batch of websocket messages leaves in one write system call. Outside a
+// batch, writes go straight through.
+type batchConn struct {
+	net.Conn
+	mu   sync.Mutex
+	held bool
+	buf  *bytes.Buffer
+}
+
+var batchBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (c *batchConn) hold() {
+	c.mu.Lock()
+	c.held = true
+	c.buf = batchBufs.Get().(*bytes.Buffer)
+	c.mu.Unlock()
+}
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held {
+		return c.buf.Write(p)
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *batchConn) flush() error {
+	c.mu.Lock()
+	c.held = false
+	buf := c.buf
+	c.buf = nil
+	c.mu.Unlock()
+	_, err := c.Conn.Write(buf.Bytes())
+	buf.Reset()
+	if buf.Cap() <= 256<<10 {
+		batchBufs.Put(buf)
+	}
+	return err
+}
+
+var _ io.Writer = (*batchConn)(nil)
