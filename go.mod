@@ -7,3 +7,5 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3
 )
+
+require go.uber.org/goleak v1.3.0 // indirect

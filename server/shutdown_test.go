@@ -1,0 +1,106 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/goleak"
+
+	"net/http/httptest"
+
+	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/server"
+)
+
+// realClients returns the client-js folder, skipping the test when the real
+// clients are not installed (the test command installs them and sets
+// SOCKIO_REQUIRE_CLIENTS, which turns the skip into a failure).
+func realClients(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../client-js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(dir, "node_modules", "sio-client-4"))
+	_, nodeErr := exec.LookPath("node")
+	if err != nil || nodeErr != nil {
+		if os.Getenv("SOCKIO_REQUIRE_CLIENTS") != "" {
+			t.Fatalf("real clients not installed in %s (run npm ci there)", dir)
+		}
+		t.Skip("real clients not installed; run npm ci in client-js")
+	}
+	return dir
+}
+
+// TestCloseDisconnectsRealClients connects real socket.io-client 4.x
+// clients over websocket, polling and an upgraded connection, then closes
+// the server: every client is told, every server-side socket hears "server
+// shutting down", and no goroutine is left behind.
+func TestCloseDisconnectsRealClients(t *testing.T) {
+	dir := realClients(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	srv := server.New(server.Options{})
+	var mu sync.Mutex
+	var reasons []string
+	srv.Of("/").OnConnection(func(s *namespace.Socket) {
+		s.OnDisconnect(func(reason string) {
+			mu.Lock()
+			reasons = append(reasons, reason)
+			mu.Unlock()
+		})
+	})
+	r := chi.NewRouter()
+	r.Handle("/socket.io/*", srv)
+	ts := httptest.NewServer(r)
+	defer ts.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "fixtures", "hold.js"), ts.URL)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != "ready" {
+		t.Fatalf("clients did not connect: %q", lines.Text())
+	}
+
+	if err := srv.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	var got []string
+	for lines.Scan() {
+		got = append(got, lines.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("client script: %v; output %q", err, got)
+	}
+	slices.Sort(got)
+	want := []string{"disconnect polling transport close", "disconnect upgrade transport close",
+		"disconnect websocket transport close"}
+	if !slices.Equal(got, want) {
+		t.Errorf("client reasons = %q, want %q", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reasons) != 3 || strings.Count(strings.Join(reasons, ","), "server shutting down") != 3 {
+		t.Errorf("server reasons = %q, want 3 × server shutting down", reasons)
+	}
+	ts.Close()
+}
