@@ -159,7 +159,9 @@ func DecodeArgs(items []json.RawMessage, attachments [][]byte) ([]any, error) {
 // as a base64 string, the form encoding/json decodes into a []byte field.
 // Without attachments raw is returned unchanged.
 func ResolveJSON(raw json.RawMessage, attachments [][]byte) (json.RawMessage, error) {
-	if len(attachments) == 0 || !bytes.Contains(raw, []byte(`"_placeholder"`)) {
+	// The key may be written with escapes (`"\u005fplaceholder"`), which
+	// DecodeArgs resolves too.
+	if len(attachments) == 0 || !bytes.Contains(raw, []byte(`"_placeholder"`)) && !bytes.Contains(raw, []byte(`\u`)) {
 		return raw, nil
 	}
 	// UseNumber: numbers go back out as written (a float64 would round

@@ -9,7 +9,7 @@
 //     CONNECT_ERROR and their binary forms, with attachments split out of the
 //     JSON and replaced by placeholders.
 //
-// [EncodeArgs] and [DecodeArgs] convert between Go values and the JSON array
+// [EncodeEvent], [EncodeAck] and [DecodeArgs] convert between Go values and the JSON array
 // of an event, moving []byte values into attachments and back.
 //
 // [Shared] is an outbound packet that many sessions send: it remembers one

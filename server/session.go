@@ -99,7 +99,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 			}
 			s.mu.Unlock()
 		case payload.FrameClose:
-			s.close("transport close", nil)
+			s.closeAs("transport close", nil, false)
 			return errSessionClosed
 		case payload.FrameMessage:
 			if err := up.message(f); err != nil {
@@ -126,7 +126,12 @@ func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 	_, polling := s.tr.(*transports.Polling)
 	if s.closed || s.probe != nil || !polling {
 		s.mu.Unlock()
-		writeError(w, codeBadRequest, "")
+		// As the reference does: accept the websocket, then close it.
+		ws := transports.NewWebSocket(s, s.eng.upgrader, s.eng.wsOpts, false, true, nil, nil)
+		if ws.Upgrade(w, r, nil) == nil {
+			ws.Close(true)
+			ws.Wait()
+		}
 		return
 	}
 	if !s.eng.opts.CheckOrigin(r) {
@@ -169,7 +174,11 @@ func (s *session) upgraded(ws *transports.WebSocket) error {
 	s.olds = append(s.olds, old)
 	s.upgradeTimer.Stop()
 	s.mu.Unlock()
-	old.Close(false)
+	if p, ok := old.(*transports.Polling); ok {
+		p.Discard()
+	} else {
+		old.Close(false)
+	}
 	ws.Activate()
 	return nil
 }
@@ -189,7 +198,11 @@ func (s *session) abortUpgrade(ws *transports.WebSocket) {
 
 // close ends the session once: the layer above hears the reason, the
 // transport sends what is queued and the close frame.
-func (s *session) close(reason string, err error) {
+func (s *session) close(reason string, err error) { s.closeAs(reason, err, true) }
+
+// closeAs is close; tell false releases a pending poll with noop instead of
+// the close frame, for a client that closed the session itself.
+func (s *session) closeAs(reason string, err error, tell bool) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -208,17 +221,39 @@ func (s *session) close(reason string, err error) {
 	if err != nil {
 		s.eng.log.Debug("sockio: session closed", "sid", s.id, "reason", reason, "err", err)
 	}
-	s.eng.remove(s)
+	if _, ok := tr.(*transports.Polling); ok && !tell {
+		// The client closed the session itself while a poll may still be
+		// on its way: stay reachable until a poll is answered with noop.
+		s.mu.Lock()
+		s.timer = time.AfterFunc(lingerTime, s.Told)
+		s.mu.Unlock()
+	} else {
+		s.eng.remove(s)
+	}
 	if up != nil {
 		up.closed(reason)
 	}
 	s.q.Close()
 	if tr != nil {
-		tr.Close(true)
+		tr.Close(tell)
 	}
 	if probe != nil {
 		probe.Close(true)
 	}
+}
+
+// lingerTime bounds how long a closed polling session waits for the poll
+// that tells its client.
+const lingerTime = 30 * time.Second
+
+// Told implements transports.Session: the close has reached the client.
+func (s *session) Told() {
+	s.mu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	s.eng.remove(s)
 }
 
 // wait blocks until the session's transports have stopped.

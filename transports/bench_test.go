@@ -52,6 +52,7 @@ func newTestSession() *testSession {
 	return &testSession{q: NewQueue(0), received: make(chan payload.Frame, 1024), failed: make(chan string, 4)}
 }
 
+func (s *testSession) Told()                {}
 func (s *testSession) Queue() *Queue        { return s.q }
 func (s *testSession) Framing() Framing     { return testFraming{} }
 func (s *testSession) Logger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -39,6 +39,8 @@ type Polling struct {
 	release bool          // answer the pending poll now, with noop if empty
 	closed  bool
 	final   bool
+	discard bool // replaced by an upgrade: a poll gets 400
+	told    bool // a poll has carried the session's last answer
 	reqs    sync.WaitGroup
 }
 
@@ -76,8 +78,9 @@ func (p *Polling) Release() {
 	p.notify()
 }
 
-// Close answers a pending poll with the close frame (final) or noop, and
-// refuses later requests.
+// Close answers a pending poll with the close frame (final) or noop. With
+// no poll pending, the next one gets that answer (the session must stay
+// reachable until then, see Session.Told); later requests are refused.
 func (p *Polling) Close(final bool) {
 	p.mu.Lock()
 	if !p.closed {
@@ -87,13 +90,29 @@ func (p *Polling) Close(final bool) {
 	p.notify()
 }
 
+// Discard ends the transport after an upgrade replaced it: a poll still
+// pending, or a later one, is answered 400.
+func (p *Polling) Discard() {
+	p.mu.Lock()
+	p.closed, p.discard = true, true
+	p.mu.Unlock()
+	p.notify()
+}
+
+// Pending reports whether a poll is waiting.
+func (p *Polling) Pending() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.getting
+}
+
 // Wait blocks until no request of this transport is being served.
 func (p *Polling) Wait() { p.reqs.Wait() }
 
 // ServeHTTP serves a poll (GET) or a post (POST).
 func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	if p.closed {
+	if p.closed && (p.told || p.discard || r.Method != http.MethodGet) {
 		p.mu.Unlock()
 		http.Error(w, "session closed", http.StatusBadRequest)
 		return
@@ -134,9 +153,20 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 	var frames []payload.Frame
 	for {
 		p.mu.Lock()
-		closed, final, release := p.closed, p.final, p.release
+		closed, final, release, discard := p.closed, p.final, p.release, p.discard
 		p.release = false
+		told := closed && !discard && !p.told
+		if told {
+			p.told = true
+		}
 		p.mu.Unlock()
+		if discard {
+			http.Error(w, "transport replaced by an upgrade", http.StatusBadRequest)
+			return
+		}
+		if told {
+			defer p.sess.Told()
+		}
 		switch {
 		case closed && final:
 			frames = append(q.Take(frames[:0]), p.sess.Framing().Close())

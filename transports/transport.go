@@ -51,6 +51,10 @@ type Session interface {
 	// disconnect reason ("transport close", "transport error", "parse
 	// error"), err the cause for the log.
 	Fail(reason string, err error)
+	// Told reports that the client has been sent the session's last
+	// answer (a polling transport that closed with no poll pending answers
+	// the next one); the session may now be forgotten.
+	Told()
 	// Logger is where the transport logs.
 	Logger() *slog.Logger
 }
