@@ -225,7 +225,7 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 	s.start()
 	tr.Activate()
 	if ws, ok := tr.(*transports.WebSocket); ok {
-		ws.ServeConn()
+		ws.Start(nil)
 		return
 	}
 	tr.ServeHTTP(w, r)

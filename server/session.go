@@ -148,8 +148,7 @@ func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 		s.abortUpgrade(ws)
 		return
 	}
-	ws.ServeConn()
-	s.abortUpgrade(ws) // no-op once upgraded
+	ws.Start(func() { s.abortUpgrade(ws) }) // no-op once upgraded
 }
 
 // probed releases the pending poll so the client can pause polling.

@@ -95,7 +95,7 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 		}
 		ws.bc.Conn = countingConn{ws.bc.Conn, &writes}
 		ready <- ws
-		ws.ServeConn()
+		ws.Start(nil)
 	}))
 	defer ts.Close()
 	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)

@@ -92,8 +92,8 @@ func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b
 // Name reports "websocket".
 func (t *WebSocket) Name() string { return "websocket" }
 
-// Upgrade performs the websocket handshake. The caller then calls
-// ServeConn (ServeHTTP does both).
+// Upgrade performs the websocket handshake. The caller then calls Start
+// (ServeHTTP does both).
 func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) error {
 	conn, err := t.up.Upgrade(hijacker{w, &t.bc}, r, h)
 	if err != nil {
@@ -109,19 +109,34 @@ func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Heade
 	return nil
 }
 
-// ServeHTTP upgrades the request and serves the connection until it ends.
+// ServeHTTP upgrades the request and starts serving the connection.
 func (t *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := t.Upgrade(w, r, nil); err != nil {
 		t.sess.Logger().Debug("websocket upgrade failed", "err", err)
 		t.sess.Fail("transport error", err)
 		return
 	}
-	t.ServeConn()
+	t.Start(nil)
 }
 
-// ServeConn reads messages until the connection ends, handing frames to the
-// session.
-func (t *WebSocket) ServeConn() {
+// Start serves the upgraded connection on a goroutine of its own, so that
+// the HTTP server's per-request state (buffers, a grown stack) is released
+// at once: an idle connection keeps only its reader. done, if set, runs
+// when the reader returns. Wait waits for it.
+func (t *WebSocket) Start(done func()) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		t.serveConn()
+		if done != nil {
+			done()
+		}
+	}()
+}
+
+// serveConn reads messages until the connection ends, handing frames to
+// the session.
+func (t *WebSocket) serveConn() {
 	t.mu.Lock()
 	if t.closing { // closed while upgrading
 		t.mu.Unlock()
@@ -312,7 +327,7 @@ func (t *WebSocket) Close(final bool) {
 	t.kick()
 }
 
-// Wait blocks until the writer has returned.
+// Wait blocks until the reader and the writer have returned.
 func (t *WebSocket) Wait() { t.wg.Wait() }
 
 // hijacker hands gorilla a connection whose writes can be held and flushed
