@@ -157,4 +157,3 @@ func clean(s string, max int, empty string) string {
 	}
 	return s
 }
-

@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"regexp"
@@ -45,7 +46,11 @@ func main() {
 	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "ping interval")
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "ping timeout")
 	debug := flag.Bool("debug", false, "debug logs")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go func() { log.Println(http.ListenAndServe(*pprofAddr, nil)) }()
+	}
 
 	level := slog.LevelWarn
 	if *debug {
