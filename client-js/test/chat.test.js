@@ -1,0 +1,109 @@
+'use strict';
+/*
+ * The chat example (examples/chat) in headless Chromium: two pages load it with the official
+ * 4.x browser bundle; a line typed in one appears in the other, and exactly once in the first.
+ *
+ * SOCKIO_CHAT_BIN names a built chat binary; without it the test builds one with `go build`
+ * (SOCKIO_ROOT, or the folder above client-js, is the module root).
+ * SOCKIO_SKIP_BROWSER=1 skips this file; otherwise a missing Chromium is a failure.
+ */
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const SKIP = process.env.SOCKIO_SKIP_BROWSER === '1';
+const CHROMIUM = process.env.SOCKIO_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const ROOT = process.env.SOCKIO_ROOT || path.resolve(__dirname, '..', '..');
+const WAIT_MS = 20000;
+
+let chat;
+let url;
+let tmp;
+let context;
+
+function startChat(bin) {
+  const child = spawn(bin, ['-addr', '127.0.0.1:0', '-node-modules', path.join(ROOT, 'client-js', 'node_modules')],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rl = readline.createInterface({ input: child.stdout });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('chat server did not start')), WAIT_MS);
+    rl.on('line', (line) => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`chat server exited with ${code}`)));
+  });
+}
+
+async function openChat(name) {
+  const page = await context.newPage();
+  await page.goto(`${url}/?name=${name}`, { timeout: WAIT_MS });
+  await page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
+  return page;
+}
+
+function lines(page, text) {
+  return page.$$eval('#messages li', (lis, t) => lis.filter((li) => li.textContent.includes(t))
+    .map((li) => li.className), text);
+}
+
+describe('chat example (headless Chromium, 4.x bundle)', { skip: SKIP ? 'SOCKIO_SKIP_BROWSER=1' : false }, () => {
+  before(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sockio-chat-'));
+    let bin = process.env.SOCKIO_CHAT_BIN;
+    if (!bin) {
+      bin = path.join(tmp, 'chat');
+      execFileSync('go', ['build', '-o', bin, './examples/chat'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    ({ child: chat, url } = await startChat(bin));
+    const { chromium } = require('playwright-core');
+    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000,
+    });
+  });
+
+  after(async () => {
+    if (context) await context.close().catch(() => {});
+    if (chat) {
+      const exited = new Promise((resolve) => chat.once('exit', resolve));
+      chat.kill('SIGTERM');
+      await exited;
+    }
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a line typed in one page appears in the other, and once in the first', async () => {
+    const alice = await openChat('alice');
+    const bob = await openChat('bob');
+    assert.equal(await alice.evaluate(() => window.chatSocket.io.engine.transport.name), 'websocket');
+
+    await alice.fill('#input', 'hello from alice');
+    await alice.press('#input', 'Enter');
+    await bob.waitForFunction(() => [...document.querySelectorAll('#messages li.theirs')]
+      .some((li) => li.textContent === 'alicehello from alice'), null, { timeout: WAIT_MS });
+
+    // A line back from bob, once it reaches alice, proves alice has had time to receive any
+    // copy of her own line the server might have echoed.
+    await bob.fill('#input', 'hi alice');
+    await bob.press('#input', 'Enter');
+    await alice.waitForFunction(() => [...document.querySelectorAll('#messages li.theirs')]
+      .some((li) => li.textContent === 'bobhi alice'), null, { timeout: WAIT_MS });
+
+    assert.deepEqual(await lines(alice, 'hello from alice'), ['mine']);
+    assert.deepEqual(await lines(bob, 'hello from alice'), ['theirs']);
+    assert.deepEqual(await lines(bob, 'hi alice'), ['mine']);
+  });
+});
