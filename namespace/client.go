@@ -19,6 +19,9 @@ import (
 // the connection.
 var ErrProtocol = errors.New("namespace: protocol violation")
 
+// errMiddlewarePanic refuses a socket whose middleware panicked.
+var errMiddlewarePanic = errors.New("server error")
+
 // maxInbox bounds the packets waiting for a connection's handlers; past it
 // the reader waits (backpressure on the client).
 const maxInbox = 256
@@ -80,6 +83,9 @@ func (c *Client) Receive(p *payload.Packet) error {
 		if !known {
 			return fmt.Errorf("%w: DISCONNECT for %s not joined", ErrProtocol, nsp)
 		}
+		// Free the namespace at once: the client may CONNECT again before
+		// the handler goroutine reaches the disconnect.
+		c.forget(s)
 		c.run(func() { s.disconnect(ReasonClientNamespaceDisconnect, false) })
 	case payload.Event, payload.BinaryEvent:
 		if !known {
@@ -147,10 +153,11 @@ func (c *Client) refuse(nsp, message string, data any) {
 func (c *Client) connect(s *Socket) {
 	middleware, onConnect := s.ns.handlers()
 	for _, m := range middleware {
-		var err error
+		err := errMiddlewarePanic // kept if m panics: refuse, never let in
 		c.safely(s, "middleware", func() { err = m(s) })
 		if err != nil {
 			c.forget(s)
+			s.ns.adapter.LeaveAll(s.id) // rooms joined by middleware
 			var ce *ConnectError
 			if errors.As(err, &ce) {
 				c.refuse(s.ns.name, ce.Message, ce.Data)
@@ -160,18 +167,21 @@ func (c *Client) connect(s *Socket) {
 			return
 		}
 	}
+	// Join under c.mu so that a concurrent Close either comes first (the
+	// socket never joins) or finds the socket joined and disconnects it.
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		s.ns.adapter.LeaveAll(s.id)
 		return
 	}
 	c.joined = true
-	c.mu.Unlock()
-	c.connectTmr.Stop()
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
 	s.ns.add(s)
+	c.mu.Unlock()
+	c.connectTmr.Stop()
 	ack, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{s.id})

@@ -119,6 +119,7 @@ type Socket struct {
 
 	mu           sync.Mutex
 	connected    bool
+	reason       string // why it disconnected; "" until then
 	handlers     map[string]EventHandler
 	anyHandlers  []EventHandler
 	onDisconnect []func(reason string)
@@ -162,9 +163,16 @@ func (s *Socket) OnAny(h EventHandler) {
 	s.mu.Unlock()
 }
 
-// OnDisconnect registers fn to run once with the disconnect reason.
+// OnDisconnect registers fn to run once with the disconnect reason. On a
+// socket already disconnected (the connection may close while connection
+// handlers still run) fn is queued at once.
 func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Lock()
+	if reason := s.reason; reason != "" {
+		s.mu.Unlock()
+		s.client.enqueue(func() { s.client.safely(s, "disconnect", func() { fn(reason) }) }, false)
+		return
+	}
 	s.onDisconnect = append(s.onDisconnect, fn)
 	s.mu.Unlock()
 }
@@ -284,6 +292,7 @@ func (s *Socket) disconnect(reason string, notify bool) bool {
 		return false
 	}
 	s.connected = false
+	s.reason = reason
 	acks := s.acks
 	s.acks = nil
 	fns := s.onDisconnect

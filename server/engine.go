@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -50,14 +51,18 @@ type Engine struct {
 	open     func(s *session) upper
 
 	mu       sync.Mutex
-	sessions map[string]*session
-	closing  bool
-	reqs     sync.WaitGroup
+	sessions map[string]*session // open sessions, and closed ones until their client is told
+	closing  bool                // Close has begun
+	closed   bool                // Close has told every client
+	closers  int                 // sessions in the middle of closing
+	reqs     int                 // requests being served
+	idle     sync.Cond           // on mu: closers, reqs or sessions dropped
 }
 
 func newEngine(opts Options, open func(s *session) upper) *Engine {
 	opts = opts.withDefaults()
 	e := &Engine{opts: opts, log: opts.Logger, open: open, sessions: map[string]*session{}}
+	e.idle.L = &e.mu
 	e.wsOpts = transports.WebSocketOptions{
 		MaxMessage:      opts.MaxPayload,
 		CollectInterval: opts.CollectInterval,
@@ -106,14 +111,20 @@ func writeError(w http.ResponseWriter, code int, message string) {
 // ServeHTTP serves every request of the Engine.IO protocol under the mount.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
-	if e.closing {
+	if e.closed || e.closing && !r.URL.Query().Has("sid") {
+		// Closing: no new sessions, but polls still carry the close.
 		e.mu.Unlock()
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	e.reqs.Add(1)
+	e.reqs++
 	e.mu.Unlock()
-	defer e.reqs.Done()
+	defer func() {
+		e.mu.Lock()
+		e.reqs--
+		e.idle.Broadcast()
+		e.mu.Unlock()
+	}()
 
 	if e.opts.CORS.apply(w, r) {
 		return
@@ -243,13 +254,19 @@ func (e *Engine) remove(s *session) {
 	e.mu.Lock()
 	if e.sessions[s.id] == s {
 		delete(e.sessions, s.id)
+		e.idle.Broadcast()
 	}
 	e.mu.Unlock()
 }
 
+// closeLinger bounds how long Close waits for polling clients to collect
+// their close packet.
+const closeLinger = 2 * time.Second
+
 // Close disconnects every session with the reason "server shutting down",
-// refuses new requests, and waits until every request, transport goroutine
-// and handler has returned or ctx is done.
+// refuses new sessions, and waits until every polling client has been told
+// (at most a few seconds), and every request, transport goroutine and
+// handler has returned, or ctx is done.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	e.closing = true
@@ -259,14 +276,50 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	for _, s := range sessions {
-		s.close("server shutting down", nil)
+		s.shutdown("server shutting down")
 	}
+
+	expired := false
+	stopTimer := time.AfterFunc(closeLinger, func() {
+		e.mu.Lock()
+		expired = true
+		e.idle.Broadcast()
+		e.mu.Unlock()
+	})
+	defer stopTimer.Stop()
+	cancelled := false
+	stopCtx := context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		cancelled = true
+		e.idle.Broadcast()
+		e.mu.Unlock()
+	})
+	defer stopCtx()
+
+	e.mu.Lock()
+	for !cancelled && (e.closers > 0 || e.reqs > 0 || (len(e.sessions) > 0 && !expired)) {
+		e.idle.Wait()
+	}
+	var lingering []*session // polling clients that never came back
+	for _, s := range e.sessions {
+		lingering = append(lingering, s)
+	}
+	clear(e.sessions)
+	e.closed = true
+	e.mu.Unlock()
+	for _, s := range lingering {
+		s.stopTimer()
+	}
+	sessions = append(sessions, lingering...)
+	if cancelled {
+		return ctx.Err()
+	}
+
 	done := make(chan struct{})
 	go func() {
 		for _, s := range sessions {
 			s.wait()
 		}
-		e.reqs.Wait()
 		close(done)
 	}()
 	select {
@@ -277,7 +330,23 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 }
 
-// Len reports the number of open sessions.
+// beginClose and endClose bracket a session's close, so that Close waits
+// for closes already under way, and for the handlers they queue.
+func (e *Engine) beginClose() {
+	e.mu.Lock()
+	e.closers++
+	e.mu.Unlock()
+}
+
+func (e *Engine) endClose() {
+	e.mu.Lock()
+	e.closers--
+	e.idle.Broadcast()
+	e.mu.Unlock()
+}
+
+// Len reports the number of sessions (closed ones whose polling client has
+// not yet been told included).
 func (e *Engine) Len() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -42,8 +42,8 @@ type Options struct {
 	// allowed. Nil allows the origins CORS allows, or every origin when
 	// CORS is nil.
 	CheckOrigin func(r *http.Request) bool
-	// AllowRequest can refuse a handshake or upgrade: its error's text is
-	// sent with HTTP 403 (code 4).
+	// AllowRequest can refuse a handshake (the request that opens a
+	// session): its error's text is sent with HTTP 403 (code 4).
 	AllowRequest func(r *http.Request) error
 	// DisableNoDelay turns Nagle's algorithm back on for websockets.
 	DisableNoDelay bool

@@ -53,7 +53,7 @@ func (c *EngineConn) Send(data []byte, binary bool) error {
 func (c *EngineConn) BufferedAmount() int { return c.s.q.Bytes() }
 
 // Close ends the session.
-func (c *EngineConn) Close() { c.s.close("forced close", nil) }
+func (c *EngineConn) Close() { c.s.shutdown("forced close") }
 
 func (c *EngineConn) message(f payload.Frame) error {
 	c.mu.Lock()

@@ -16,7 +16,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 
@@ -112,7 +111,7 @@ func (c *sioConn) message(f payload.Frame) error {
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
 	if err != nil {
-		return &protocolError{"forced close", err}
+		return &protocolError{"parse error", err}
 	}
 	if n > 0 {
 		p.Attachments = make([][]byte, 0, n)
@@ -136,7 +135,8 @@ func (c *sioConn) Send(p *payload.Shared) error {
 	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
 	_, err := c.s.q.Push(p.Volatile, frames...)
 	if errors.Is(err, errQueueFull) {
-		c.s.close("transport error", fmt.Errorf("client too slow: %w", err))
+		c.s.eng.log.Warn("sockio: client too slow, closing", "sid", c.s.id, "err", err)
+		c.s.shutdown("transport error")
 	}
 	return err
 }
@@ -145,7 +145,7 @@ func (c *sioConn) Send(p *payload.Shared) error {
 func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
 
 // Close implements namespace.Conn.
-func (c *sioConn) Close(reason string) { c.s.close(reason, nil) }
+func (c *sioConn) Close(reason string) { c.s.shutdown(reason) }
 
 // SocketID implements namespace.Conn.
 func (c *sioConn) SocketID(string) string { return "" }

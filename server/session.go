@@ -28,6 +28,7 @@ type session struct {
 	upgradeTimer *time.Timer
 	closed       bool
 	timer        *time.Timer
+	due          time.Time // when the heartbeat timer was meant to fire
 	awaitingPong bool
 	reason       string
 	olds         []transports.Transport // replaced transports, to wait for
@@ -43,6 +44,7 @@ func (s *session) start() {
 	s.mu.Lock()
 	s.up = up
 	s.req = nil // the layer above copied what it needs
+	s.due = time.Now().Add(s.eng.opts.PingInterval)
 	s.timer = time.AfterFunc(s.eng.opts.PingInterval, s.heartbeat)
 	s.mu.Unlock()
 }
@@ -61,7 +63,10 @@ func (s *session) heartbeat() {
 		return
 	}
 	s.awaitingPong = true
-	s.timer.Reset(s.eng.opts.PingTimeout)
+	// Measured from when the ping was due, so timer lag does not stretch
+	// the timeout the client was promised.
+	s.due = s.due.Add(s.eng.opts.PingTimeout)
+	s.timer.Reset(time.Until(s.due))
 	s.mu.Unlock()
 	_, _ = s.q.Push(false, payload.Frame{Type: payload.FramePing})
 }
@@ -95,12 +100,13 @@ func (s *session) Receive(frames []payload.Frame) error {
 			s.mu.Lock()
 			if s.awaitingPong {
 				s.awaitingPong = false
+				s.due = time.Now().Add(s.eng.opts.PingInterval)
 				s.timer.Reset(s.eng.opts.PingInterval)
 			}
 			s.mu.Unlock()
 		case payload.FrameClose:
-			s.closeAs("transport close", nil, false)
-			return errSessionClosed
+			s.closeAs("transport close", nil, closeByClient)
+			return nil // as asked: not an error
 		case payload.FrameMessage:
 			if err := up.message(f); err != nil {
 				reason := "parse error"
@@ -195,19 +201,38 @@ func (s *session) abortUpgrade(ws *transports.WebSocket) {
 	ws.Close(true)
 }
 
-// close ends the session once: the layer above hears the reason, the
-// transport sends what is queued and the close frame.
-func (s *session) close(reason string, err error) { s.closeAs(reason, err, true) }
+// closeMode says who ends a session, which decides what its client hears.
+type closeMode int
 
-// closeAs is close; tell false releases a pending poll with noop instead of
-// the close frame, for a client that closed the session itself.
-func (s *session) closeAs(reason string, err error, tell bool) {
+const (
+	// closeAbort: a failure (ping timeout, parse error, transport error);
+	// the session is forgotten at once, a pending poll gets the close frame.
+	closeAbort closeMode = iota
+	// closeTell: the server ends it; the client is told, a polling client
+	// on its next poll if none is pending.
+	closeTell
+	// closeByClient: the client ended it; a pending or next poll gets noop.
+	closeByClient
+)
+
+// close ends the session after a failure.
+func (s *session) close(reason string, err error) { s.closeAs(reason, err, closeAbort) }
+
+// shutdown ends the session by the server's choice.
+func (s *session) shutdown(reason string) { s.closeAs(reason, nil, closeTell) }
+
+// closeAs ends the session once: the layer above hears the reason, the
+// transport sends what is queued and then the close frame (noop for
+// closeByClient).
+func (s *session) closeAs(reason string, err error, mode closeMode) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
 	s.closed = true
+	s.eng.beginClose()
+	defer s.eng.endClose()
 	s.reason = reason
 	if s.timer != nil {
 		s.timer.Stop()
@@ -220,9 +245,9 @@ func (s *session) closeAs(reason string, err error, tell bool) {
 	if err != nil {
 		s.eng.log.Debug("sockio: session closed", "sid", s.id, "reason", reason, "err", err)
 	}
-	if _, ok := tr.(*transports.Polling); ok && !tell {
-		// The client closed the session itself while a poll may still be
-		// on its way: stay reachable until a poll is answered with noop.
+	if _, ok := tr.(*transports.Polling); ok && mode != closeAbort {
+		// A polling client learns of the close only from a poll: stay
+		// reachable until one has carried it.
 		s.mu.Lock()
 		s.timer = time.AfterFunc(lingerTime, s.Told)
 		s.mu.Unlock()
@@ -234,7 +259,7 @@ func (s *session) closeAs(reason string, err error, tell bool) {
 	}
 	s.q.Close()
 	if tr != nil {
-		tr.Close(tell)
+		tr.Close(mode != closeByClient)
 	}
 	if probe != nil {
 		probe.Close(true)
@@ -247,12 +272,16 @@ const lingerTime = 30 * time.Second
 
 // Told implements transports.Session: the close has reached the client.
 func (s *session) Told() {
+	s.stopTimer()
+	s.eng.remove(s)
+}
+
+func (s *session) stopTimer() {
 	s.mu.Lock()
 	if s.timer != nil {
 		s.timer.Stop()
 	}
 	s.mu.Unlock()
-	s.eng.remove(s)
 }
 
 // wait blocks until the session's transports have stopped.

@@ -269,7 +269,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.sess.Receive(frames); err != nil {
-		http.Error(w, "session closed", http.StatusBadRequest)
+		http.Error(w, "session closed: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html")

@@ -193,6 +193,10 @@ func (a *app) onConnection(s *namespace.Socket) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout)*time.Millisecond)
 			defer cancel()
 			res, err := s.EmitWithAck(ctx, event, args...)
+			if errors.Is(err, context.DeadlineExceeded) {
+				_ = e.Ack(map[string]string{"error": "operation has timed out"}) // the reference's words
+				return
+			}
 			if err != nil {
 				_ = e.Ack(map[string]string{"error": err.Error()})
 				return

@@ -1,0 +1,18 @@
+package server
+
+import "github.com/sockio/sockio/transports"
+
+// PollPending reports whether session sid of e has a poll (GET) waiting
+// for data, so that tests can order requests against it without sleeping.
+func PollPending(e *Engine, sid string) bool {
+	e.mu.Lock()
+	s := e.sessions[sid]
+	e.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	p, _ := s.tr.(*transports.Polling)
+	s.mu.Unlock()
+	return p != nil && p.Pending()
+}
