@@ -23,6 +23,16 @@ type dialect interface {
 	// parsePacket decodes the text of a Socket.IO packet; n is the number
 	// of binary attachments that complete it.
 	parsePacket(text []byte) (p payload.Packet, n int, err error)
+	// serverPings is true when the server sends pings and the client
+	// answers (Engine.IO 4, protocol 1), false when the client pings
+	// (Engine.IO 3).
+	serverPings() bool
+	// implicitConnect is true when the server joins the client to "/"
+	// without being asked (Socket.IO 4 and protocol 1).
+	implicitConnect() bool
+	// socketID is the socket id the client expects in namespace nsp of
+	// session sid, or "" for a fresh random one.
+	socketID(sid, nsp string) string
 }
 
 // Encoding slots in payload.Shared, one per Socket.IO wire form.
@@ -35,8 +45,11 @@ const (
 // eio4 is Engine.IO 4 with Socket.IO 5: socket.io-client 3.x and 4.x.
 type eio4 struct{}
 
-func (eio4) slot() int     { return slotSIO5 }
-func (eio4) protocol() int { return 5 }
+func (eio4) slot() int                   { return slotSIO5 }
+func (eio4) protocol() int               { return 5 }
+func (eio4) serverPings() bool           { return true }
+func (eio4) implicitConnect() bool       { return false }
+func (eio4) socketID(_, _ string) string { return "" } // never derived from the sid
 
 func (eio4) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
 	return payload.AppendPayloadV4(dst, frames), "text/plain; charset=UTF-8"

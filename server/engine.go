@@ -129,12 +129,27 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.CORS.apply(w, r) {
 		return
 	}
+	if isV1Path(r.URL.Path) && !r.URL.Query().Has("EIO") {
+		if e.opts.Generations&Gen09 == 0 {
+			http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
+			return
+		}
+		e.serveV1(w, r)
+		return
+	}
 	q := r.URL.Query()
 	var d dialect
 	switch q.Get("EIO") {
 	case "4":
-		d = eio4{}
-	default:
+		if e.opts.Generations&Gen4 != 0 {
+			d = eio4{}
+		}
+	case "3":
+		if e.opts.Generations&Gen2 != 0 {
+			d = eio3Dialect
+		}
+	}
+	if d == nil {
 		writeError(w, codeUnsupported, "")
 		return
 	}

@@ -33,8 +33,12 @@ type Options struct {
 	// first frame so that more frames leave in the same write. Zero (the
 	// default) writes at once.
 	CollectInterval time.Duration
+	// Generations selects the client generations served; zero serves all.
+	// A refused generation gets its own protocol's "unsupported" answer.
+	Generations Generation
 	// Transports lists the transports clients may use: "polling",
-	// "websocket". Nil allows both.
+	// "websocket" (and for 0.9 clients "xhr-polling", "jsonp-polling",
+	// "htmlfile", "flashsocket"). Nil allows all but flashsocket.
 	Transports []string
 	// CORS answers cross-origin polling requests. Nil leaves CORS off.
 	CORS *CORS
@@ -54,7 +58,22 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Generation is a set of socket.io client generations.
+type Generation uint8
+
+// The client generations a server can serve.
+const (
+	Gen09 Generation = 1 << iota // socket.io-client 0.9.x: Socket.IO protocol 1
+	Gen2                         // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
+	Gen4                         // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
+
+	AllGenerations = Gen09 | Gen2 | Gen4
+)
+
 func (o Options) withDefaults() Options {
+	if o.Generations == 0 {
+		o.Generations = AllGenerations
+	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 25 * time.Second
 	}
@@ -71,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.ConnectTimeout = 45 * time.Second
 	}
 	if o.Transports == nil {
-		o.Transports = []string{"polling", "websocket"}
+		o.Transports = []string{"polling", "websocket", "xhr-polling", "jsonp-polling", "htmlfile"}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

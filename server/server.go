@@ -88,6 +88,9 @@ func (srv *Server) openSession(s *session) upper {
 	c := &sioConn{s: s}
 	hs := handshakeOf(s.req, s.d.protocol())
 	c.client = srv.reg.NewClient(c, hs)
+	if s.d.implicitConnect() {
+		_ = c.client.Receive(&payload.Packet{Type: payload.Connect, Namespace: "/"})
+	}
 	return c
 }
 
@@ -148,4 +151,4 @@ func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
 func (c *sioConn) Close(reason string) { c.s.shutdown(reason) }
 
 // SocketID implements namespace.Conn.
-func (c *sioConn) SocketID(string) string { return "" }
+func (c *sioConn) SocketID(nsp string) string { return c.s.d.socketID(c.s.id, nsp) }

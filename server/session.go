@@ -44,8 +44,23 @@ func (s *session) start() {
 	s.mu.Lock()
 	s.up = up
 	s.req = nil // the layer above copied what it needs
-	s.due = time.Now().Add(s.eng.opts.PingInterval)
-	s.timer = time.AfterFunc(s.eng.opts.PingInterval, s.heartbeat)
+	wait := s.eng.opts.PingInterval
+	if !s.d.serverPings() {
+		wait += s.eng.opts.PingTimeout // the client's ping is due by then
+		s.awaitingPong = true          // a timer that fires is a timeout
+	}
+	s.due = time.Now().Add(wait)
+	s.timer = time.AfterFunc(wait, s.heartbeat)
+	s.mu.Unlock()
+}
+
+// heard rearms the heartbeat of a session whose client pings: any frame
+// from the client shows it is alive.
+func (s *session) heard() {
+	s.mu.Lock()
+	if !s.closed && s.timer != nil {
+		s.timer.Reset(s.eng.opts.PingInterval + s.eng.opts.PingTimeout)
+	}
 	s.mu.Unlock()
 }
 
@@ -95,8 +110,21 @@ func (s *session) Receive(frames []payload.Frame) error {
 		if closed {
 			return errSessionClosed
 		}
+		if !s.d.serverPings() {
+			s.heard()
+		}
 		switch f.Type {
+		case payload.FramePing:
+			if s.d.serverPings() {
+				s.close("transport error", errors.New("ping from a client that should answer pings"))
+				return errSessionClosed
+			}
+			_, _ = s.q.Push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
+			if !s.d.serverPings() {
+				s.close("transport error", errors.New("pong from a client that should ping"))
+				return errSessionClosed
+			}
 			s.mu.Lock()
 			if s.awaitingPong {
 				s.awaitingPong = false
@@ -118,7 +146,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 				return errSessionClosed
 			}
 		case payload.FrameNoop, payload.FrameUpgrade:
-		default: // open, or a ping from a client that should answer pings
+		default: // open
 			s.close("transport error", errors.New("unexpected "+f.Type.String()+" packet"))
 			return errSessionClosed
 		}
