@@ -247,13 +247,32 @@ func (n *Namespace) Socket(id string) *Socket {
 	return n.sockets[id]
 }
 
-// Sockets returns the sockets connected to this namespace in this process.
+// Sockets returns the sockets connected to this namespace in this process
+// (for a dynamic parent, to all its children).
 func (n *Namespace) Sockets() []*Socket {
+	if n.children != nil {
+		var out []*Socket
+		for _, c := range n.childList() {
+			out = append(out, c.Sockets()...)
+		}
+		return out
+	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	out := make([]*Socket, 0, len(n.sockets))
 	for _, s := range n.sockets {
 		out = append(out, s)
+	}
+	return out
+}
+
+// childList returns a dynamic parent's children.
+func (n *Namespace) childList() []*Namespace {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Namespace, 0, len(n.children))
+	for _, c := range n.children {
+		out = append(out, c)
 	}
 	return out
 }

@@ -61,13 +61,7 @@ func (o Operator) Emit(event string, args ...any) error {
 	}
 	opts := BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
 	if o.ns.children != nil { // a dynamic parent reaches its children
-		o.ns.mu.RLock()
-		children := make([]*Namespace, 0, len(o.ns.children))
-		for _, c := range o.ns.children {
-			children = append(children, c)
-		}
-		o.ns.mu.RUnlock()
-		for _, c := range children {
+		for _, c := range o.ns.childList() {
 			p := newShared(payload.Event, c.name, data, atts)
 			p.Volatile = o.volatile
 			if err := c.adapter.Broadcast(p, opts); err != nil {
@@ -86,5 +80,13 @@ func (o Operator) SocketIDs() []string {
 	if o.target != nil {
 		return []string{o.target.id}
 	}
-	return o.ns.adapter.SocketIDs(BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local})
+	opts := BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
+	if o.ns.children != nil {
+		var ids []string
+		for _, c := range o.ns.childList() {
+			ids = append(ids, c.adapter.SocketIDs(opts)...)
+		}
+		return ids
+	}
+	return o.ns.adapter.SocketIDs(opts)
 }

@@ -37,8 +37,10 @@ function serverKind() {
   return target().kind;
 }
 
-async function startServer() {
+/** extraArgs are appended to the spawned server's command line (e.g. timing flags). */
+async function startServer(extraArgs = []) {
   const t = target();
+  if (t.args) t.args = [...t.args, ...extraArgs];
   if (t.kind === 'url') {
     const u = new URL(t.url);
     return { url: t.url.replace(/\/+$/, ''), port: Number(u.port), kind: t.kind, stop: async () => {} };
