@@ -276,7 +276,7 @@ func (e *Engine) remove(s *session) {
 
 // closeLinger bounds how long Close waits for polling clients to collect
 // their close packet.
-const closeLinger = 2 * time.Second
+const closeLinger = time.Second
 
 // Close disconnects every session with the reason "server shutting down",
 // refuses new sessions, and waits until every polling client has been told

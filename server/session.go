@@ -273,7 +273,7 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 	if err != nil {
 		s.eng.log.Debug("sockio: session closed", "sid", s.id, "reason", reason, "err", err)
 	}
-	if _, ok := tr.(*transports.Polling); ok && mode != closeAbort {
+	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(time.Second) {
 		// A polling client learns of the close only from a poll: stay
 		// reachable until one has carried it.
 		s.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sockio/sockio/payload"
 )
@@ -39,8 +40,9 @@ type Polling struct {
 	release bool          // answer the pending poll now, with noop if empty
 	closed  bool
 	final   bool
-	discard bool // replaced by an upgrade: a poll gets 400
-	told    bool // a poll has carried the session's last answer
+	discard bool      // replaced by an upgrade: a poll gets 400
+	told    bool      // a poll has carried the session's last answer
+	lastGet time.Time // when the last poll was answered
 	reqs    sync.WaitGroup
 }
 
@@ -106,6 +108,14 @@ func (p *Polling) Pending() bool {
 	return p.getting
 }
 
+// Polling reports whether the client is polling: a poll is waiting, or one
+// was answered within d (the client's next one is on its way).
+func (p *Polling) Polling(d time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.getting || time.Since(p.lastGet) < d
+}
+
 // Wait blocks until no request of this transport is being served.
 func (p *Polling) Wait() { p.reqs.Wait() }
 
@@ -146,6 +156,7 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		p.mu.Lock()
 		p.getting = false
+		p.lastGet = time.Now()
 		p.mu.Unlock()
 	}()
 

@@ -1,0 +1,566 @@
+package payload
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf16"
+)
+
+func TestParseFrameV3(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Frame
+	}{
+		{"0{\"sid\":\"x\"}", Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}},
+		{"1", Frame{Type: FrameClose, Data: []byte{}}},
+		{"2", Frame{Type: FramePing, Data: []byte{}}},
+		{"2probe", Frame{Type: FramePing, Data: []byte("probe")}},
+		{"3probe", Frame{Type: FramePong, Data: []byte("probe")}},
+		{"4hello", Frame{Type: FrameMessage, Data: []byte("hello")}},
+		{"4", Frame{Type: FrameMessage, Data: []byte{}}},
+		{"5", Frame{Type: FrameUpgrade, Data: []byte{}}},
+		{"6", Frame{Type: FrameNoop, Data: []byte{}}},
+		{"4😀", Frame{Type: FrameMessage, Data: []byte("😀")}},
+		{"4b4AQI=", Frame{Type: FrameMessage, Data: []byte("b4AQI=")}},
+		// §9: WS text "b4AQI=" is msg bytes 01 02.
+		{"b4AQI=", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}},
+		{"b4AQIDBA==", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}},
+		{"b4", Frame{Type: FrameMessage, Binary: true, Data: []byte{}}},
+	}
+	for _, tt := range tests {
+		got, err := ParseFrameV3([]byte(tt.in))
+		if err != nil {
+			t.Errorf("ParseFrameV3(%q): %v", tt.in, err)
+			continue
+		}
+		if !frameEqual(got, tt.want) {
+			t.Errorf("ParseFrameV3(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseFrameV3Errors(t *testing.T) {
+	for _, in := range []string{
+		"", "abc", "7", "9", "/", "x", "\x00", "\xff",
+		"b", "bAQIDBA==", "bAQID", "b2", "b0AQI=", "b5AQI=", // "b" not followed by "4": the EIO4 form
+		"b4!!!!", "b4AQIDBA", "b4AQIDBA=", "b4A", "b4AQ=D", // bad base64
+	} {
+		if f, err := ParseFrameV3([]byte(in)); !errors.Is(err, ErrParse) {
+			t.Errorf("ParseFrameV3(%q) = %+v, %v; want ErrParse", in, f, err)
+		}
+	}
+}
+
+func TestParseFrameV3Aliases(t *testing.T) {
+	in := []byte("4hello")
+	f, err := ParseFrameV3(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in[1] = 'j'
+	if string(f.Data) != "jello" {
+		t.Errorf("text frame data does not alias input: %q", f.Data)
+	}
+}
+
+func TestAppendFrameV3(t *testing.T) {
+	tests := []struct {
+		f    Frame
+		want string
+	}{
+		{Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}, `0{"sid":"x"}`},
+		{Frame{Type: FrameClose}, "1"},
+		{Frame{Type: FramePing}, "2"},
+		{Frame{Type: FramePing, Data: []byte("probe")}, "2probe"},
+		{Frame{Type: FramePong, Data: []byte("probe")}, "3probe"},
+		{Frame{Type: FrameMessage, Data: []byte("hello")}, "4hello"},
+		{Frame{Type: FrameUpgrade}, "5"},
+		{Frame{Type: FrameNoop}, "6"},
+		{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}, "b4AQIDBA=="},
+		{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}, "b4AQI="},
+		{Frame{Type: FrameMessage, Binary: true}, "b4"},
+	}
+	for _, tt := range tests {
+		if got := AppendFrameV3(nil, tt.f); string(got) != tt.want {
+			t.Errorf("AppendFrameV3(%+v) = %q, want %q", tt.f, got, tt.want)
+		}
+		if got := AppendFrameV3([]byte("xy"), tt.f); string(got) != "xy"+tt.want {
+			t.Errorf("AppendFrameV3(xy, %+v) = %q, want %q", tt.f, got, "xy"+tt.want)
+		}
+		back, err := ParseFrameV3([]byte(tt.want))
+		if err != nil || !frameEqual(back, tt.f) {
+			t.Errorf("ParseFrameV3(%q) = %+v, %v; want %+v", tt.want, back, err, tt.f)
+		}
+	}
+}
+
+func TestBinaryMessageV3(t *testing.T) {
+	// §9: WS binary 04 01 02 is msg bytes 01 02, as is WS text b4AQI=.
+	in := []byte{0x04, 0x01, 0x02}
+	f, err := ParseBinaryMessageV3(in)
+	want := Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}
+	if err != nil || !frameEqual(f, want) {
+		t.Fatalf("ParseBinaryMessageV3(% x) = %+v, %v; want %+v", in, f, err, want)
+	}
+	if txt, err := ParseFrameV3([]byte("b4AQI=")); err != nil || !frameEqual(txt, f) {
+		t.Errorf("ParseFrameV3(b4AQI=) = %+v, %v; want %+v", txt, err, f)
+	}
+	if got := AppendBinaryMessageV3(nil, f); !bytes.Equal(got, in) {
+		t.Errorf("AppendBinaryMessageV3(%+v) = % x, want % x", f, got, in)
+	}
+	if got := AppendBinaryMessageV3([]byte{9}, f); !bytes.Equal(got, []byte{9, 4, 1, 2}) {
+		t.Errorf("AppendBinaryMessageV3(09, %+v) = % x", f, got)
+	}
+	if got := AppendBinaryMessageV3(nil, Frame{Type: FrameMessage, Binary: true}); !bytes.Equal(got, []byte{4}) {
+		t.Errorf("AppendBinaryMessageV3(empty) = % x, want 04", got)
+	}
+	if f, err := ParseBinaryMessageV3([]byte{4}); err != nil || !frameEqual(f, Frame{Type: FrameMessage, Binary: true}) {
+		t.Errorf("ParseBinaryMessageV3(04) = %+v, %v", f, err)
+	}
+	// Data aliases the message.
+	in[1] = 7
+	if f.Data[0] != 7 {
+		t.Errorf("binary message data does not alias input")
+	}
+	for _, bad := range [][]byte{nil, {}, {0x00}, {0x02, 1}, {0x01, 2, 3}, {'4', 1}, {0x05}} {
+		if f, err := ParseBinaryMessageV3(bad); !errors.Is(err, ErrParse) {
+			t.Errorf("ParseBinaryMessageV3(% x) = %+v, %v; want ErrParse", bad, f, err)
+		}
+	}
+}
+
+func TestUTF16Len(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{"a", 1},
+		{"hello", 5},
+		{"é", 1},
+		{"€", 1},
+		{"😀", 2},
+		{"é€😀", 4},
+		{"4é€😀", 5},
+		{strings.Repeat("a", 17), 17},
+		{strings.Repeat("a", 9) + "😀" + strings.Repeat("b", 8), 19},
+		{"\uffff", 1},
+		{"\U00010000", 2},
+		{"\U0010ffff", 2},
+		// Invalid bytes count one each.
+		{"\xff", 1},
+		{"\x80\x80", 2},
+		{"\xe2\x82", 2},     // truncated €
+		{"\xf0\x9f\x98", 3}, // truncated 😀
+		{"\xed\xa0\x80", 3}, // encoded surrogate
+		{"\xc0\x80", 2},     // overlong NUL
+		{"a\xffb😀\xfe", 6},
+	}
+	for _, tt := range tests {
+		if got := UTF16Len([]byte(tt.in)); got != tt.want {
+			t.Errorf("UTF16Len(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+		// The same as encoding the replaced string to UTF-16.
+		if got := len(utf16.Encode(bytes.Runes([]byte(tt.in)))); got != tt.want {
+			t.Errorf("len(utf16(%q)) = %d, test wants %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestUTF16Prefix(t *testing.T) {
+	for _, s := range []string{
+		"", "a", strings.Repeat("a", 40), "é€😀", strings.Repeat("é€😀a", 12),
+		strings.Repeat("😀", 20), strings.Repeat("日本", 20) + "x", "1234567😀89abcdef😀",
+		"\xff\xfe" + strings.Repeat("😀a", 9), "abcdefg\xe2\x82abcdefgh\xf0\x9f\x98",
+	} {
+		checkUTF16(t, []byte(s))
+	}
+}
+
+// §3.2 and §9, EIO3 rows.
+var payloadV3Vectors = []struct {
+	name   string
+	body   string
+	hex    string // the body's bytes, when the doc gives them
+	frames []Frame
+}{
+	{"hello", "6:4hello", "", []Frame{{Type: FrameMessage, Data: []byte("hello")}}},
+	{"euro", "2:4€", "323a34e282ac", []Frame{{Type: FrameMessage, Data: []byte("€")}}},
+	{"astral", "3:4😀", "333a34f09f9880", []Frame{{Type: FrameMessage, Data: []byte("😀")}}},
+	{"mixed", "5:4é€😀", "353a34c3a9e282acf09f9880", []Frame{{Type: FrameMessage, Data: []byte("é€😀")}}},
+	{"text+binary", "6:4hello10:b4AQIDBA==", "", []Frame{
+		{Type: FrameMessage, Data: []byte("hello")},
+		{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}},
+	}},
+	{"binary", "10:b4AQIDBA==", "", []Frame{{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}}},
+	{"two", "6:4hello6:4world", "", []Frame{
+		{Type: FrameMessage, Data: []byte("hello")},
+		{Type: FrameMessage, Data: []byte("world")},
+	}},
+	{"ping", "1:2", "", []Frame{{Type: FramePing}}},
+	{"pong", "1:3", "", []Frame{{Type: FramePong}}},
+	{"noop", "1:6", "", []Frame{{Type: FrameNoop}}},
+	{"close", "1:1", "", []Frame{{Type: FrameClose}}},
+	{"noop+close", "1:61:1", "", []Frame{{Type: FrameNoop}, {Type: FrameClose}}},
+	{"probe", "6:3probe", "", []Frame{{Type: FramePong, Data: []byte("probe")}}},
+	{"connect+event", "2:4013:42[\"a\",\"😀é\"]", "", []Frame{
+		{Type: FrameMessage, Data: []byte("0")},
+		{Type: FrameMessage, Data: []byte(`2["a","😀é"]`)},
+	}},
+	{"colon in data", "7:4a:b:c:", "", []Frame{{Type: FrameMessage, Data: []byte("a:b:c:")}}},
+	{"digits in data", "3:4121:1", "", []Frame{{Type: FrameMessage, Data: []byte("12")}, {Type: FrameClose}}},
+	{"long", "101:4" + strings.Repeat("x", 100), "", []Frame{{Type: FrameMessage, Data: []byte(strings.Repeat("x", 100))}}},
+	{"event64", "64:" + event64Frame, "", []Frame{{Type: FrameMessage, Data: []byte(event64Frame[1:])}}},
+}
+
+func TestDecodePayloadV3(t *testing.T) {
+	for _, tt := range payloadV3Vectors {
+		if tt.hex != "" {
+			if got := hex.EncodeToString([]byte(tt.body)); got != tt.hex {
+				t.Errorf("%s: body %q is %s, doc says %s", tt.name, tt.body, got, tt.hex)
+			}
+		}
+		got, err := DecodePayloadV3([]byte(tt.body))
+		if err != nil {
+			t.Errorf("%s: DecodePayloadV3(%q): %v", tt.name, tt.body, err)
+			continue
+		}
+		if !framesEqual(got, tt.frames) {
+			t.Errorf("%s: DecodePayloadV3(%q) = %+v, want %+v", tt.name, tt.body, got, tt.frames)
+		}
+		if cap(got) != len(got) {
+			t.Errorf("%s: DecodePayloadV3(%q): cap %d for %d frames", tt.name, tt.body, cap(got), len(got))
+		}
+	}
+}
+
+func TestAppendPayloadV3(t *testing.T) {
+	for _, tt := range payloadV3Vectors {
+		got := AppendPayloadV3(nil, tt.frames)
+		if string(got) != tt.body {
+			t.Errorf("%s: AppendPayloadV3(%+v) = %q, want %q", tt.name, tt.frames, got, tt.body)
+		}
+		if buf := AppendPayloadV3([]byte("pre"), tt.frames); string(buf) != "pre"+tt.body {
+			t.Errorf("%s: AppendPayloadV3(pre, …) = %q", tt.name, buf)
+		}
+	}
+	if got := AppendPayloadV3(nil, nil); len(got) != 0 {
+		t.Errorf("AppendPayloadV3(nil) = %q", got)
+	}
+}
+
+func TestDecodePayloadV3Errors(t *testing.T) {
+	for _, in := range []string{
+		"abc",
+		"",
+		"2:4",                          // length overrun
+		"x:4a",                         // non-numeric length
+		":4a",                          // empty length
+		"1:",                           // nothing after ':'
+		"0:",                           // zero-length packet
+		"00:1:2",                       // zero-length packet, leading zeros
+		"1:2x",                         // trailing bytes without ':'
+		"1:23",                         // trailing digit without ':'
+		"1:21:",                        // empty last packet
+		"1:21",                         // trailing length without ':'
+		"6",                            // no ':'
+		"6:4hello6",                    // second length without ':'
+		"5:4hello",                     // length too short: "o" left over
+		"7:4hello",                     // length too long
+		"1:4€",                         // € is one unit: "" left over, not a number
+		"2:4😀",                         // 😀 is two units: would split a surrogate pair
+		"4:4😀",                         // overrun
+		"1:7",                          // unknown type
+		"1:a",                          // unknown type
+		"1:b",                          // "b" alone
+		"9:bAQIDBA==",                  // EIO4 base64 form
+		"9:b4AQIDBA=",                  // bad base64
+		"-1:2",                         // sign
+		"+1:2",                         // sign
+		" 1:2",                         // space
+		"1 :2",                         // space
+		"1:21:a",                       // bad type in second packet
+		"99999999999999999999999999:2", // huge length
+		"18446744073709551617:2",       // overflows uint64
+		"6:4hello10:b4AQIDBA=",         // bad last
+		"1:\xff",                       // invalid UTF-8 as type
+	} {
+		if got, err := DecodePayloadV3([]byte(in)); !errors.Is(err, ErrParse) || got != nil {
+			t.Errorf("DecodePayloadV3(%q) = %+v, %v; want nil, ErrParse", in, got, err)
+		}
+	}
+}
+
+func TestDecodePayloadV3Lenient(t *testing.T) {
+	// Leading zeros in a length are accepted, as the reference's
+	// Number(length) == length check does.
+	got, err := DecodePayloadV3([]byte("01:2006:4hello"))
+	want := []Frame{{Type: FramePing}, {Type: FrameMessage, Data: []byte("hello")}}
+	if err != nil || !framesEqual(got, want) {
+		t.Errorf("DecodePayloadV3(01:2006:4hello) = %+v, %v; want %+v", got, err, want)
+	}
+	// Invalid UTF-8 in data counts one unit per byte and is kept as is.
+	got, err = DecodePayloadV3([]byte("4:4\xff\xe2\x82"))
+	want = []Frame{{Type: FrameMessage, Data: []byte("\xff\xe2\x82")}}
+	if err != nil || !framesEqual(got, want) {
+		t.Errorf("DecodePayloadV3(invalid UTF-8) = %+v, %v; want %+v", got, err, want)
+	}
+	if enc := AppendPayloadV3(nil, want); string(enc) != "4:4\xff\xe2\x82" {
+		t.Errorf("AppendPayloadV3(invalid UTF-8) = %q", enc)
+	}
+}
+
+func TestDecodePayloadV3Aliases(t *testing.T) {
+	in := []byte("6:4hello")
+	f, err := DecodePayloadV3(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in[3] = 'j'
+	if string(f[0].Data) != "jello" {
+		t.Errorf("text frame data does not alias body: %q", f[0].Data)
+	}
+}
+
+func TestPayloadV3RoundTrip(t *testing.T) {
+	texts := []string{
+		"", "a", "hello", "é", "€", "😀", "é€😀", "😀😀😀", "a\x00b", "\u2028\u2029",
+		"10:b4AQI=", "1:2", ":", strings.Repeat("日本", 40), strings.Repeat("😀", 33),
+		"\xff\xfe", "\xed\xa0\x80", "\xf0\x9f\x98",
+	}
+	var frames []Frame
+	for _, s := range texts {
+		frames = append(frames, Frame{Type: FrameMessage, Data: []byte(s)})
+		frames = append(frames, Frame{Type: FrameMessage, Binary: true, Data: []byte(s)})
+	}
+	for typ := FrameOpen; typ <= FrameNoop; typ++ {
+		frames = append(frames, Frame{Type: typ, Data: []byte("x😀")})
+	}
+	for i := range frames {
+		one := frames[i : i+1]
+		body := AppendPayloadV3(nil, one)
+		back, err := DecodePayloadV3(body)
+		if err != nil || !framesEqual(back, one) {
+			t.Errorf("DecodePayloadV3(%q) = %+v, %v; want %+v", body, back, err, one)
+		}
+		// The length is the JavaScript length of the frame's text form.
+		text := AppendFrameV3(nil, one[0])
+		wantLen := len(utf16.Encode(bytes.Runes(text)))
+		if !bytes.HasPrefix(body, []byte(strconv.Itoa(wantLen)+":")) {
+			t.Errorf("AppendPayloadV3(%+v) = %q, want length %d", one, body, wantLen)
+		}
+	}
+	body := AppendPayloadV3(nil, frames)
+	back, err := DecodePayloadV3(body)
+	if err != nil || !framesEqual(back, frames) {
+		t.Errorf("DecodePayloadV3(AppendPayloadV3(all)) = %+v, %v", back, err)
+	}
+}
+
+func TestPayloadV3ReuseNoAlloc(t *testing.T) {
+	frames := []Frame{
+		{Type: FrameMessage, Data: []byte("hello é€😀")},
+		{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}},
+		{Type: FramePing},
+	}
+	buf := make([]byte, 0, 256)
+	if allocs := testing.AllocsPerRun(100, func() {
+		buf = AppendPayloadV3(buf[:0], frames)
+	}); allocs != 0 {
+		t.Errorf("AppendPayloadV3 into a reused buffer: %v allocs, want 0", allocs)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		buf = AppendBinaryPayloadV3(buf[:0], frames)
+	}); allocs != 0 {
+		t.Errorf("AppendBinaryPayloadV3 into a reused buffer: %v allocs, want 0", allocs)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		buf = AppendFrameV3(buf[:0], frames[1])
+		buf = AppendBinaryMessageV3(buf[:0], frames[1])
+	}); allocs != 0 {
+		t.Errorf("AppendFrameV3/AppendBinaryMessageV3 into a reused buffer: %v allocs, want 0", allocs)
+	}
+	// Decoding text frames allocates the frame slice only.
+	body := AppendPayloadV3(nil, []Frame{frames[0], frames[2], frames[0]})
+	if allocs := testing.AllocsPerRun(100, func() {
+		if _, err := DecodePayloadV3(body); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 1 {
+		t.Errorf("DecodePayloadV3: %v allocs, want 1", allocs)
+	}
+	bin := AppendBinaryPayloadV3(nil, frames)
+	if allocs := testing.AllocsPerRun(100, func() {
+		if _, err := DecodeBinaryPayloadV3(bin); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 1 {
+		t.Errorf("DecodeBinaryPayloadV3: %v allocs, want 1", allocs)
+	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// binEvent56 is the 56-byte binary event header of the §9 XHR2 vector.
+const binEvent56 = `451-["binary-event",{"_placeholder":true,"num":0},12345]`
+
+func TestBinaryPayloadV3(t *testing.T) {
+	if len(binEvent56) != 56 {
+		t.Fatalf("binEvent56 is %d bytes", len(binEvent56))
+	}
+	tests := []struct {
+		name   string
+		hex    string
+		frames []Frame
+	}{
+		// §3.3, reference output.
+		{"hello+binary", "00 06 FF 34 68 65 6c 6c 6f 01 05 FF 04 01 02 03 04", []Frame{
+			{Type: FrameMessage, Data: []byte("hello")},
+			{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}},
+		}},
+		{"10 bytes", "00 01 00 FF 34 c3 a9 e2 82 ac f0 9f 98 80", []Frame{
+			{Type: FrameMessage, Data: []byte("é€😀")},
+		}},
+		{"connect", "00 02 FF 34 30", []Frame{{Type: FrameMessage, Data: []byte("0")}}},
+		// §9: "40", binary-event header, attachment 01 02 03.
+		{"binary event", "00 02 ff 34 30 00 05 06 ff " + hex.EncodeToString([]byte(binEvent56)) + " 01 04 ff 04 01 02 03", []Frame{
+			{Type: FrameMessage, Data: []byte("0")},
+			{Type: FrameMessage, Data: []byte(binEvent56[1:])},
+			{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3}},
+		}},
+		{"ping", "00 01 FF 32", []Frame{{Type: FramePing}}},
+		{"noop+close", "00 01 FF 36 00 01 FF 31", []Frame{{Type: FrameNoop}, {Type: FrameClose}}},
+		{"empty binary", "01 01 FF 04", []Frame{{Type: FrameMessage, Binary: true, Data: []byte{}}}},
+		{"0xff in data", "01 03 FF 04 FF FF 00 01 FF 31", []Frame{
+			{Type: FrameMessage, Binary: true, Data: []byte{0xff, 0xff}},
+			{Type: FrameClose},
+		}},
+		{"256 bytes", "01 02 05 06 FF 04 " + strings.Repeat("ab", 255), []Frame{
+			{Type: FrameMessage, Binary: true, Data: bytes.Repeat([]byte{0xab}, 255)},
+		}},
+	}
+	for _, tt := range tests {
+		body := mustHex(t, tt.hex)
+		got, err := DecodeBinaryPayloadV3(body)
+		if err != nil {
+			t.Errorf("%s: DecodeBinaryPayloadV3(% x): %v", tt.name, body, err)
+		} else if !framesEqual(got, tt.frames) {
+			t.Errorf("%s: DecodeBinaryPayloadV3(% x) = %+v, want %+v", tt.name, body, got, tt.frames)
+		} else if cap(got) != len(got) {
+			t.Errorf("%s: cap %d for %d frames", tt.name, cap(got), len(got))
+		}
+		if enc := AppendBinaryPayloadV3(nil, tt.frames); !bytes.Equal(enc, body) {
+			t.Errorf("%s: AppendBinaryPayloadV3(%+v) = % x, want % x", tt.name, tt.frames, enc, body)
+		}
+		if enc := AppendBinaryPayloadV3([]byte{0xaa}, tt.frames); !bytes.Equal(enc, append([]byte{0xaa}, body...)) {
+			t.Errorf("%s: AppendBinaryPayloadV3(aa, …) = % x", tt.name, enc)
+		}
+	}
+	if got := AppendBinaryPayloadV3(nil, nil); len(got) != 0 {
+		t.Errorf("AppendBinaryPayloadV3(nil) = % x", got)
+	}
+}
+
+func TestDecodeBinaryPayloadV3Lenient(t *testing.T) {
+	// A text entry may hold the base64 form; leading zero digits are
+	// accepted (up to 20 digits in all).
+	body := mustHex(t, "00 06 FF"+hex.EncodeToString([]byte("b4AQI="))+" 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 FF 32")
+	got, err := DecodeBinaryPayloadV3(body)
+	want := []Frame{{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}, {Type: FramePing}}
+	if err != nil || !framesEqual(got, want) {
+		t.Errorf("DecodeBinaryPayloadV3(% x) = %+v, %v; want %+v", body, got, err, want)
+	}
+}
+
+func TestDecodeBinaryPayloadV3Aliases(t *testing.T) {
+	body := []byte{0x01, 0x03, 0xff, 0x04, 0x01, 0x02, 0x00, 0x02, 0xff, '4', 'a'}
+	got, err := DecodeBinaryPayloadV3(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body[4], body[10] = 9, 'b'
+	if got[0].Data[0] != 9 || string(got[1].Data) != "b" {
+		t.Errorf("frame data does not alias body: %+v", got)
+	}
+}
+
+func TestDecodeBinaryPayloadV3Errors(t *testing.T) {
+	for _, tt := range []struct{ name, hex string }{
+		{"empty", ""},
+		{"marker only", "00"},
+		{"unknown marker", "02 01 FF 34"},
+		{"ascii marker", "30 01 FF 34"},
+		{"0xff marker", "FF 01 FF 34"},
+		{"missing 0xff", "00 01 02"},
+		{"missing 0xff, data", "00 01 34"},
+		{"no digits", "00 FF 34"},
+		{"zero length", "00 00 FF"},
+		{"zero length, more", "00 00 FF 00 01 FF 32"},
+		{"ascii digit", "00 31 FF 34"},
+		{"digit 10", "00 0a FF 34"},
+		{"digit 0xfe", "00 FE FF 34"},
+		{"21 digits", "00" + strings.Repeat(" 00", 20) + " 01 FF 34"},
+		{"truncated text", "00 06 FF 34 68 65 6c 6c"},
+		{"truncated binary", "01 05 FF 04 01 02 03"},
+		{"truncated after first", "00 02 FF 34 30 00 02 FF 34"},
+		{"trailing marker", "00 02 FF 34 30 00"},
+		{"trailing byte", "00 02 FF 34 30 02"},
+		{"huge length", "00 09 09 09 09 09 09 09 09 09 09 09 09 09 09 09 09 09 09 09 09 FF 34"},
+		{"binary ping", "01 02 FF 02 01"},
+		{"binary ascii type", "01 02 FF 34 01"},
+		{"binary type 0", "01 01 FF 00"},
+		{"text bad type", "00 01 FF 37"},
+		{"text binary type", "00 02 FF 04 01"},
+		{"text eio4 base64", "00 05 FF" + hex.EncodeToString([]byte("bAQI="))},
+		{"text bad base64", "00 05 FF" + hex.EncodeToString([]byte("b4AQI"))},
+		{"second bad", "00 02 FF 34 30 00 01 FF 39"},
+	} {
+		body := mustHex(t, tt.hex)
+		if got, err := DecodeBinaryPayloadV3(body); !errors.Is(err, ErrParse) || got != nil {
+			t.Errorf("%s: DecodeBinaryPayloadV3(% x) = %+v, %v; want nil, ErrParse", tt.name, body, got, err)
+		}
+	}
+}
+
+func TestBinaryPayloadV3RoundTrip(t *testing.T) {
+	var frames []Frame
+	for _, n := range []int{0, 1, 9, 10, 99, 100, 1000, 12345} {
+		data := bytes.Repeat([]byte{0xff, 0x00, 0x04}, n)[:n]
+		frames = append(frames, Frame{Type: FrameMessage, Binary: true, Data: data})
+		frames = append(frames, Frame{Type: FrameMessage, Data: []byte(strings.Repeat("é", n))})
+	}
+	for typ := FrameOpen; typ <= FrameNoop; typ++ {
+		frames = append(frames, Frame{Type: typ, Data: []byte("x😀")})
+	}
+	body := AppendBinaryPayloadV3(nil, frames)
+	back, err := DecodeBinaryPayloadV3(body)
+	if err != nil || !framesEqual(back, frames) {
+		t.Errorf("DecodeBinaryPayloadV3(AppendBinaryPayloadV3(…)) = %+v, %v", back, err)
+	}
+	// Every length is the byte count of what follows 0xFF.
+	i := 0
+	for _, f := range frames {
+		n := 0
+		for i++; body[i] != 0xff; i++ {
+			n = n*10 + int(body[i])
+		}
+		if n != 1+len(f.Data) {
+			t.Errorf("length %d for %+v", n, f)
+		}
+		i += 1 + n
+	}
+	if i != len(body) {
+		t.Errorf("walked %d of %d bytes", i, len(body))
+	}
+}
