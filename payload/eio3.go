@@ -154,11 +154,11 @@ func utf16Rune(b []byte) (size, units int) {
 	return size, 1
 }
 
-// utf16Prefix returns the number of bytes at the start of b that hold exactly
+// utf16Span returns the number of bytes at the start of b that hold exactly
 // units UTF-16 code units, or false if b is shorter or a character outside
 // the Basic Multilingual Plane straddles the end. valid says that b is valid
 // UTF-8, which allows counting eight bytes at a time.
-func utf16Prefix(b []byte, units int, valid bool) (int, bool) {
+func utf16Span(b []byte, units int, valid bool) (int, bool) {
 	i := 0
 	if !valid {
 		for units > 0 {
@@ -243,7 +243,7 @@ func nextTextV3(body []byte, valid bool) (frame, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	body = body[i+1:]
-	size, ok := utf16Prefix(body, n, valid)
+	size, ok := utf16Span(body, n, valid)
 	if !ok {
 		return nil, nil, false
 	}

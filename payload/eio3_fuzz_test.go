@@ -57,7 +57,7 @@ func FuzzParseFrameV3(f *testing.F) {
 	})
 }
 
-// checkUTF16 compares UTF16Len and utf16Prefix, in both modes, with
+// checkUTF16 compares UTF16Len and utf16Span, in both modes, with
 // JavaScript's String length of the text b decodes to.
 func checkUTF16(t *testing.T, b []byte) {
 	t.Helper()
@@ -76,23 +76,23 @@ func checkUTF16(t *testing.T, b []byte) {
 		i, u = i+size, u+w
 		ends[u] = i
 	}
-	// Every count for short texts, a sample for long ones (utf16Prefix
+	// Every count for short texts, a sample for long ones (utf16Span
 	// is linear, so all counts would be quadratic).
-	step := max(1, len(units)/32)
+	step := max(1, len(units)/8)
 	for n := 1; n <= len(units); n++ {
-		if n > 16 && n < len(units)-16 && n%step != 0 {
+		if n > 4 && n < len(units)-4 && n%step != 0 {
 			continue
 		}
 		end, ok := ends[n], ends[n] >= 0
 		for _, mode := range []bool{false, valid} {
-			got, gotOK := utf16Prefix(b, n, mode)
+			got, gotOK := utf16Span(b, n, mode)
 			if gotOK != ok || ok && got != end {
-				t.Fatalf("utf16Prefix(%q, %d, %v) = %d, %v; want %d, %v", b, n, mode, got, gotOK, end, ok)
+				t.Fatalf("utf16Span(%q, %d, %v) = %d, %v; want %d, %v", b, n, mode, got, gotOK, end, ok)
 			}
 		}
 	}
-	if _, ok := utf16Prefix(b, len(units)+1, valid); ok {
-		t.Fatalf("utf16Prefix(%q, %d) past the end", b, len(units)+1)
+	if _, ok := utf16Span(b, len(units)+1, valid); ok {
+		t.Fatalf("utf16Span(%q, %d) past the end", b, len(units)+1)
 	}
 }
 

@@ -62,8 +62,10 @@ func main() {
 		PingTimeout:    *pingTimeout,
 		ConnectTimeout: time.Second,
 		MaxPayload:     1_000_000,
-		CORS:           &server.CORS{AllowedOrigins: []string{"*"}},
-		Logger:         logger,
+		// Any origin, with credentials (1.x/2.x browsers send them): the
+		// origin is reflected.
+		CORS:   &server.CORS{AllowOriginFunc: func(string) bool { return true }, AllowCredentials: true},
+		Logger: logger,
 	}
 	srv := server.New(opts)
 	app := newApp()
