@@ -41,6 +41,7 @@ var page []byte
 // node_modules and its CDN address.
 var bundles = map[string][2]string{
 	"4": {"sio-client-4/dist/socket.io.js", "https://cdn.socket.io/4.8.1/socket.io.min.js"},
+	"2": {"sio-client-2/dist/socket.io.js", "https://cdn.socket.io/socket.io-2.5.0.js"},
 }
 
 func main() {
