@@ -46,19 +46,23 @@ async function launch() {
 }
 
 /**
- * Serves `/` (a blank page loading the script at `/client.js`) and `/client.js` = the given
- * bundle file. Resolves with {url, close()}.
+ * Serves a blank page and client bundles. bundles is one bundle file, served as `/client.js`,
+ * or a map {name: file} served as `/<name>.js`; the page `/?client=<name>` loads `/<name>.js`
+ * (`/` loads `/client.js`). Resolves with {url, close()}.
  */
-function startStatic(bundleFile) {
-  const page = '<!doctype html><html><head><meta charset="utf-8"><title>sockio browser test</title>' +
-    '<script src="/client.js"></script></head><body>sockio</body></html>';
+function startStatic(bundles) {
+  const files = typeof bundles === 'string' ? { client: bundles } : bundles;
+  const page = (name) => '<!doctype html><html><head><meta charset="utf-8"><title>sockio browser test</title>' +
+    `<script src="/${encodeURIComponent(name)}.js"></script></head><body>sockio</body></html>`;
   const srv = http.createServer((req, res) => {
-    if (req.url === '/' || req.url.startsWith('/?')) {
+    const u = new URL(req.url, 'http://x');
+    const js = /^\/(.+)\.js$/.exec(u.pathname);
+    if (u.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page);
-    } else if (req.url === '/client.js') {
+      res.end(page(u.searchParams.get('client') || 'client'));
+    } else if (js && Object.hasOwn(files, decodeURIComponent(js[1]))) {
       res.writeHead(200, { 'content-type': 'application/javascript; charset=utf-8' });
-      fs.createReadStream(bundleFile).pipe(res);
+      fs.createReadStream(files[decodeURIComponent(js[1])]).pipe(res);
     } else {
       res.writeHead(404);
       res.end();
