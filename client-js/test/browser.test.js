@@ -11,47 +11,16 @@
 
 const { describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
-const path = require('node:path');
 const { MODES, WAIT_MS } = require('./lib/client');
 const { setup } = require('./lib/harness');
-
-const SKIP = process.env.SOCKIO_SKIP_BROWSER === '1';
-const CHROMIUM = process.env.SOCKIO_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const BUNDLE = path.join(path.dirname(require.resolve('sio-client-4/package.json')), 'dist', 'socket.io.js');
+const { SKIP, bundle, launch, startStatic } = require('./lib/browser');
 
 const { it } = setup();
 
-let staticServer;
+let statics;
 let staticUrl;
-let userDataDir;
+let browser;
 let context;
-
-function startStatic() {
-  const page = '<!doctype html><html><head><meta charset="utf-8"><title>sockio browser test</title>' +
-    '<script src="/socket.io.js"></script></head><body>sockio</body></html>';
-  const srv = http.createServer((req, res) => {
-    if (req.url === '/' || req.url.startsWith('/?')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page);
-    } else if (req.url === '/socket.io.js') {
-      res.writeHead(200, { 'content-type': 'application/javascript; charset=utf-8' });
-      fs.createReadStream(BUNDLE).pipe(res);
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  return new Promise((resolve) => {
-    srv.listen(0, '127.0.0.1', () => resolve(srv));
-  });
-}
 
 /*
  * Runs in the page. Always resolves (never rejects) so the socket ids and disconnect reasons
@@ -134,26 +103,15 @@ async function pageScenario({ url, transports, upgrade, waitMs }) {
 describe('browser (headless Chromium, official 4.8.4 bundle)', () => {
   before(async () => {
     if (SKIP) return;
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: install Debian's chromium package, ` +
-        'or set SOCKIO_SKIP_BROWSER=1 to skip the browser tests');
-    }
-    const { chromium } = require('playwright-core');
-    staticServer = await startStatic();
-    staticUrl = `http://127.0.0.1:${staticServer.address().port}/`;
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockio-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 60000,
-    });
+    statics = await startStatic(bundle('sio-client-4'));
+    staticUrl = statics.url;
+    browser = await launch();
+    context = browser.context;
   });
 
   after(async () => {
-    if (context) await context.close().catch(() => {});
-    if (staticServer) await new Promise((resolve) => staticServer.close(resolve));
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (browser) await browser.close();
+    if (statics) await statics.close();
   });
 
   for (const mode of MODES) {
