@@ -42,7 +42,8 @@ func realClients(t *testing.T) string {
 }
 
 // TestCloseDisconnectsRealClients connects real socket.io-client 4.x
-// clients over websocket, polling and an upgraded connection, then closes
+// clients over websocket, polling and an upgraded connection, and 2.x ones
+// over websocket and polling, then closes
 // the server: every client is told, every server-side socket hears "server
 // shutting down", and no goroutine is left behind.
 func TestCloseDisconnectsRealClients(t *testing.T) {
@@ -93,14 +94,15 @@ func TestCloseDisconnectsRealClients(t *testing.T) {
 	}
 	slices.Sort(got)
 	want := []string{"disconnect polling transport close", "disconnect upgrade transport close",
+		"disconnect v2-polling transport close", "disconnect v2-websocket transport close",
 		"disconnect websocket transport close"}
 	if !slices.Equal(got, want) {
 		t.Errorf("client reasons = %q, want %q", got, want)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(reasons) != 3 || strings.Count(strings.Join(reasons, ","), "server shutting down") != 3 {
-		t.Errorf("server reasons = %q, want 3 × server shutting down", reasons)
+	if len(reasons) != 5 || strings.Count(strings.Join(reasons, ","), "server shutting down") != 5 {
+		t.Errorf("server reasons = %q, want 5 × server shutting down", reasons)
 	}
 	ts.Close()
 }
