@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,7 +125,12 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		ws.Wait() // the writer has gone idle
+		for writing := true; writing; { // the writer goes idle
+			ws.mu.Lock()
+			writing = ws.writing
+			ws.mu.Unlock()
+			runtime.Gosched()
+		}
 		sess.q.SetNotify(nil)
 		b.StartTimer()
 	}
