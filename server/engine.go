@@ -49,6 +49,7 @@ type Engine struct {
 	upgrader *websocket.Upgrader
 	wsOpts   transports.WebSocketOptions
 	open     func(s *session) upper
+	policy   *transports.PolicyServer // the Flash policy port, if any
 
 	mu       sync.Mutex
 	sessions map[string]*session // open sessions, and closed ones until their client is told
@@ -73,6 +74,7 @@ func newEngine(opts Options, open func(s *session) upper) *Engine {
 		e.wsOpts.NoDelay = &off
 	}
 	e.upgrader = transports.NewUpgrader(e.wsOpts)
+	e.startFlashPolicy()
 	return e
 }
 
@@ -111,7 +113,7 @@ func writeError(w http.ResponseWriter, code int, message string) {
 // ServeHTTP serves every request of the Engine.IO protocol under the mount.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
-	if e.closed || e.closing && !r.URL.Query().Has("sid") {
+	if e.closed || e.closing && !r.URL.Query().Has("sid") && !hasV1SID(r.URL.Path) {
 		// Closing: no new sessions, but polls still carry the close.
 		e.mu.Unlock()
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
@@ -166,7 +168,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	s := e.sessions[sid]
 	e.mu.Unlock()
-	if s == nil {
+	if s == nil || s.d.protocol() != d.protocol() { // a sid of another generation is unknown here
 		writeError(w, codeUnknownSID, "")
 		return
 	}
@@ -283,6 +285,13 @@ const closeLinger = time.Second
 // (at most a few seconds), and every request, transport goroutine and
 // handler has returned, or ctx is done.
 func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	policy := e.policy
+	e.policy = nil
+	e.mu.Unlock()
+	if policy != nil {
+		_ = policy.Close()
+	}
 	e.mu.Lock()
 	e.closing = true
 	sessions := make([]*session, 0, len(e.sessions))

@@ -40,6 +40,15 @@ type Options struct {
 	// "websocket" (and for 0.9 clients "xhr-polling", "jsonp-polling",
 	// "htmlfile", "flashsocket"). Nil allows all but flashsocket.
 	Transports []string
+	// PollingDuration is how long a 0.9 client's long poll is held when
+	// nothing is queued before it is answered "8::". Zero means 20 s.
+	PollingDuration time.Duration
+	// FlashPolicyAddr, when set, is the address (for example ":10843", the
+	// 0.9 client's default flash policy port) of a Flash socket policy
+	// server that the server starts and Close stops. Off by default. To
+	// answer on the main port too, serve HTTP on a listener wrapped with
+	// transports.FlashPolicyListener.
+	FlashPolicyAddr string
 	// CORS answers cross-origin polling requests. Nil leaves CORS off.
 	CORS *CORS
 	// CheckOrigin decides whether a websocket upgrade from r's Origin is
@@ -85,6 +94,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = 1_000_000
+	}
+	if o.PollingDuration <= 0 {
+		o.PollingDuration = 20 * time.Second
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 45 * time.Second

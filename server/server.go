@@ -116,6 +116,11 @@ func (c *sioConn) message(f payload.Frame) error {
 	if err != nil {
 		return &protocolError{"parse error", err}
 	}
+	if a, ok := c.s.d.(autoAcker); ok {
+		if ack := a.autoAck(f.Data); ack != nil {
+			_, _ = c.s.q.Push(false, ack...)
+		}
+	}
 	if n > 0 {
 		p.Attachments = make([][]byte, 0, n)
 		c.pending, c.need = &p, n

@@ -300,6 +300,12 @@ const lingerTime = 30 * time.Second
 
 // Told implements transports.Session: the close has reached the client.
 func (s *session) Told() {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if !closed {
+		return // the last answer of a transport that another replaced
+	}
 	s.stopTimer()
 	s.eng.remove(s)
 }

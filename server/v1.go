@@ -1,24 +1,350 @@
 package server
 
 import (
+	"encoding/json"
+	"math"
+	"net"
 	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/sockio/sockio/transports"
 )
 
 // isV1Path reports whether path is a Socket.IO protocol 1 (0.9 client)
 // request: <mount>/1/ (handshake) or <mount>/1/<transport>/<sid>.
 func isV1Path(path string) bool {
-	parts := strings.Split(strings.TrimSuffix(path, "/"), "/")
-	for i := len(parts) - 1; i >= 0 && i >= len(parts)-3; i-- {
-		if parts[i] == "1" {
-			return true
-		}
-	}
-	return false
+	_, _, ok := splitV1Path(path)
+	return ok
 }
 
-// serveV1 serves Socket.IO protocol 1. Not built yet: the 0.9 server's
-// answer to a protocol version it does not speak.
+// splitV1Path finds the "1" segment among the last three of path and
+// returns the transport and sid after it (both empty for a handshake).
+func splitV1Path(path string) (transport, sid string, ok bool) {
+	parts := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	for i := len(parts) - 1; i >= max(len(parts)-3, 0); i-- { // the last "1": the mount may hold one
+		if parts[i] != "1" {
+			continue
+		}
+		rest := parts[i+1:]
+		if len(rest) > 0 {
+			transport = rest[0]
+		}
+		if len(rest) > 1 {
+			sid = rest[1]
+		}
+		return transport, sid, true
+	}
+	return "", "", false
+}
+
+// startFlashPolicy starts the Flash policy server of Options.FlashPolicyAddr.
+func (e *Engine) startFlashPolicy() {
+	if e.opts.FlashPolicyAddr == "" {
+		return
+	}
+	l, err := net.Listen("tcp", e.opts.FlashPolicyAddr)
+	if err != nil {
+		e.log.Error("sockio: flash policy port", "addr", e.opts.FlashPolicyAddr, "err", err)
+		return
+	}
+	e.policy = transports.ServeFlashPolicy(l)
+}
+
+// FlashPolicyAddr is the address the Flash policy server listens on, or nil.
+func (e *Engine) FlashPolicyAddr() net.Addr {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.policy == nil {
+		return nil
+	}
+	return e.policy.Addr()
+}
+
+// hasV1SID reports whether path is a protocol 1 request for a session.
+func hasV1SID(path string) bool {
+	_, sid, ok := splitV1Path(path)
+	return ok && sid != ""
+}
+
+// v1Transports are the protocol 1 transports, in the 0.9 client's order.
+var v1Transports = []string{"websocket", "flashsocket", "htmlfile", "xhr-polling", "jsonp-polling"}
+
+// v1NotHandshaken is the error packet for an unknown or expired sid:
+// "client not handshaken", advice "reconnect". The 0.9 client then
+// handshakes again.
+const v1NotHandshaken = "7:::1+0"
+
+var digits = regexp.MustCompile(`^\d+$`)
+
+// serveV1 serves Socket.IO protocol 1 (socket.io-client 0.9):
+//
+//   - <mount>/1/ (any method) is the handshake: sid:heartbeat:close:transports
+//     in seconds, or io.j[n]("…"); when ?jsonp=n. The heartbeat timeout is
+//     PingInterval+PingTimeout; the close timeout adds PollingDuration.
+//   - <mount>/1/<transport>/<sid> serves a transport; the first request
+//     attaches it to the session, and a request on another transport
+//     replaces the active one (the 0.9 client tries its next transport
+//     with the same sid).
+//   - ?disconnect on any of them ends the session (200, empty).
+//   - An unknown sid gets 7:::1+0 in the transport's own form (a POST: 200
+//     "1", its data dropped), so the client handshakes again; a transport
+//     that is unknown or not enabled gets 500 "transport not supported".
 func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
+	transport, sid, _ := splitV1Path(r.URL.Path)
+	q := r.URL.Query()
+	if sid == "" {
+		e.handshakeV1(w, r, q.Get("jsonp"))
+		return
+	}
+	e.mu.Lock()
+	s := e.sessions[sid]
+	e.mu.Unlock()
+	if s != nil && s.d.protocol() != v1Dialect.protocol() {
+		s = nil // another generation's session is unknown here
+	}
+	if q.Has("disconnect") {
+		if s != nil {
+			s.closeAs("transport close", nil, closeByClient)
+		}
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !isV1Transport(transport) || !e.opts.allows(transport) {
+		http.Error(w, "transport not supported", http.StatusInternalServerError)
+		return
+	}
+	if transport == "jsonp-polling" {
+		r = withJSONPIndex(r)
+	}
+	if s == nil {
+		e.unknownV1(w, r, transport)
+		return
+	}
+	s.mu.Lock()
+	tr, closed := s.tr, s.closed
+	s.mu.Unlock()
+	if closed && tr == nil {
+		e.unknownV1(w, r, transport)
+		return
+	}
+	if transport == "websocket" || transport == "flashsocket" {
+		e.websocketV1(s, w, r)
+		return
+	}
+	switch tr := tr.(type) {
+	case *transports.HTMLFile:
+		if transport == "htmlfile" || r.Method == http.MethodPost {
+			tr.ServeHTTP(w, r) // its stream, or an upload
+			return
+		}
+	case *transports.Polling:
+		if transport != "htmlfile" || r.Method == http.MethodPost {
+			tr.ServeHTTP(w, r) // a poll, or an upload
+			return
+		}
+	}
+	if r.Method == http.MethodPost {
+		// An upload while a websocket (or nothing) is active: processed,
+		// replies go out on whatever transport drains the queue.
+		transports.NewPolling(s, e.pollingOptionsV1(), false).ServeHTTP(w, r)
+		return
+	}
+	var next transports.Transport
+	if transport == "htmlfile" {
+		next = transports.NewHTMLFile(s, e.pollingOptionsV1())
+	} else { // xhr-polling, jsonp-polling: one Polling serves both
+		next = transports.NewPolling(s, e.pollingOptionsV1(), false)
+	}
+	if !s.attach(next) {
+		e.unknownV1(w, r, transport)
+		return
+	}
+	next.ServeHTTP(w, r)
+}
+
+func isV1Transport(transport string) bool { return slices.Contains(v1Transports, transport) }
+
+func (e *Engine) pollingOptionsV1() transports.PollingOptions {
+	return transports.PollingOptions{MaxBody: e.opts.MaxPayload, Hold: e.opts.PollingDuration,
+		Replace: true, PostReply: "1"}
+}
+
+// withJSONPIndex gives a jsonp-polling request the "j" parameter the
+// polling transport wraps by: the 0.9 client's "i", digits only, default 0.
+func withJSONPIndex(r *http.Request) *http.Request {
+	q := r.URL.Query()
+	i := q.Get("i")
+	if !digits.MatchString(i) {
+		i = "0"
+	}
+	q.Set("j", i)
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = q.Encode()
+	return r2
+}
+
+// attach makes tr the session's transport, replacing (and releasing) the
+// one before. It reports false, and stops tr, when the session is closed.
+func (s *session) attach(tr transports.Transport) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.olds = append(s.olds, tr)
+		s.mu.Unlock()
+		tr.Close(true)
+		return false
+	}
+	old := s.tr
+	s.tr = tr
+	if old != nil {
+		s.olds = append(s.olds, old)
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.Close(false)
+	}
+	tr.Activate()
+	return true
+}
+
+// handshakeV1 opens a protocol 1 session. The session has no transport
+// until the client's first transport request; what the server sends
+// meanwhile ("1::" first) waits in its queue.
+func (e *Engine) handshakeV1(w http.ResponseWriter, r *http.Request, jsonp string) {
+	if !digits.MatchString(jsonp) {
+		jsonp = ""
+	}
+	fail := func(status int, msg string) {
+		if jsonp != "" {
+			w.Header().Set("Content-Type", "application/javascript")
+			_, _ = w.Write([]byte("io.j[" + jsonp + "](new Error(" + strconv.Quote(msg) + "));"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(msg))
+	}
+	if !e.opts.CheckOrigin(r) {
+		fail(http.StatusForbidden, "handshake bad origin")
+		return
+	}
+	if e.opts.AllowRequest != nil && e.opts.AllowRequest(r) != nil {
+		fail(http.StatusForbidden, "handshake unauthorized")
+		return
+	}
+	sid, err := newSID()
+	if err != nil {
+		fail(http.StatusInternalServerError, "handshake error")
+		return
+	}
+	// The handshake info keeps the application's query only.
+	hr := r.Clone(r.Context())
+	q := hr.URL.Query()
+	q.Del("jsonp")
+	q.Del("t")
+	hr.URL.RawQuery = q.Encode()
+	s := newSession(e, sid, v1Dialect, hr)
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		fail(http.StatusServiceUnavailable, "handshake error")
+		return
+	}
+	e.sessions[sid] = s
+	e.mu.Unlock()
+	s.start()
+
+	var offered []string
+	for _, t := range v1Transports {
+		if e.opts.allows(t) {
+			offered = append(offered, t)
+		}
+	}
+	hb := seconds(e.opts.PingInterval + e.opts.PingTimeout)
+	body := sid + ":" + strconv.Itoa(hb) + ":" + strconv.Itoa(hb+seconds(e.opts.PollingDuration)) +
+		":" + strings.Join(offered, ",")
+	if jsonp != "" {
+		lit, _ := json.Marshal(body)
+		w.Header().Set("Content-Type", "application/javascript")
+		_, _ = w.Write([]byte("io.j[" + jsonp + "](" + string(lit) + ");"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(body))
+}
+
+// seconds rounds d up to whole seconds, at least 1.
+func seconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// websocketV1 serves a websocket (or flashsocket: the same frames on its
+// own path) for session s: RFC 6455, or hixie-76 as Flash's web-socket-js
+// speaks it. Its end ends the session.
+func (e *Engine) websocketV1(s *session, w http.ResponseWriter, r *http.Request) {
+	if transports.IsHixie76(r) { // Flash's web-socket-js
+		if !e.opts.CheckOrigin(r) {
+			http.Error(w, "origin not allowed", http.StatusForbidden)
+			return
+		}
+		hx := transports.NewHixie76(s, e.opts.MaxPayload)
+		if err := hx.Upgrade(w, r); err != nil {
+			e.log.Debug("sockio: hixie-76 handshake failed", "sid", s.id, "err", err)
+			return
+		}
+		s.attach(hx)
+		hx.Start()
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		http.Error(w, "websocket upgrade expected", http.StatusBadRequest)
+		return
+	}
+	ws := transports.NewWebSocket(s, e.upgrader, e.wsOpts, false, false, nil, nil)
+	if err := ws.Upgrade(w, r, nil); err != nil {
+		e.log.Debug("sockio: websocket handshake failed", "sid", s.id, "err", err)
+		return
+	}
+	s.attach(ws)
+	ws.Start(nil)
+}
+
+// unknownV1 answers a request for a sid the server does not know with
+// 7:::1+0 in the transport's form.
+func (e *Engine) unknownV1(w http.ResponseWriter, r *http.Request, transport string) {
+	if r.Method == http.MethodPost {
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		_, _ = w.Write([]byte("1"))
+		return
+	}
+	body := []byte(v1NotHandshaken)
+	switch transport {
+	case "websocket", "flashsocket":
+		conn, err := e.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		_ = conn.WriteMessage(websocket.TextMessage, body)
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		_ = conn.Close()
+	case "htmlfile":
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		out := append([]byte(nil), transports.HTMLFilePrelude...)
+		_, _ = w.Write(transports.AppendHTMLFileScript(out, body))
+	case "jsonp-polling":
+		w.Header().Set("Content-Type", "text/javascript; charset=UTF-8")
+		_, _ = w.Write(v1Dialect.AppendJSONP(nil, r.URL.Query().Get("j"), body))
+	default:
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		_, _ = w.Write(body)
+	}
 }

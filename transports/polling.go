@@ -20,6 +20,18 @@ type PollingOptions struct {
 	MaxBody int64
 	// Headers, when set, adds headers (CORS, say) to every response.
 	Headers func(w http.ResponseWriter, r *http.Request)
+	// Hold, when positive, answers a poll that found nothing to send with
+	// the framing's noop after this long (protocol 1's polling duration).
+	// Zero holds a poll until a frame arrives or the session closes.
+	Hold time.Duration
+	// Replace makes a second concurrent GET take the place of the pending
+	// one, which is answered with noop (protocol 1), instead of failing the
+	// session.
+	Replace bool
+	// PostReply, when set, is the body of a successful POST's answer
+	// (text/plain; charset=UTF-8) instead of "ok" (text/html): "1" for
+	// protocol 1.
+	PostReply string
 }
 
 // Polling is the long-polling transport, over XHR and, when the request
@@ -40,9 +52,10 @@ type Polling struct {
 	release bool          // answer the pending poll now, with noop if empty
 	closed  bool
 	final   bool
-	discard bool      // replaced by an upgrade: a poll gets 400
-	told    bool      // a poll has carried the session's last answer
-	lastGet time.Time // when the last poll was answered
+	discard bool          // replaced by an upgrade: a poll gets 400
+	told    bool          // a poll has carried the session's last answer
+	lastGet time.Time     // when the last poll was answered
+	stale   chan struct{} // with Replace: closed when a newer GET takes over
 	reqs    sync.WaitGroup
 }
 
@@ -145,23 +158,39 @@ func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	if p.getting {
+	if p.getting && !p.opts.Replace {
 		p.mu.Unlock()
 		p.sess.Fail("transport error", ErrOverlap)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	var stale chan struct{} // nil without Replace: never ready
+	if p.opts.Replace {
+		if p.stale != nil {
+			close(p.stale)
+		}
+		stale = make(chan struct{})
+		p.stale = stale
+	}
 	p.getting = true
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
-		p.getting = false
+		if p.stale == stale {
+			p.getting, p.stale = false, nil
+		}
 		p.lastGet = time.Now()
 		p.mu.Unlock()
 	}()
 
 	q := p.sess.Queue()
 	var frames []payload.Frame
+	var hold <-chan time.Time
+	if p.opts.Hold > 0 {
+		t := time.NewTimer(p.opts.Hold)
+		defer t.Stop()
+		hold = t.C
+	}
 	for {
 		p.mu.Lock()
 		closed, final, release, discard := p.closed, p.final, p.release, p.discard
@@ -195,6 +224,13 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-p.wake:
+		case <-stale:
+			p.respond(w, r, append(frames[:0], p.sess.Framing().Noop()))
+			return
+		case <-hold:
+			p.mu.Lock()
+			p.release = true
+			p.mu.Unlock()
 		case <-r.Context().Done():
 			p.sess.Fail("transport error", errors.New("poll ended by the client"))
 			return
@@ -281,6 +317,11 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := p.sess.Receive(frames); err != nil {
 		http.Error(w, "session closed: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if p.opts.PostReply != "" {
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		writeBody(w, []byte(p.opts.PostReply))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html")

@@ -47,9 +47,9 @@ function startChat(bin) {
   });
 }
 
-async function openChat(name) {
+async function openChat(name, client) {
   const page = await context.newPage();
-  await page.goto(`${url}/?name=${name}`, { timeout: WAIT_MS });
+  await page.goto(`${url}/?name=${name}${client ? `&client=${client}` : ''}`, { timeout: WAIT_MS });
   await page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
   return page;
 }
@@ -59,7 +59,7 @@ function lines(page, text) {
     .map((li) => li.className), text);
 }
 
-describe('chat example (headless Chromium, 4.x bundle)', { skip: SKIP ? 'SOCKIO_SKIP_BROWSER=1' : false }, () => {
+describe('chat example (headless Chromium)', { skip: SKIP ? 'SOCKIO_SKIP_BROWSER=1' : false }, () => {
   before(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sockio-chat-'));
@@ -105,5 +105,59 @@ describe('chat example (headless Chromium, 4.x bundle)', { skip: SKIP ? 'SOCKIO_
     assert.deepEqual(await lines(alice, 'hello from alice'), ['mine']);
     assert.deepEqual(await lines(bob, 'hello from alice'), ['theirs']);
     assert.deepEqual(await lines(bob, 'hi alice'), ['mine']);
+  });
+
+  it('a 0.9 page and a 4.x page chat with each other', async () => {
+    const carol = await openChat('carol', '0.9');
+    const dave = await openChat('dave', '4');
+    assert.equal(await carol.evaluate(() => io.version), '0.9.16');
+    assert.equal(await carol.evaluate(() => window.chatSocket.socket.transport.name), 'websocket');
+    assert.equal(await dave.evaluate(() => window.chatSocket.io.engine.transport.name), 'websocket');
+
+    await carol.fill('#input', 'hello from carol');
+    await carol.press('#input', 'Enter');
+    await dave.waitForFunction(() => [...document.querySelectorAll('#messages li.theirs')]
+      .some((li) => li.textContent === 'carolhello from carol'), null, { timeout: WAIT_MS });
+    await dave.fill('#input', 'hi carol');
+    await dave.press('#input', 'Enter');
+    await carol.waitForFunction(() => [...document.querySelectorAll('#messages li.theirs')]
+      .some((li) => li.textContent === 'davehi carol'), null, { timeout: WAIT_MS });
+
+    assert.deepEqual(await lines(carol, 'hello from carol'), ['mine']);
+    assert.deepEqual(await lines(dave, 'hello from carol'), ['theirs']);
+    assert.deepEqual(await lines(dave, 'hi carol'), ['mine']);
+    assert.deepEqual(await lines(carol, 'hi carol'), ['theirs']);
+  });
+
+  it('a 2.x, a 0.9 and a 4.x page talk across generations, each line once everywhere', async () => {
+    const pages = { erin: await openChat('erin', '2'), frank: await openChat('frank', '0.9'), gina: await openChat('gina', '4') };
+    assert.match(await pages.erin.evaluate(() => window.chatSocket.io.engine.transport.name), /^(websocket|polling)$/);
+    const names = Object.keys(pages);
+    for (const from of names) {
+      const text = `line from ${from}`;
+      await pages[from].fill('#input', text);
+      await pages[from].press('#input', 'Enter');
+      for (const to of names.filter((n) => n !== from)) {
+        await pages[to].waitForFunction((t) => [...document.querySelectorAll('#messages li.theirs')]
+          .some((li) => li.textContent === t), `${from}${text}`, { timeout: WAIT_MS });
+      }
+    }
+    // Closing lines, each awaited where it proves silence: any duplicate came before them.
+    const close = async (from, text) => {
+      await pages[from].fill('#input', text);
+      await pages[from].press('#input', 'Enter');
+      for (const to of names.filter((n) => n !== from)) {
+        await pages[to].waitForFunction((t) => [...document.querySelectorAll('#messages li.theirs')]
+          .some((li) => li.textContent === t), `${from}${text}`, { timeout: WAIT_MS });
+      }
+    };
+    await close('erin', 'closing');
+    await close('frank', 'closing too');
+    for (const page of names) {
+      for (const from of names) {
+        assert.deepEqual(await lines(pages[page], `line from ${from}`), [page === from ? 'mine' : 'theirs'],
+          `${page}'s copy of ${from}'s line`);
+      }
+    }
   });
 });

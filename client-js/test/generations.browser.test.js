@@ -17,7 +17,7 @@ const { startServer, serverKind } = require('./lib/server');
 const { SKIP, bundle, launch, startStatic } = require('./lib/browser');
 
 const WAIT_MS = Number(process.env.SOCKIO_WAIT_MS || 10000);
-const GENS = (process.env.SOCKIO_GENS || '4,2').split(',');
+const GENS = (process.env.SOCKIO_GENS || '4,2,0.9').split(',');
 const BUNDLES = { 4: bundle('sio-client-4'), 2: bundle('sio-client-2'), 0.9: bundle('sio-client-09') };
 
 let server;

@@ -40,8 +40,9 @@ var page []byte
 // bundles maps a client generation to its browser bundle under
 // node_modules and its CDN address.
 var bundles = map[string][2]string{
-	"4": {"sio-client-4/dist/socket.io.js", "https://cdn.socket.io/4.8.1/socket.io.min.js"},
-	"2": {"sio-client-2/dist/socket.io.js", "https://cdn.socket.io/socket.io-2.5.0.js"},
+	"4":   {"sio-client-4/dist/socket.io.js", "https://cdn.socket.io/4.8.1/socket.io.min.js"},
+	"2":   {"sio-client-2/dist/socket.io.js", "https://cdn.socket.io/socket.io-2.5.0.js"},
+	"0.9": {"sio-client-09/dist/socket.io.js", "https://cdnjs.cloudflare.com/ajax/libs/socket.io/0.9.16/socket.io.min.js"},
 }
 
 func main() {
@@ -63,8 +64,13 @@ func main() {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(page)
 	})
-	r.Get("/client/{gen}.js", func(w http.ResponseWriter, r *http.Request) {
-		b, ok := bundles[chi.URLParam(r, "gen")]
+	r.Get("/client/{file}", func(w http.ResponseWriter, r *http.Request) {
+		// {gen}.js would cut "0.9.js" at its first dot.
+		gen, isJS := strings.CutSuffix(chi.URLParam(r, "file"), ".js")
+		b, ok := bundles[gen]
+		if !isJS {
+			ok = false
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return

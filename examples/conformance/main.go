@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -39,12 +40,17 @@ import (
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
+	"github.com/sockio/sockio/transports"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
 	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "ping interval")
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "ping timeout")
+	pollingDuration := flag.Duration("polling-duration", 0, "0.9 clients' long-poll hold (0: the default, 20 s)")
+	transportList := flag.String("transports", "", "comma-separated transports to allow (empty: the defaults; add flashsocket for 0.9 Flash clients)")
+	pageDir := flag.String("page-dir", "", "serve this directory's files at / (test pages on the server's own origin)")
+	flashPolicy := flag.String("flash-policy-addr", "", "serve Flash socket policies on this address too (the main port always answers them)")
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	flag.Parse()
@@ -64,8 +70,13 @@ func main() {
 		MaxPayload:     1_000_000,
 		// Any origin, with credentials (1.x/2.x browsers send them): the
 		// origin is reflected.
-		CORS:   &server.CORS{AllowOriginFunc: func(string) bool { return true }, AllowCredentials: true},
-		Logger: logger,
+		CORS:            &server.CORS{AllowOriginFunc: func(string) bool { return true }, AllowCredentials: true},
+		Logger:          logger,
+		PollingDuration: *pollingDuration,
+	}
+	opts.FlashPolicyAddr = *flashPolicy
+	if *transportList != "" {
+		opts.Transports = strings.Split(*transportList, ",")
 	}
 	srv := server.New(opts)
 	app := newApp()
@@ -78,6 +89,9 @@ func main() {
 	r := chi.NewRouter()
 	r.Handle("/socket.io/*", srv)
 	r.Handle("/engine.io/*", eng)
+	if *pageDir != "" {
+		r.Handle("/*", http.FileServer(http.Dir(*pageDir)))
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -86,7 +100,8 @@ func main() {
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	hs := &http.Server{Handler: r}
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Flash asks for its socket policy on the main port too.
+		if err := hs.Serve(transports.FlashPolicyListener(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal(err)
 		}
 	}()

@@ -1,0 +1,448 @@
+package payload
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// V1Type is a Socket.IO protocol 1 (socket.io 0.9) packet type.
+type V1Type byte
+
+// Protocol 1 packet types, numbered as on the wire.
+const (
+	V1Disconnect V1Type = iota
+	V1Connect
+	V1Heartbeat
+	V1Message
+	V1JSON
+	V1Event
+	V1Ack
+	V1Error
+	V1Noop
+)
+
+var v1Names = [...]string{"disconnect", "connect", "heartbeat", "message", "json", "event", "ack", "error", "noop"}
+
+func (t V1Type) String() string {
+	if int(t) < len(v1Names) {
+		return v1Names[t]
+	}
+	return "unknown"
+}
+
+// Protocol 1 error reasons and advice, as the numbers on the wire.
+const (
+	V1ReasonTransportNotSupported = "0"
+	V1ReasonClientNotHandshaken   = "1"
+	V1ReasonUnauthorized          = "2"
+	V1AdviceReconnect             = "0"
+)
+
+// V1Packet is one protocol 1 packet:
+//
+//	type ":" [id ["+"]] ":" [endpoint] [":" data]
+//
+// Which fields matter depends on Type:
+//   - V1Message: Data is the raw string; V1JSON: Data is a JSON value.
+//   - V1Event: Name, and Args, a JSON array (nil when empty).
+//   - V1Ack: AckID, and Args, a JSON array (nil when empty).
+//   - V1Error: Reason and Advice (decimal digits, see the V1Reason constants).
+//   - V1Connect: Query (for example "?a=b"), optional.
+//
+// ID and HasID are the packet's own id; AckData (the "+") asks the receiver
+// to answer with data rather than an automatic ack.
+type V1Packet struct {
+	Type     V1Type
+	ID       uint64
+	HasID    bool
+	AckData  bool
+	Endpoint string
+	Data     []byte
+	Name     string
+	Args     []byte
+	AckID    uint64
+	Reason   string
+	Advice   string
+	Query    string
+}
+
+// Errors of the protocol 1 codec.
+var (
+	// ErrV1Packet reports a packet that does not decode: fewer than two
+	// colons, an unknown type, a bad id or a malformed event. The 0.9
+	// server and client ignore such packets.
+	ErrV1Packet = errors.New("payload: invalid protocol 1 packet")
+	// ErrV1Payload reports a polling body whose \ufffd framing is broken.
+	ErrV1Payload = errors.New("payload: invalid protocol 1 payload")
+)
+
+// v1Header is the part of a packet before its data.
+type v1Header struct {
+	typ      V1Type
+	id       uint64
+	hasID    bool
+	ackData  bool
+	endpoint []byte
+	data     []byte
+	hasData  bool
+}
+
+// parseV1Header splits text into its fields without looking at the data.
+func parseV1Header(text []byte) (h v1Header, err error) {
+	i := bytes.IndexByte(text, ':')
+	if i != 1 || text[0] < '0' || text[0] > '8' {
+		return h, ErrV1Packet
+	}
+	h.typ = V1Type(text[0] - '0')
+	s := text[2:]
+	j := 0
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j > 0 {
+		id, err := strconv.ParseUint(string(s[:j]), 10, 64)
+		if err != nil {
+			return h, ErrV1Packet
+		}
+		h.id, h.hasID = id, true
+	}
+	s = s[j:]
+	if len(s) > 0 && s[0] == '+' {
+		if !h.hasID {
+			return h, ErrV1Packet
+		}
+		h.ackData, s = true, s[1:]
+	}
+	if len(s) == 0 || s[0] != ':' {
+		return h, ErrV1Packet
+	}
+	s = s[1:]
+	if k := bytes.IndexByte(s, ':'); k >= 0 {
+		h.endpoint, h.data, h.hasData = s[:k], s[k+1:], true
+	} else {
+		h.endpoint = s
+	}
+	return h, nil
+}
+
+// V1Info reads a packet's type, endpoint and id without decoding its data.
+// autoAck is true when the id has no "+": the receiver acknowledges it
+// without arguments.
+func V1Info(text []byte) (t V1Type, endpoint string, id uint64, autoAck bool, err error) {
+	h, err := parseV1Header(text)
+	if err != nil {
+		return 0, "", 0, false, err
+	}
+	return h.typ, string(h.endpoint), h.id, h.hasID && !h.ackData, nil
+}
+
+// ParseV1Packet decodes one protocol 1 packet. Data and Args alias text.
+// Ack arguments that are not a JSON array decode as none, as the 0.9
+// implementations do; an event whose data is not {"name": string,
+// "args": array} is ErrV1Packet.
+func ParseV1Packet(text []byte) (V1Packet, error) {
+	h, err := parseV1Header(text)
+	if err != nil {
+		return V1Packet{}, err
+	}
+	p := V1Packet{Type: h.typ, ID: h.id, HasID: h.hasID, AckData: h.ackData, Endpoint: string(h.endpoint)}
+	switch h.typ {
+	case V1Message:
+		p.Data = h.data
+		if p.Data == nil {
+			p.Data = []byte{}
+		}
+	case V1JSON:
+		if !json.Valid(h.data) {
+			return V1Packet{}, ErrV1Packet
+		}
+		p.Data = h.data
+	case V1Connect:
+		p.Query = string(h.data)
+	case V1Event:
+		if name, args, ok := fastEvent(h.data); ok {
+			p.Name, p.Args = name, args
+			break
+		}
+		var ev struct {
+			Name *string         `json:"name"`
+			Args json.RawMessage `json:"args"`
+		}
+		if json.Unmarshal(h.data, &ev) != nil || ev.Name == nil {
+			return V1Packet{}, ErrV1Packet
+		}
+		p.Name = *ev.Name
+		args := bytes.TrimSpace(ev.Args)
+		switch {
+		case len(args) == 0 || string(args) == "null":
+		case args[0] == '[':
+			p.Args = args
+		default:
+			return V1Packet{}, ErrV1Packet
+		}
+	case V1Ack:
+		d := h.data
+		k := 0
+		for k < len(d) && d[k] >= '0' && d[k] <= '9' {
+			k++
+		}
+		if k == 0 {
+			return V1Packet{}, ErrV1Packet
+		}
+		id, err := strconv.ParseUint(string(d[:k]), 10, 64)
+		if err != nil {
+			return V1Packet{}, ErrV1Packet
+		}
+		p.AckID = id
+		if k < len(d) && d[k] == '+' {
+			args := bytes.TrimSpace(d[k+1:])
+			if len(args) > 0 && args[0] == '[' && json.Valid(args) {
+				p.Args = args
+			}
+		}
+	case V1Error:
+		d := h.data
+		if k := bytes.IndexByte(d, '+'); k >= 0 {
+			p.Reason, p.Advice = string(d[:k]), string(d[k+1:])
+		} else {
+			p.Reason = string(d)
+		}
+	}
+	return p, nil
+}
+
+// fastEvent reads event data in the form clients write it,
+// {"name":"<no escapes>"} or {"name":"<no escapes>","args":[…]}, without
+// a full JSON decode; ok is false for any other form.
+func fastEvent(d []byte) (name string, args []byte, ok bool) {
+	const head = `{"name":"`
+	if !bytes.HasPrefix(d, []byte(head)) || len(d) < len(head)+2 || d[len(d)-1] != '}' {
+		return "", nil, false
+	}
+	rest := d[len(head):]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return "", nil, false
+	}
+	for _, c := range rest[:end] {
+		if c < 0x20 || c == '\\' {
+			return "", nil, false
+		}
+	}
+	if !utf8.Valid(rest[:end]) {
+		return "", nil, false
+	}
+	name, rest = string(rest[:end]), rest[end+1:]
+	if len(rest) == 1 { // just the closing brace
+		return name, nil, true
+	}
+	const argsKey = `,"args":`
+	if !bytes.HasPrefix(rest, []byte(argsKey)) {
+		return "", nil, false
+	}
+	args = rest[len(argsKey) : len(rest)-1]
+	if len(args) < 2 || args[0] != '[' || !json.Valid(args) {
+		return "", nil, false
+	}
+	if emptyArray(args) {
+		args = nil
+	}
+	return name, args, true
+}
+
+// AppendV1Packet appends the wire form of p. Event arguments and ack
+// arguments must be JSON arrays (or empty); they are omitted when empty.
+func AppendV1Packet(dst []byte, p *V1Packet) []byte {
+	dst = append(dst, '0'+byte(p.Type), ':')
+	if p.HasID {
+		dst = strconv.AppendUint(dst, p.ID, 10)
+		if p.AckData {
+			dst = append(dst, '+')
+		}
+	}
+	dst = append(dst, ':')
+	dst = append(dst, p.Endpoint...)
+	switch p.Type {
+	case V1Message, V1JSON:
+		if len(p.Data) > 0 {
+			dst = append(dst, ':')
+			dst = append(dst, p.Data...)
+		}
+	case V1Connect:
+		if p.Query != "" {
+			dst = append(dst, ':')
+			dst = append(dst, p.Query...)
+		}
+	case V1Event:
+		dst = append(dst, `:{"name":`...)
+		dst = appendJSONString(dst, p.Name)
+		if !emptyArray(p.Args) {
+			dst = append(dst, `,"args":`...)
+			dst = append(dst, p.Args...)
+		}
+		dst = append(dst, '}')
+	case V1Ack:
+		dst = append(dst, ':')
+		dst = strconv.AppendUint(dst, p.AckID, 10)
+		if !emptyArray(p.Args) {
+			dst = append(dst, '+')
+			dst = append(dst, p.Args...)
+		}
+	case V1Error:
+		if p.Reason != "" || p.Advice != "" {
+			dst = append(dst, ':')
+			dst = append(dst, p.Reason...)
+			if p.Advice != "" {
+				dst = append(dst, '+')
+				dst = append(dst, p.Advice...)
+			}
+		}
+	}
+	return dst
+}
+
+// emptyArray reports whether a JSON array is absent or "[]".
+func emptyArray(a []byte) bool {
+	a = bytes.TrimSpace(a)
+	if len(a) == 0 {
+		return true
+	}
+	if a[0] != '[' {
+		return false
+	}
+	return len(bytes.TrimSpace(a[1:len(a)-1])) == 0 && a[len(a)-1] == ']'
+}
+
+// appendJSONString appends s as a JSON string literal, HTML characters
+// unescaped.
+func appendJSONString(dst []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\'
+	}
+	if plain { // the common case: nothing to escape
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
+	b := jsonBufs.Get().(*jsonBuf)
+	defer jsonBufs.Put(b)
+	b.buf.Reset()
+	_ = b.enc.Encode(s) // a string always encodes
+	out := b.buf.Bytes()
+	return append(dst, out[:len(out)-1]...)
+}
+
+// v1Sep is U+FFFD, the protocol 1 payload frame delimiter.
+const v1Sep = "\ufffd"
+
+// utf16Units returns the length of UTF-8 text in UTF-16 code units, the
+// JavaScript String.length that protocol 1 frame lengths count: a rune at
+// or above U+10000 counts 2. An invalid byte counts 1, as the U+FFFD a
+// decoder makes of it.
+func utf16Units(text []byte) int {
+	n := 0
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(text[i:])
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+		i += size
+	}
+	return n
+}
+
+// AppendV1Payload appends packets as one protocol 1 polling body: a lone
+// packet bare, several as \ufffd<len>\ufffd<packet> with lengths in UTF-16
+// units.
+func AppendV1Payload(dst []byte, packets ...[]byte) []byte {
+	if len(packets) == 1 {
+		return append(dst, packets[0]...)
+	}
+	for _, p := range packets {
+		dst = AppendV1Frame(dst, p)
+	}
+	return dst
+}
+
+// AppendV1Frame appends one packet with its \ufffd<len>\ufffd prefix.
+func AppendV1Frame(dst, packet []byte) []byte {
+	dst = append(dst, v1Sep...)
+	dst = strconv.AppendInt(dst, int64(utf16Units(packet)), 10)
+	dst = append(dst, v1Sep...)
+	return append(dst, packet...)
+}
+
+// DecodeV1Payload splits a protocol 1 polling body into packets. A body
+// that does not start with \ufffd is one packet. The packets alias body.
+func DecodeV1Payload(body []byte) ([][]byte, error) {
+	if len(body) == 0 {
+		return nil, ErrV1Payload
+	}
+	if !bytes.HasPrefix(body, []byte(v1Sep)) {
+		return [][]byte{body}, nil
+	}
+	var out [][]byte
+	for len(body) > 0 {
+		if !bytes.HasPrefix(body, []byte(v1Sep)) {
+			return nil, ErrV1Payload
+		}
+		body = body[len(v1Sep):]
+		k := bytes.Index(body, []byte(v1Sep))
+		if k <= 0 || k > 10 {
+			return nil, ErrV1Payload
+		}
+		n, err := strconv.Atoi(string(body[:k]))
+		if err != nil || n < 0 {
+			return nil, ErrV1Payload
+		}
+		body = body[k+len(v1Sep):]
+		size, ok := utf16Prefix(body, n)
+		if !ok {
+			return nil, ErrV1Payload
+		}
+		out = append(out, body[:size])
+		body = body[size:]
+	}
+	return out, nil
+}
+
+// utf16Prefix returns how many bytes of text hold its first n UTF-16 units;
+// false if text is shorter or n splits a surrogate pair.
+func utf16Prefix(text []byte, n int) (int, bool) {
+	i := 0
+	for n > 0 {
+		if i >= len(text) {
+			return 0, false
+		}
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			n--
+			continue
+		}
+		r, size := utf8.DecodeRune(text[i:])
+		units := 1
+		if r >= 0x10000 {
+			units = 2
+		}
+		if units > n {
+			return 0, false
+		}
+		n -= units
+		i += size
+	}
+	return i, true
+}

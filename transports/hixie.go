@@ -1,0 +1,315 @@
+package transports
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// IsHixie76 reports whether r opens a websocket of the hixie-76 draft, the
+// only one Flash's web-socket-js (the 0.9 client's flashsocket) speaks: it
+// has Sec-WebSocket-Key1 and -Key2 and no Sec-WebSocket-Version.
+func IsHixie76(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Sec-WebSocket-Key1") != "" &&
+		r.Header.Get("Sec-WebSocket-Key2") != "" && r.Header.Get("Sec-WebSocket-Version") == "" &&
+		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// Errors of the hixie-76 transport.
+var (
+	ErrHixieKey   = errors.New("transports: bad hixie-76 key")
+	ErrHixieFrame = errors.New("transports: bad hixie-76 frame")
+)
+
+// hixieKey is a key header's value: its digits as a number divided by its
+// number of spaces.
+func hixieKey(k string) (uint32, error) {
+	var digits strings.Builder
+	spaces := 0
+	for _, c := range k {
+		switch {
+		case c >= '0' && c <= '9':
+			digits.WriteRune(c)
+		case c == ' ':
+			spaces++
+		}
+	}
+	n, err := strconv.ParseUint(digits.String(), 10, 64)
+	if err != nil || spaces == 0 || n%uint64(spaces) != 0 || n/uint64(spaces) > 0xFFFFFFFF {
+		return 0, ErrHixieKey
+	}
+	return uint32(n / uint64(spaces)), nil
+}
+
+// HixieChallenge is the 16-byte answer to a hixie-76 handshake: the MD5 of
+// both keys' values (32-bit big-endian) and the 8 bytes of key3.
+func HixieChallenge(key1, key2 string, key3 []byte) ([]byte, error) {
+	n1, err := hixieKey(key1)
+	if err != nil {
+		return nil, err
+	}
+	n2, err := hixieKey(key2)
+	if err != nil {
+		return nil, err
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint32(b[:4], n1)
+	binary.BigEndian.PutUint32(b[4:8], n2)
+	copy(b[8:], key3)
+	sum := md5.Sum(b[:])
+	return sum[:], nil
+}
+
+// Hixie76 is a websocket of the hixie-76 draft: text frames 00 <utf8> FF,
+// close FF 00. One goroutine reads; a writer goroutine runs only while
+// frames are waiting.
+type Hixie76 struct {
+	sess Session
+	max  int64
+
+	conn net.Conn
+	br   *bufio.Reader
+
+	mu      sync.Mutex
+	active  bool
+	closing bool
+	writing bool
+	wg      sync.WaitGroup
+}
+
+// NewHixie76 returns a hixie-76 transport for sess; maxMessage bounds an
+// inbound frame (1,000,000 bytes when ≤ 0).
+func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
+	if maxMessage <= 0 {
+		maxMessage = 1_000_000
+	}
+	return &Hixie76{sess: sess, max: maxMessage}
+}
+
+// Name reports "flashsocket".
+func (h *Hixie76) Name() string { return "flashsocket" }
+
+// Upgrade hijacks the connection and completes the handshake.
+func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return err
+	}
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	var key3 [8]byte
+	if _, err := io.ReadFull(brw.Reader, key3[:]); err != nil { // may come after the headers
+		conn.Close()
+		return err
+	}
+	sum, err := HixieChallenge(r.Header.Get("Sec-WebSocket-Key1"), r.Header.Get("Sec-WebSocket-Key2"), key3[:])
+	if err != nil {
+		_, _ = io.WriteString(conn, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+		conn.Close()
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n")
+	b.WriteString("Sec-WebSocket-Origin: " + r.Header.Get("Origin") + "\r\n")
+	scheme := "ws"
+	if r.TLS != nil {
+		scheme = "wss"
+	}
+	b.WriteString("Sec-WebSocket-Location: " + scheme + "://" + r.Host + r.URL.RequestURI() + "\r\n\r\n")
+	b.Write(sum)
+	if _, err := conn.Write(b.Bytes()); err != nil {
+		conn.Close()
+		return err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	h.mu.Lock()
+	h.conn, h.br = conn, brw.Reader
+	h.mu.Unlock()
+	return nil
+}
+
+// ServeHTTP upgrades the request and starts serving the connection.
+func (h *Hixie76) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h.Upgrade(w, r); err != nil {
+		h.sess.Fail("transport error", err)
+		return
+	}
+	h.Start()
+}
+
+// Start serves the upgraded connection on a goroutine of its own.
+func (h *Hixie76) Start() {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.read()
+	}()
+}
+
+func (h *Hixie76) read() {
+	framing := h.sess.Framing()
+	for {
+		data, err := h.readFrame()
+		if err != nil {
+			h.mu.Lock()
+			closing := h.closing
+			h.mu.Unlock()
+			if !closing {
+				reason := "transport close"
+				if errors.Is(err, ErrHixieFrame) {
+					reason = "transport error"
+				}
+				h.sess.Fail(reason, err)
+			}
+			h.Close(true)
+			return
+		}
+		f, err := framing.ParseMessage(data, false)
+		if err != nil {
+			h.sess.Fail("parse error", err)
+			h.Close(true)
+			return
+		}
+		if err := h.sess.Receive([]payload.Frame{f}); err != nil {
+			return
+		}
+	}
+}
+
+// readFrame reads one text frame; the close frame is io.EOF.
+func (h *Hixie76) readFrame() ([]byte, error) {
+	t, err := h.br.ReadByte()
+	if err != nil {
+		return nil, err
+	}
+	if t == 0xFF {
+		return nil, io.EOF // FF 00: close
+	}
+	if t != 0x00 {
+		return nil, ErrHixieFrame
+	}
+	var out []byte
+	for {
+		chunk, err := h.br.ReadSlice(0xFF)
+		if int64(len(out)+len(chunk)) > h.max+1 {
+			return nil, ErrHixieFrame
+		}
+		out = append(out, chunk...)
+		if err == nil {
+			return out[:len(out)-1], nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, err
+		}
+	}
+}
+
+// Activate makes the transport drain the session's queue.
+func (h *Hixie76) Activate() {
+	h.mu.Lock()
+	h.active = true
+	h.mu.Unlock()
+	h.sess.Queue().SetNotify(h.kick)
+	h.kick()
+}
+
+func (h *Hixie76) kick() {
+	h.mu.Lock()
+	if h.writing || h.conn == nil || !(h.active || h.closing) {
+		h.mu.Unlock()
+		return
+	}
+	h.writing = true
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go h.writeLoop()
+}
+
+func (h *Hixie76) writeLoop() {
+	defer h.wg.Done()
+	q := h.sess.Queue()
+	framing := h.sess.Framing()
+	var scratch [32]payload.Frame
+	buf := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(buf)
+	for {
+		h.mu.Lock()
+		active := h.active
+		h.mu.Unlock()
+		var frames []payload.Frame
+		if active {
+			frames = q.Take(scratch[:0])
+		}
+		if len(frames) > 0 {
+			b := (*buf)[:0]
+			for _, f := range frames {
+				b = append(b, 0x00)
+				b, _ = framing.AppendMessage(b, f, true)
+				b = append(b, 0xFF)
+			}
+			*buf = b
+			clear(frames)
+			_ = h.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := h.conn.Write(b); err != nil {
+				h.sess.Fail("transport error", err)
+				h.finish()
+				return
+			}
+			continue
+		}
+		h.mu.Lock()
+		if h.closing {
+			h.mu.Unlock()
+			h.finish()
+			return
+		}
+		if !active || q.Len() == 0 {
+			h.writing = false
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+	}
+}
+
+// finish sends the close frame and closes the connection.
+func (h *Hixie76) finish() {
+	_ = h.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = h.conn.Write([]byte{0xFF, 0x00})
+	_ = h.conn.Close()
+	h.mu.Lock()
+	h.writing = false
+	h.mu.Unlock()
+}
+
+// Close ends the connection after what is queued has been written.
+func (h *Hixie76) Close(final bool) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return
+	}
+	h.closing = true
+	started, active := h.conn != nil, h.active
+	h.mu.Unlock()
+	if !started {
+		return
+	}
+	if active {
+		h.sess.Queue().SetNotify(nil)
+	}
+	h.kick()
+}
+
+// Wait blocks until the reader and the writer have returned.
+func (h *Hixie76) Wait() { h.wg.Wait() }
