@@ -53,12 +53,22 @@ func ParseFrameV4(text []byte) (Frame, error) {
 		return Frame{}, ErrParse
 	}
 	if text[0] == 'b' {
-		data, err := decodeBase64(text[1:])
-		if err != nil {
-			return Frame{}, ErrParse
-		}
-		return Frame{Type: FrameMessage, Binary: true, Data: data}, nil
+		return base64Frame(text[1:])
 	}
+	return typedFrame(text)
+}
+
+// base64Frame decodes the base64 form of a binary message.
+func base64Frame(src []byte) (Frame, error) {
+	data, err := decodeBase64(src)
+	if err != nil {
+		return Frame{}, ErrParse
+	}
+	return Frame{Type: FrameMessage, Binary: true, Data: data}, nil
+}
+
+// typedFrame decodes a type digit and its data; text is not empty.
+func typedFrame(text []byte) (Frame, error) {
 	t := text[0] - '0'
 	if t > byte(FrameNoop) {
 		return Frame{}, ErrParse

@@ -41,17 +41,9 @@ func ParseFrameV3(text []byte) (Frame, error) {
 		if len(text) < 2 || text[1] != '0'+byte(FrameMessage) {
 			return Frame{}, ErrParse
 		}
-		data, err := decodeBase64(text[2:])
-		if err != nil {
-			return Frame{}, ErrParse
-		}
-		return Frame{Type: FrameMessage, Binary: true, Data: data}, nil
+		return base64Frame(text[2:])
 	}
-	t := text[0] - '0'
-	if t > byte(FrameNoop) {
-		return Frame{}, ErrParse
-	}
-	return Frame{Type: FrameType(t), Data: text[1:]}, nil
+	return typedFrame(text)
 }
 
 // AppendFrameV3 appends the text form of f: the type digit and the data, or
