@@ -136,19 +136,34 @@ func validData(t PacketType, data []byte) bool {
 		if first != '[' {
 			return false
 		}
-		var head []json.RawMessage
-		if json.Unmarshal(data, &head) != nil || len(head) == 0 {
-			return false
-		}
-		switch firstNonSpace(head[0]) {
+		// data is valid JSON: look at the first item without decoding
+		// the rest.
+		item := data[bytes.IndexByte(data, '[')+1:]
+		switch c := firstNonSpace(item); c {
 		case '"':
+			item = item[bytes.IndexByte(item, '"'):]
+			end := stringEnd(item)
 			var name string
-			return json.Unmarshal(head[0], &name) == nil && !reserved[name]
+			return json.Unmarshal(item[:end], &name) == nil && !reserved[name]
 		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 			return true
 		}
 	}
 	return false
+}
+
+// stringEnd returns the length of the JSON string token that s starts
+// with (s[0] is its opening quote; the token is known to be well formed).
+func stringEnd(s []byte) int {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(s)
 }
 
 func firstNonSpace(b []byte) byte {

@@ -5,10 +5,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/namespace"
-	"github.com/sockio/sockio/transports"
 )
-
-var errQueueFull = transports.ErrQueueFull
 
 func handshakeOf(r *http.Request, protocol int) namespace.Handshake {
 	q := r.URL.Query()

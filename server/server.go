@@ -21,6 +21,7 @@ import (
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
+	"github.com/sockio/sockio/transports"
 )
 
 // Server is a socket.io server: an [Engine] with namespaces on top.
@@ -142,7 +143,7 @@ func (c *sioConn) closed(reason string) { c.client.Close(reason) }
 func (c *sioConn) Send(p *payload.Shared) error {
 	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
 	_, err := c.s.q.Push(p.Volatile, frames...)
-	if errors.Is(err, errQueueFull) {
+	if errors.Is(err, transports.ErrQueueFull) {
 		c.s.eng.log.Warn("sockio: client too slow, closing", "sid", c.s.id, "err", err)
 		c.s.shutdown("transport error")
 	}
