@@ -126,9 +126,9 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 		}
 		b.StopTimer()
 		for writing := true; writing; { // the writer goes idle
-			ws.mu.Lock()
-			writing = ws.writing
-			ws.mu.Unlock()
+			ws.w.mu.Lock()
+			writing = ws.w.running
+			ws.w.mu.Unlock()
 			runtime.Gosched()
 		}
 		sess.q.SetNotify(nil)

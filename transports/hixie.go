@@ -80,12 +80,7 @@ type Hixie76 struct {
 
 	conn net.Conn
 	br   *bufio.Reader
-
-	mu      sync.Mutex
-	active  bool
-	closing bool
-	writing bool
-	wg      sync.WaitGroup
+	w    writer
 }
 
 // NewHixie76 returns a hixie-76 transport for sess; maxMessage bounds an
@@ -94,7 +89,10 @@ func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 	if maxMessage <= 0 {
 		maxMessage = 1_000_000
 	}
-	return &Hixie76{sess: sess, max: maxMessage}
+	h := &Hixie76{sess: sess, max: maxMessage}
+	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
+		fail: func(err error) { sess.Fail("transport error", err) }}
+	return h
 }
 
 // Name reports "flashsocket".
@@ -132,9 +130,11 @@ func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_ = conn.SetDeadline(time.Time{})
-	h.mu.Lock()
 	h.conn, h.br = conn, brw.Reader
-	h.mu.Unlock()
+	if !h.w.ready() { // closed while upgrading
+		conn.Close()
+		return ErrClosed
+	}
 	return nil
 }
 
@@ -149,9 +149,9 @@ func (h *Hixie76) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Start serves the upgraded connection on a goroutine of its own.
 func (h *Hixie76) Start() {
-	h.wg.Add(1)
+	h.w.wg.Add(1)
 	go func() {
-		defer h.wg.Done()
+		defer h.w.wg.Done()
 		h.read()
 	}()
 }
@@ -161,10 +161,7 @@ func (h *Hixie76) read() {
 	for {
 		data, err := h.readFrame()
 		if err != nil {
-			h.mu.Lock()
-			closing := h.closing
-			h.mu.Unlock()
-			if !closing {
+			if !h.w.closed() {
 				reason := "transport close"
 				if errors.Is(err, ErrHixieFrame) {
 					reason = "transport error"
@@ -215,71 +212,25 @@ func (h *Hixie76) readFrame() ([]byte, error) {
 }
 
 // Activate makes the transport drain the session's queue.
-func (h *Hixie76) Activate() {
-	h.mu.Lock()
-	h.active = true
-	h.mu.Unlock()
-	h.sess.Queue().SetNotify(h.kick)
-	h.kick()
-}
+func (h *Hixie76) Activate() { h.w.activate() }
 
-func (h *Hixie76) kick() {
-	h.mu.Lock()
-	if h.writing || h.conn == nil || !(h.active || h.closing) {
-		h.mu.Unlock()
-		return
-	}
-	h.writing = true
-	h.wg.Add(1)
-	h.mu.Unlock()
-	go h.writeLoop()
-}
+var hixieBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-func (h *Hixie76) writeLoop() {
-	defer h.wg.Done()
-	q := h.sess.Queue()
+// writeFrames writes frames as 00 <text> FF and flushes them in one write.
+func (h *Hixie76) writeFrames(frames []payload.Frame) error {
 	framing := h.sess.Framing()
-	var scratch [32]payload.Frame
-	buf := scratchPool.Get().(*[]byte)
-	defer scratchPool.Put(buf)
-	for {
-		h.mu.Lock()
-		active := h.active
-		h.mu.Unlock()
-		var frames []payload.Frame
-		if active {
-			frames = q.Take(scratch[:0])
-		}
-		if len(frames) > 0 {
-			b := (*buf)[:0]
-			for _, f := range frames {
-				b = append(b, 0x00)
-				b, _ = framing.AppendMessage(b, f, true)
-				b = append(b, 0xFF)
-			}
-			*buf = b
-			clear(frames)
-			_ = h.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := h.conn.Write(b); err != nil {
-				h.sess.Fail("transport error", err)
-				h.finish()
-				return
-			}
-			continue
-		}
-		h.mu.Lock()
-		if h.closing {
-			h.mu.Unlock()
-			h.finish()
-			return
-		}
-		if !active || q.Len() == 0 {
-			h.writing = false
-			h.mu.Unlock()
-			return
-		}
-		h.mu.Unlock()
+	buf := hixieBufs.Get().(*[]byte)
+	defer hixieBufs.Put(buf)
+	b := (*buf)[:0]
+	for _, f := range frames {
+		b = append(b, 0x00)
+		b, _ = framing.AppendMessage(b, f, true)
+		b = append(b, 0xFF)
 	}
+	*buf = b
+	_ = h.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err := h.conn.Write(b)
+	return err
 }
 
 // finish sends the close frame and closes the connection.
@@ -287,29 +238,10 @@ func (h *Hixie76) finish() {
 	_ = h.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = h.conn.Write([]byte{0xFF, 0x00})
 	_ = h.conn.Close()
-	h.mu.Lock()
-	h.writing = false
-	h.mu.Unlock()
 }
 
 // Close ends the connection after what is queued has been written.
-func (h *Hixie76) Close(final bool) {
-	h.mu.Lock()
-	if h.closing {
-		h.mu.Unlock()
-		return
-	}
-	h.closing = true
-	started, active := h.conn != nil, h.active
-	h.mu.Unlock()
-	if !started {
-		return
-	}
-	if active {
-		h.sess.Queue().SetNotify(nil)
-	}
-	h.kick()
-}
+func (h *Hixie76) Close(final bool) { h.w.close() }
 
 // Wait blocks until the reader and the writer have returned.
-func (h *Hixie76) Wait() { h.wg.Wait() }
+func (h *Hixie76) Wait() { h.w.wg.Wait() }

@@ -85,4 +85,5 @@ type Framing interface {
 var (
 	ErrOverlap  = errors.New("transports: overlapping request on one session")
 	ErrTooLarge = errors.New("transports: request body too large")
+	ErrClosed   = errors.New("transports: transport closed")
 )

@@ -64,12 +64,7 @@ type WebSocket struct {
 
 	conn *websocket.Conn
 	bc   batchConn
-
-	mu      sync.Mutex
-	active  bool
-	closing bool
-	writing bool
-	wg      sync.WaitGroup
+	w    writer
 }
 
 // NewWebSocket returns a websocket transport for sess. b64 makes it send
@@ -86,6 +81,8 @@ func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b
 	}
 	t := &WebSocket{sess: sess, up: up, opts: opts, b64: b64, onProbe: onProbe, onUpgade: onUpgrade}
 	t.probing.Store(probe)
+	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
+		fail: func(err error) { sess.Fail("transport error", err) }}
 	return t
 }
 
@@ -103,9 +100,11 @@ func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Heade
 		_ = tcp.SetNoDelay(*t.opts.NoDelay)
 	}
 	conn.SetReadLimit(t.opts.MaxMessage)
-	t.mu.Lock()
 	t.conn = conn
-	t.mu.Unlock()
+	if !t.w.ready() { // closed while upgrading
+		conn.Close()
+		return ErrClosed
+	}
 	return nil
 }
 
@@ -124,9 +123,9 @@ func (t *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // at once: an idle connection keeps only its reader. done, if set, runs
 // when the reader returns. Wait waits for it.
 func (t *WebSocket) Start(done func()) {
-	t.wg.Add(1)
+	t.w.wg.Add(1)
 	go func() {
-		defer t.wg.Done()
+		defer t.w.wg.Done()
 		t.serveConn()
 		if done != nil {
 			done()
@@ -137,13 +136,6 @@ func (t *WebSocket) Start(done func()) {
 // serveConn reads messages until the connection ends, handing frames to
 // the session.
 func (t *WebSocket) serveConn() {
-	t.mu.Lock()
-	if t.closing { // closed while upgrading
-		t.mu.Unlock()
-		t.conn.Close()
-		return
-	}
-	t.mu.Unlock()
 	framing := t.sess.Framing()
 	for {
 		typ, data, err := t.conn.ReadMessage()
@@ -187,10 +179,7 @@ func (t *WebSocket) probe(f payload.Frame) bool {
 }
 
 func (t *WebSocket) readFailed(err error) {
-	t.mu.Lock()
-	closing := t.closing
-	t.mu.Unlock()
-	if closing || t.probing.Load() {
+	if t.w.closed() || t.probing.Load() {
 		t.Close(true)
 		return
 	}
@@ -205,66 +194,7 @@ func (t *WebSocket) readFailed(err error) {
 }
 
 // Activate makes the websocket drain the session's queue.
-func (t *WebSocket) Activate() {
-	t.mu.Lock()
-	t.active = true
-	t.mu.Unlock()
-	t.sess.Queue().SetNotify(t.kick)
-	t.kick()
-}
-
-// kick starts the writer unless one is running.
-func (t *WebSocket) kick() {
-	t.mu.Lock()
-	if t.writing || !(t.active || t.closing) {
-		t.mu.Unlock()
-		return
-	}
-	t.writing = true
-	t.wg.Add(1)
-	t.mu.Unlock()
-	go t.writeLoop()
-}
-
-func (t *WebSocket) writeLoop() {
-	defer t.wg.Done()
-	q := t.sess.Queue()
-	var scratch [32]payload.Frame
-	for {
-		t.mu.Lock()
-		active, closing := t.active, t.closing
-		t.mu.Unlock()
-		var frames []payload.Frame
-		if active {
-			if t.opts.CollectInterval > 0 && !closing {
-				time.Sleep(t.opts.CollectInterval)
-			}
-			frames = q.Take(scratch[:0])
-		}
-		if len(frames) > 0 {
-			err := t.writeFrames(frames)
-			clear(frames)
-			if err != nil {
-				t.sess.Fail("transport error", err)
-				t.finish()
-				return
-			}
-			continue
-		}
-		t.mu.Lock()
-		if t.closing {
-			t.mu.Unlock()
-			t.finish()
-			return
-		}
-		if !active || q.Len() == 0 {
-			t.writing = false
-			t.mu.Unlock()
-			return
-		}
-		t.mu.Unlock()
-	}
-}
+func (t *WebSocket) Activate() { t.w.activate() }
 
 // finish sends a close frame and closes the connection; the reader then
 // returns.
@@ -272,9 +202,6 @@ func (t *WebSocket) finish() {
 	deadline := time.Now().Add(time.Second)
 	_ = t.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
 	t.conn.Close()
-	t.mu.Lock()
-	t.writing = false
-	t.mu.Unlock()
 }
 
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -309,26 +236,10 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 }
 
 // Close ends the connection after the writer has sent what is queued.
-func (t *WebSocket) Close(final bool) {
-	t.mu.Lock()
-	if t.closing {
-		t.mu.Unlock()
-		return
-	}
-	t.closing = true
-	started, active := t.conn != nil, t.active
-	t.mu.Unlock()
-	if !started {
-		return
-	}
-	if active {
-		t.sess.Queue().SetNotify(nil)
-	}
-	t.kick()
-}
+func (t *WebSocket) Close(final bool) { t.w.close() }
 
 // Wait blocks until the reader and the writer have returned.
-func (t *WebSocket) Wait() { t.wg.Wait() }
+func (t *WebSocket) Wait() { t.w.wg.Wait() }
 
 // hijacker hands gorilla a connection whose writes can be held and flushed
 // at once.

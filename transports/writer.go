@@ -1,0 +1,130 @@
+package transports
+
+import (
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/payload"
+)
+
+// writer is the single writer of a persistent connection (websocket,
+// hixie-76). Its goroutine exists only while frames are waiting: it takes
+// every frame queued at that moment, hands them to send as one batch (which
+// flushes once), and returns when the queue is empty. After close it sends
+// what is left, then calls finish. Its WaitGroup also counts the
+// connection's reader, so Wait covers both.
+type writer struct {
+	q       *Queue
+	send    func([]payload.Frame) error // write one batch, flush once
+	finish  func()                      // after close: close frame, close the connection
+	fail    func(error)                 // send failed
+	collect time.Duration               // wait this long before taking a batch
+
+	mu      sync.Mutex
+	active  bool // draining the session's queue
+	closing bool
+	running bool
+	started bool // the connection exists: the writer may run
+	wg      sync.WaitGroup
+}
+
+// ready marks the connection as established; it reports false when close
+// came first.
+func (w *writer) ready() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.started = true
+	return !w.closing
+}
+
+// activate makes the writer drain the session's queue.
+func (w *writer) activate() {
+	w.mu.Lock()
+	w.active = true
+	w.mu.Unlock()
+	w.q.SetNotify(w.kick)
+	w.kick()
+}
+
+// closed reports whether close has been called.
+func (w *writer) closed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closing
+}
+
+// kick starts the writer goroutine unless it runs or has nothing to do.
+func (w *writer) kick() {
+	w.mu.Lock()
+	if w.running || !w.started || !(w.active || w.closing) {
+		w.mu.Unlock()
+		return
+	}
+	w.running = true
+	w.wg.Add(1)
+	w.mu.Unlock()
+	go w.loop()
+}
+
+func (w *writer) loop() {
+	defer w.wg.Done()
+	var scratch [32]payload.Frame
+	for {
+		w.mu.Lock()
+		active, closing := w.active, w.closing
+		w.mu.Unlock()
+		var frames []payload.Frame
+		if active {
+			if w.collect > 0 && !closing {
+				time.Sleep(w.collect) // let more frames join this batch
+			}
+			frames = w.q.Take(scratch[:0])
+		}
+		if len(frames) > 0 {
+			err := w.send(frames)
+			clear(frames)
+			if err != nil {
+				w.fail(err)
+				w.end()
+				return
+			}
+			continue
+		}
+		w.mu.Lock()
+		if w.closing {
+			w.mu.Unlock()
+			w.end()
+			return
+		}
+		if !active || w.q.Len() == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *writer) end() {
+	w.finish()
+	w.mu.Lock()
+	w.running = false
+	w.mu.Unlock()
+}
+
+// close makes the writer send what is queued, then finish. Only the first
+// call counts.
+func (w *writer) close() {
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		return
+	}
+	w.closing = true
+	active := w.active
+	w.mu.Unlock()
+	if active {
+		w.q.SetNotify(nil)
+	}
+	w.kick()
+}
