@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/payload"
-	"github.com/sockio/sockio/transports"
 )
 
 func TestV1DialectJSONP(t *testing.T) {
@@ -122,41 +121,15 @@ func BenchmarkBroadcastMixed1000(b *testing.B) {
 	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
 	defer srv.Close(b.Context())
 	var n4, n3, n1 atomic.Int64
-	req := httptest.NewRequest("GET", "/socket.io/1/", nil)
-	var sessions []*session
-	for i := range 1000 {
-		var s *session
+	sessions := benchSessions(b, srv, 1000, func(i int) dialect {
 		switch i % 3 {
 		case 0:
-			s = newSession(srv.Engine, "b4-"+strconv.Itoa(i), countingDialect{eio4{}, &n4}, req)
+			return countingDialect{eio4{}, &n4}
 		case 1:
-			s = newSession(srv.Engine, "b1-"+strconv.Itoa(i), countingV1{v1{}, &n1}, req)
-		default:
-			s = newSession(srv.Engine, "b3-"+strconv.Itoa(i), countingDialect{eio3{}, &n3}, req)
+			return countingV1{v1{}, &n1}
 		}
-		s.tr = transports.NewPolling(s, transports.PollingOptions{}, false)
-		srv.Engine.mu.Lock()
-		srv.Engine.sessions[s.id] = s
-		srv.Engine.mu.Unlock()
-		s.start()
-		if i%3 == 0 { // 4.x asks for "/"; the others are joined unasked
-			if err := s.up.message(payload.Frame{Type: payload.FrameMessage, Data: []byte("0")}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		sessions = append(sessions, s)
-	}
-	srv.reg.Wait()
-	for _, sock := range srv.Of("/").Sockets() {
-		sock.Join("r")
-	}
-	if got := len(srv.Of("/").Sockets()); got != 1000 {
-		b.Fatalf("%d sockets", got)
-	}
-	var scratch []payload.Frame
-	for _, s := range sessions {
-		scratch = s.q.Take(scratch[:0])
-	}
+		return countingDialect{eio3{}, &n3}
+	})
 	n4.Store(0)
 	n3.Store(0)
 	n1.Store(0)
@@ -168,9 +141,7 @@ func BenchmarkBroadcastMixed1000(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		for _, s := range sessions {
-			scratch = s.q.Take(scratch[:0])
-		}
+		drain(sessions)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n4.Load())/float64(b.N), "encodes4/op")
