@@ -1,0 +1,64 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/server"
+)
+
+// TestBufferedAmountAndQueueLimit: what a socket emits while its polling
+// client has no GET pending waits in the session's queue and counts in
+// BufferedAmount; a poll drains it; a client that falls QueueLimit frames
+// behind is disconnected ("transport error") without harm to others.
+func TestBufferedAmountAndQueueLimit(t *testing.T) {
+	amounts := make(chan int, 4)
+	h := newHarness(t, server.Options{Logger: quietLogger(), QueueLimit: 8}, func(srv *server.Server) {
+		srv.Of("/").OnConnection(func(s *namespace.Socket) {
+			s.On("queue", func(e *namespace.Event) {
+				var n int
+				_ = e.Decode(0, &n)
+				for range n {
+					_ = s.Emit("x")
+				}
+				amounts <- s.BufferedAmount()
+			})
+			s.On("amount", func(e *namespace.Event) { amounts <- s.BufferedAmount() })
+		})
+	})
+	p := h.poller(h.handshake())
+	id := p.connect()
+	other := h.poller(h.handshake())
+	other.connect()
+
+	p.send(`42["queue",3]`)
+	if got, want := <-amounts, 3*len(`42["x"]`); got != want {
+		t.Errorf("BufferedAmount with 3 events queued = %d, want %d", got, want)
+	}
+	for range 3 {
+		p.expect(`42["x"]`)
+	}
+	p.send(`42["amount"]`)
+	if got := <-amounts; got != 0 {
+		t.Errorf("BufferedAmount after the poll = %d, want 0", got)
+	}
+
+	p.send(`42["queue",20]`) // past QueueLimit 8 with no GET pending
+	<-amounts
+	if reason := h.rec.wait(t, id); reason != "transport error" {
+		t.Errorf("reason %q, want transport error", reason)
+	}
+	other.send(`42["queue",1]`) // the other session still works
+	<-amounts
+	other.expect(`42["x"]`)
+	// The slow client's next poll gets what was queued and the close
+	// packet; then its session is gone.
+	if r := h.get(h.pollURL(p.sid)); r.status != http.StatusOK || !strings.HasSuffix(r.body, "\x1e1") {
+		t.Errorf("the slow session's last poll: %d %q, want the close packet last", r.status, r.body)
+	}
+	if r := h.get(h.pollURL(p.sid)); r.status != http.StatusBadRequest {
+		t.Errorf("the slow session after its close: %d %q", r.status, r.body)
+	}
+}
