@@ -62,3 +62,24 @@ func TestBufferedAmountAndQueueLimit(t *testing.T) {
 		t.Errorf("the slow session after its close: %d %q", r.status, r.body)
 	}
 }
+
+// TestAllowedTransports: Options.Transports limits what Engine.IO clients
+// may use, and the handshake only offers upgrades that are allowed.
+func TestAllowedTransports(t *testing.T) {
+	wsOnly := newHarness(t, server.Options{Logger: quietLogger(), Transports: []string{"websocket"}}, nil)
+	expectError(t, wsOnly.get(wsOnly.base+"?EIO=4&transport=polling"), http.StatusBadRequest, 0, "Transport unknown")
+	if _, res, err := wsOnly.dialWS("?EIO=4&transport=websocket", nil); err != nil {
+		t.Errorf("websocket refused on a websocket-only server: %v %v", err, res)
+	}
+
+	pollOnly := newHarness(t, server.Options{Logger: quietLogger(), Transports: []string{"polling"}}, nil)
+	r := pollOnly.get(pollOnly.base + "?EIO=4&transport=polling")
+	if op := parseOpen(t, r.body); len(op.Upgrades) != 0 {
+		t.Errorf("upgrades offered on a polling-only server: %v", op.Upgrades)
+	}
+	if _, res, err := pollOnly.dialWS("?EIO=4&transport=websocket", nil); err == nil {
+		t.Error("websocket accepted on a polling-only server")
+	} else if res == nil || res.StatusCode != http.StatusBadRequest {
+		t.Errorf("websocket on a polling-only server: %v %v, want 400", err, res)
+	}
+}
