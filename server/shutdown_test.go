@@ -21,9 +21,8 @@ import (
 	"github.com/sockio/sockio/server"
 )
 
-// realClients returns the client-js folder, skipping the test when the real
-// clients are not installed (the test command installs them and sets
-// SOCKIO_REQUIRE_CLIENTS, which turns the skip into a failure).
+// realClients returns the client-js folder, where the README's test command
+// has installed node's real socket.io clients.
 func realClients(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.Abs("../client-js")
@@ -33,10 +32,8 @@ func realClients(t *testing.T) string {
 	_, err = os.Stat(filepath.Join(dir, "node_modules", "sio-client-4"))
 	_, nodeErr := exec.LookPath("node")
 	if err != nil || nodeErr != nil {
-		if os.Getenv("SOCKIO_REQUIRE_CLIENTS") != "" {
-			t.Fatalf("real clients not installed in %s (run npm ci there)", dir)
-		}
-		t.Skip("real clients not installed; run npm ci in client-js")
+		t.Fatalf("node and the real clients are needed in %s: run the README's test command "+
+			"(bash scripts/test-all.sh), which installs them", dir)
 	}
 	return dir
 }
