@@ -158,6 +158,7 @@ func (h *Hixie76) Start() {
 
 func (h *Hixie76) read() {
 	framing := h.sess.Framing()
+	var one [1]payload.Frame // reused: Receive keeps no frame slice
 	for {
 		data, err := h.readFrame()
 		if err != nil {
@@ -177,7 +178,8 @@ func (h *Hixie76) read() {
 			h.Close(true)
 			return
 		}
-		if err := h.sess.Receive([]payload.Frame{f}); err != nil {
+		one[0] = f
+		if err := h.sess.Receive(one[:]); err != nil {
 			return
 		}
 	}

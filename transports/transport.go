@@ -44,8 +44,9 @@ type Session interface {
 	Queue() *Queue
 	// Framing is the wire framing of the session's generation.
 	Framing() Framing
-	// Receive handles frames decoded from the client, in order. A non-nil
-	// error means the session has closed and the transport should stop.
+	// Receive handles frames decoded from the client, in order; it may keep
+	// the frames' data but not the slice. A non-nil error means the session
+	// has closed and the transport should stop.
 	Receive(frames []payload.Frame) error
 	// Fail closes the session because its transport failed: reason is the
 	// disconnect reason ("transport close", "transport error", "parse

@@ -137,6 +137,7 @@ func (t *WebSocket) Start(done func()) {
 // the session.
 func (t *WebSocket) serveConn() {
 	framing := t.sess.Framing()
+	var one [1]payload.Frame // reused: Receive keeps no frame slice
 	for {
 		typ, data, err := t.conn.ReadMessage()
 		if err != nil {
@@ -156,7 +157,8 @@ func (t *WebSocket) serveConn() {
 			}
 			continue
 		}
-		if err := t.sess.Receive([]payload.Frame{f}); err != nil {
+		one[0] = f
+		if err := t.sess.Receive(one[:]); err != nil {
 			return
 		}
 	}
