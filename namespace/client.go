@@ -67,11 +67,17 @@ func (c *Client) Receive(p *payload.Packet) error {
 	nsp := p.Nsp()
 	c.mu.Lock()
 	s, known := c.sockets[nsp]
+	open := len(c.sockets)
 	c.mu.Unlock()
 	switch p.Type {
 	case payload.Connect:
 		if known {
 			return fmt.Errorf("%w: second CONNECT to %s", ErrProtocol, nsp)
+		}
+		if max := c.reg.opts.MaxNamespacesPerConnection; max > 0 && open >= max {
+			c.reg.opts.Logger.Debug("sockio: namespace refused: too many on one connection", "namespace", nsp, "max", max)
+			c.refuse(nsp, MessageTooManyNamespaces, nil)
+			return nil
 		}
 		auth := p.Data
 		s = c.newSocket(nsp, auth)
@@ -157,7 +163,7 @@ func (c *Client) connect(s *Socket) {
 		c.safely(s, "middleware", func() { err = m(s) })
 		if err != nil {
 			c.forget(s)
-			s.ns.adapter.LeaveAll(s.id) // rooms joined by middleware
+			s.ns.remove(s) // rooms joined by middleware, membership
 			var ce *ConnectError
 			if errors.As(err, &ce) {
 				c.refuse(s.ns.name, ce.Message, ce.Data)
@@ -172,7 +178,7 @@ func (c *Client) connect(s *Socket) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		s.ns.adapter.LeaveAll(s.id)
+		s.ns.remove(s)
 		return
 	}
 	c.joined = true

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockio/sockio/payload"
@@ -60,7 +61,28 @@ type Options struct {
 	Adapter AdapterFunc
 	// Logger receives errors and recovered panics; nil means slog.Default().
 	Logger *slog.Logger
+	// KeepEmptyChildNamespaces keeps a dynamic child namespace (one that a
+	// CONNECT created through OfFunc or OfRegexp) once its last socket has
+	// left. By default the child is then removed and its adapter closed;
+	// the next CONNECT to that name creates it afresh, with the parent's
+	// middleware and handlers. Keeping children lets clients that pick
+	// their own names grow the server's memory without bound.
+	KeepEmptyChildNamespaces bool
+	// MaxNamespacesPerConnection bounds the namespaces one connection may
+	// be in or be joining at once. A CONNECT beyond it is refused with a
+	// CONNECT_ERROR (message [MessageTooManyNamespaces]); the connection
+	// and its other namespaces stay. Zero means
+	// [DefaultMaxNamespacesPerConnection]; a negative value lifts the bound.
+	MaxNamespacesPerConnection int
 }
+
+// DefaultMaxNamespacesPerConnection is the default of
+// [Options.MaxNamespacesPerConnection].
+const DefaultMaxNamespacesPerConnection = 100
+
+// MessageTooManyNamespaces is the CONNECT_ERROR message of a CONNECT
+// beyond [Options.MaxNamespacesPerConnection].
+const MessageTooManyNamespaces = "too many namespaces on this connection"
 
 // Registry holds the namespaces of one server.
 type Registry struct {
@@ -82,6 +104,9 @@ func NewRegistry(opts Options) *Registry {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.MaxNamespacesPerConnection == 0 {
+		opts.MaxNamespacesPerConnection = DefaultMaxNamespacesPerConnection
 	}
 	r := &Registry{opts: opts, nsps: map[string]*Namespace{}}
 	r.Of("/")
@@ -106,7 +131,9 @@ func (r *Registry) Of(name string) *Namespace {
 // OfFunc returns a parent namespace for dynamic namespaces: a CONNECT to a
 // namespace that does not exist and whose name match accepts creates a child
 // namespace that uses the parent's middleware and handlers. Emitting on the
-// parent reaches every child.
+// parent reaches every child. A child is removed when its last socket
+// leaves (see [Options.KeepEmptyChildNamespaces]): keep the parent, not a
+// child, to emit later.
 func (r *Registry) OfFunc(match func(name string) bool) *Namespace {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -127,10 +154,15 @@ func (r *Registry) newNamespace(name string, match func(string) bool) *Namespace
 	return ns
 }
 
-// lookup finds or creates (dynamically) the namespace name.
+// lookup finds or creates (dynamically) the namespace name for a
+// connecting socket. A dynamic child counts the socket as a member until
+// [Registry.release]; it is never removed while it has one.
 func (r *Registry) lookup(name string) *Namespace {
 	r.mu.RLock()
 	ns, ok := r.nsps[name]
+	if ok && ns.parent != nil {
+		ns.members.Add(1) // under r.mu: release cannot remove it meanwhile
+	}
 	parents := r.parents
 	r.mu.RUnlock()
 	if ok {
@@ -141,20 +173,52 @@ func (r *Registry) lookup(name string) *Namespace {
 			continue
 		}
 		r.mu.Lock()
-		if ns, ok := r.nsps[name]; ok {
-			r.mu.Unlock()
-			return ns
+		defer r.mu.Unlock()
+		ns, ok := r.nsps[name]
+		if !ok {
+			ns = r.newNamespace(name, nil)
+			ns.parent = p
+			r.nsps[name] = ns
+			p.mu.Lock()
+			p.children[name] = ns
+			p.mu.Unlock()
 		}
-		ns := r.newNamespace(name, nil)
-		ns.parent = p
-		r.nsps[name] = ns
-		p.mu.Lock()
-		p.children[name] = ns
-		p.mu.Unlock()
-		r.mu.Unlock()
+		if ns.parent != nil {
+			ns.members.Add(1)
+		}
 		return ns
 	}
 	return nil
+}
+
+// release ends the membership lookup counted for a socket of ns. The last
+// member of a dynamic child removes it, unless children are kept.
+func (r *Registry) release(ns *Namespace) {
+	if ns.parent == nil {
+		return
+	}
+	if r.opts.KeepEmptyChildNamespaces {
+		ns.members.Add(-1)
+		return
+	}
+	r.mu.Lock()
+	if ns.members.Add(-1) > 0 || r.nsps[ns.name] != ns {
+		r.mu.Unlock()
+		return
+	}
+	// lookup counts members under r.mu, so none can arrive before the
+	// child is out of the maps.
+	delete(r.nsps, ns.name)
+	p := ns.parent
+	p.mu.Lock()
+	delete(p.children, ns.name)
+	p.mu.Unlock()
+	ns.removed.Store(true)
+	r.mu.Unlock()
+	r.opts.Logger.Debug("sockio: empty child namespace removed", "namespace", ns.name)
+	if err := ns.adapter.Close(); err != nil {
+		r.opts.Logger.Error("sockio: closing the adapter of a removed namespace", "namespace", ns.name, "err", err)
+	}
 }
 
 // Lookup returns the namespace name if it exists.
@@ -201,8 +265,12 @@ type Namespace struct {
 	reg      *Registry
 	match    func(string) bool
 	parent   *Namespace
-	children map[string]*Namespace
+	children map[string]*Namespace // a dynamic parent's, under mu
 	adapter  Adapter
+	// members counts a dynamic child's sockets, connecting or connected;
+	// it changes under reg.mu (read-locked for +1, locked for -1).
+	members atomic.Int64
+	removed atomic.Bool // a dynamic child no longer in the registry
 
 	mu         sync.RWMutex
 	middleware []Middleware
@@ -266,6 +334,16 @@ func (n *Namespace) Sockets() []*Socket {
 	return out
 }
 
+// Children returns the child namespaces a dynamic parent has at the
+// moment, or nil for any other namespace. A child with no sockets left is
+// removed unless [Options.KeepEmptyChildNamespaces] is set.
+func (n *Namespace) Children() []*Namespace {
+	if n.children == nil {
+		return nil
+	}
+	return n.childList()
+}
+
 // childList returns a dynamic parent's children.
 func (n *Namespace) childList() []*Namespace {
 	n.mu.RLock()
@@ -317,9 +395,12 @@ func (n *Namespace) add(s *Socket) {
 	n.adapter.Join(s.id, s.id)
 }
 
+// remove takes s out of the namespace, whether it joined or was refused
+// on the way in. It is called once per socket.
 func (n *Namespace) remove(s *Socket) {
 	n.adapter.LeaveAll(s.id)
 	n.mu.Lock()
 	delete(n.sockets, s.id)
 	n.mu.Unlock()
+	n.reg.release(n)
 }

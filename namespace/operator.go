@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/sockio/sockio/payload"
@@ -61,14 +62,17 @@ func (o Operator) Emit(event string, args ...any) error {
 	}
 	opts := BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
 	if o.ns.children != nil { // a dynamic parent reaches its children
+		var errs []error
 		for _, c := range o.ns.childList() {
 			p := newShared(payload.Event, c.name, data, atts)
 			p.Volatile = o.volatile
-			if err := c.adapter.Broadcast(p, opts); err != nil {
-				return err
+			// A child removed since the list was taken has no sockets
+			// and a closed adapter: its error does not count.
+			if err := c.adapter.Broadcast(p, opts); err != nil && !c.removed.Load() {
+				errs = append(errs, err)
 			}
 		}
-		return nil
+		return errors.Join(errs...)
 	}
 	p := newShared(payload.Event, o.ns.name, data, atts)
 	p.Volatile = o.volatile
