@@ -62,6 +62,15 @@ type Options struct {
 	DisableNoDelay bool
 	// Adapter makes each namespace's adapter; nil means in-memory.
 	Adapter namespace.AdapterFunc
+	// KeepEmptyChildNamespaces keeps a dynamic child namespace after its
+	// last socket leaves; by default it is removed (see
+	// namespace.Options.KeepEmptyChildNamespaces).
+	KeepEmptyChildNamespaces bool
+	// MaxNamespacesPerConnection bounds the namespaces one connection may
+	// be in at once; a CONNECT beyond it is refused, the connection stays.
+	// Zero means 100; negative lifts the bound (see
+	// namespace.Options.MaxNamespacesPerConnection).
+	MaxNamespacesPerConnection int
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger

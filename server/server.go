@@ -37,6 +37,9 @@ func New(opts Options) *Server {
 		ConnectTimeout: opts.ConnectTimeout,
 		Adapter:        opts.Adapter,
 		Logger:         opts.Logger,
+
+		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
+		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
 	})
 	srv.Engine = newEngine(opts, srv.openSession)
 	return srv
