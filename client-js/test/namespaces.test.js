@@ -23,7 +23,7 @@ async function refused(c, nsp, mode, extra) {
   throw new Error(`${nsp} connected although it must be refused`);
 }
 
-for (const mode of MODES) {
+MODES.forEach((mode, modeIndex) => {
   describe(`namespaces [${mode.name}]`, () => {
     it('/admin with a bad token: connect_error "not authorized" with data', async (c) => {
       const { err, socket } = await refused(c, '/admin', mode, { auth: { token: 'wrong' } });
@@ -145,5 +145,43 @@ for (const mode of MODES) {
         if (m.engine) m.engine.close();
       }
     });
+
+    it('an empty dynamic child is removed, and made again with the parent\'s middleware and handlers', async (c) => {
+      const name = `/dyn-90${modeIndex}`;
+      const m = c.manager(mode);
+      const root = c.track(m.socket('/'));
+      const dyn = c.track(m.socket(name, { auth: { d: 1 } }));
+      try {
+        const firstAuth = once(dyn, 'auth');
+        await Promise.all([once(root, 'connect'), once(dyn, 'connect')]);
+        if (mode.upgrade) await waitUpgrade(m.engine);
+        assert.deepEqual((await firstAuth)[0], { d: 1 });
+        assert.ok((await ack(root, 'nsp-children'))[0].includes(name), `${name} exists while joined`);
+
+        // Leaving sends DISCONNECT on the shared connection before the next event, so the
+        // server has handled it when it answers.
+        dyn.disconnect();
+        assert.ok(!(await ack(root, 'nsp-children'))[0].includes(name), `${name} removed once empty`);
+
+        // The parent's middleware still guards the name, and a refusal leaves no child.
+        const { socket: denied } = await refused(c, name, mode, { auth: { deny: true } });
+        denied.disconnect();
+        assert.ok(!(await ack(root, 'nsp-children'))[0].includes(name), `${name} not left by a refusal`);
+
+        // Joining again makes the child anew with the parent's handlers.
+        const againAuth = once(dyn, 'auth');
+        const again = once(dyn, 'connect');
+        dyn.connect();
+        await again;
+        assert.deepEqual((await againAuth)[0], { d: 1 });
+        assert.deepEqual(await ack(dyn, 'echo', 'back', 2), ['back', 2]);
+        assert.ok((await ack(root, 'nsp-children'))[0].includes(name), `${name} exists again`);
+        assert.equal(m.engine.transport.name, mode.expect);
+      } finally {
+        root.disconnect();
+        dyn.disconnect();
+        if (m.engine) m.engine.close();
+      }
+    });
   });
-}
+});

@@ -7,14 +7,17 @@
 // Socket.IO is mounted at /socket.io/ (pingInterval 300 ms, pingTimeout
 // 200 ms, connectTimeout 1 s, CORS open) and a bare Engine.IO echo at
 // /engine.io/. Namespaces "/", "/custom" and /^\/dyn-\d+$/ share the
-// handlers below; "/admin" also requires auth {"token":"secret"}.
+// handlers below; "/admin" also requires auth {"token":"secret"}; the
+// dynamic parent refuses auth {"deny":true} with "dyn denied". Empty
+// dynamic children are removed (the default).
 //
 // Events (see client-js/test/lib/ref-server.js for the same contract on
 // the reference server): message → message-back; message-with-ack and
 // echo → ack with the same arguments; bcast → every other socket of the
 // namespace; join/leave a room; to {rooms, except, event, args}; ask
 // {event, args, timeout} → the client's ack; kick; close-transport;
-// reason (socket id) → that socket's disconnect reason.
+// reason (socket id) → that socket's disconnect reason; nsp-children →
+// ack with the sorted names of the dynamic children that exist.
 package main
 
 import (
@@ -31,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -118,6 +122,8 @@ func main() {
 
 // app keeps the disconnect reasons the "reason" event reports.
 type app struct {
+	dyn *namespace.Namespace // the parent of /dyn-N
+
 	mu      sync.Mutex
 	reasons map[string]string
 	waiters map[string][]chan string
@@ -128,10 +134,20 @@ func newApp() *app {
 }
 
 func (a *app) mount(srv *server.Server) {
-	for _, ns := range []*namespace.Namespace{srv.Of("/"), srv.Of("/custom"),
-		srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`)), srv.Of("/admin")} {
+	a.dyn = srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
+	for _, ns := range []*namespace.Namespace{srv.Of("/"), srv.Of("/custom"), a.dyn, srv.Of("/admin")} {
 		ns.OnConnection(a.onConnection)
 	}
+	a.dyn.Use(func(s *namespace.Socket) error {
+		var auth struct {
+			Deny bool `json:"deny"`
+		}
+		_ = json.Unmarshal(s.Handshake().Auth, &auth)
+		if auth.Deny {
+			return errors.New("dyn denied")
+		}
+		return nil
+	})
 	srv.Of("/admin").Use(func(s *namespace.Socket) error {
 		var auth struct {
 			Token string `json:"token"`
@@ -225,6 +241,14 @@ func (a *app) onConnection(s *namespace.Socket) {
 			}
 			_ = e.Ack(map[string]any{"args": vals})
 		}()
+	})
+	s.On("nsp-children", func(e *namespace.Event) {
+		names := []string{}
+		for _, c := range a.dyn.Children() {
+			names = append(names, c.Name())
+		}
+		slices.Sort(names)
+		_ = e.Ack(names)
 	})
 	s.On("kick", func(e *namespace.Event) { s.Disconnect(false) })
 	// The whole connection, without a DISCONNECT packet: the client sees

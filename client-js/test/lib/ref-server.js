@@ -22,6 +22,9 @@
  *   auth.token === "secret": the refusal is an Error with message "not authorized"
  *   and data {reason: "bad token"}, i.e. the client gets CONNECT_ERROR
  *   {"message":"not authorized","data":{"reason":"bad token"}}.
+ *   The dynamic parent also has a middleware that refuses auth {deny: true} with an Error
+ *   "dyn denied" (CONNECT_ERROR {"message":"dyn denied"}). A dynamic child is removed once
+ *   its last socket has left (cleanupEmptyChildNamespaces); the next CONNECT creates it anew.
  *   Any other namespace is refused by the server itself: CONNECT_ERROR
  *   {"message":"Invalid namespace"} (no data), the engine session stays open.
  *
@@ -56,6 +59,7 @@
  *                           it does, else ack(null) after 5 s. The server records the reason of
  *                           every socket it ever had, keyed by socket id (the id the client sees
  *                           as socket.id; unique across namespaces), whatever its namespace.
+ *   "nsp-children"          ack(<sorted array of the names of the dynamic children that exist>)
  *                           Reasons are the reference's strings: "client namespace disconnect",
  *                           "server namespace disconnect", "transport close", "forced close",
  *                           "ping timeout", "transport error", "parse error", ...
@@ -91,6 +95,7 @@ function createApp() {
     maxHttpBufferSize: 1e6,
     connectTimeout: 1000,
     cors: { origin: '*' },
+    cleanupEmptyChildNamespaces: true,
   });
 
   // socket id -> server-side disconnect reason; socket id -> [resolve fns] waiting for it.
@@ -181,11 +186,19 @@ function createApp() {
     socket.on('reason', (id, ack) => {
       if (isFn(ack)) waitReason(id, (r) => ack(r === undefined ? null : r));
     });
+    socket.on('nsp-children', (ack) => {
+      if (isFn(ack)) ack([...dyn.children].map((n) => n.name).sort());
+    });
   }
 
   io.of('/').on('connection', onConnection);
   io.of('/custom').on('connection', onConnection);
-  io.of(/^\/dyn-\d+$/).on('connection', onConnection);
+  const dyn = io.of(/^\/dyn-\d+$/);
+  dyn.use((socket, next) => {
+    const auth = socket.handshake.auth || {};
+    next(auth.deny === true ? new Error('dyn denied') : undefined);
+  });
+  dyn.on('connection', onConnection);
 
   const admin = io.of('/admin');
   admin.use((socket, next) => {
