@@ -111,6 +111,24 @@ for (const transport of TRANSPORTS) {
       }
     });
 
+    it('a namespace beyond the server\'s bound of 100 per connection is connect_failed', async () => {
+      const s = await connect(transport);
+      try {
+        // "/" and /dyn-1 … /dyn-99 fill the bound; each child is a namespace of the one session.
+        const children = [];
+        for (let i = 1; i < 100; i++) children.push(s.socket.of(`/dyn-${i}`));
+        await Promise.all(children.map((c) => within(new Promise((resolve) => c.on('connect', resolve)), `connect ${c.name}`)));
+        const extra = s.socket.of('/dyn-100');
+        const failed = within(new Promise((resolve) => extra.on('connect_failed', (...a) => resolve(a))), 'connect_failed');
+        assert.deepEqual(await failed, ['unauthorized']);
+        assert.equal(s.socket.connected, true, 'the session goes on');
+        assert.deepEqual(await emitAck(s, 'echo', 1), [1]);
+        assert.deepEqual(await emitAck(children[41], 'echo', 'dyn'), ['dyn']);
+      } finally {
+        close(s);
+      }
+    });
+
     it('events both ways, ack client→server (echo), unicode and nested values', async () => {
       const s = await connect(transport);
       try {
