@@ -113,7 +113,9 @@ func NewRegistry(opts Options) *Registry {
 	return r
 }
 
-// Of returns the namespace called name, creating it on first use.
+// Of returns the namespace called name, creating it on first use. For the
+// name of a dynamic child that exists it returns that child, which goes
+// with its last socket like any other.
 func (r *Registry) Of(name string) *Namespace {
 	if name == "" || name[0] != '/' {
 		name = "/" + name
@@ -194,15 +196,11 @@ func (r *Registry) lookup(name string) *Namespace {
 // release ends the membership lookup counted for a socket of ns. The last
 // member of a dynamic child removes it, unless children are kept.
 func (r *Registry) release(ns *Namespace) {
-	if ns.parent == nil {
-		return
-	}
-	if r.opts.KeepEmptyChildNamespaces {
-		ns.members.Add(-1)
+	if ns.parent == nil || ns.members.Add(-1) > 0 || r.opts.KeepEmptyChildNamespaces {
 		return
 	}
 	r.mu.Lock()
-	if ns.members.Add(-1) > 0 || r.nsps[ns.name] != ns {
+	if ns.members.Load() > 0 || r.nsps[ns.name] != ns { // joined again, or removed already
 		r.mu.Unlock()
 		return
 	}
@@ -267,8 +265,9 @@ type Namespace struct {
 	parent   *Namespace
 	children map[string]*Namespace // a dynamic parent's, under mu
 	adapter  Adapter
-	// members counts a dynamic child's sockets, connecting or connected;
-	// it changes under reg.mu (read-locked for +1, locked for -1).
+	// members counts a dynamic child's sockets, connecting or connected.
+	// It grows only under reg.mu (read-locked) and the child is removed
+	// only under reg.mu (locked) when it is zero.
 	members atomic.Int64
 	removed atomic.Bool // a dynamic child no longer in the registry
 
