@@ -88,7 +88,7 @@ func (h *HTMLFile) Close(final bool) {
 	}
 	h.mu.Unlock()
 	h.writes.bound(closeDrain)
-	h.post.writes.bound(closeDrain)
+	h.post.posts.bound(closeDrain)
 	h.notify()
 }
 
@@ -96,7 +96,6 @@ func (h *HTMLFile) Close(final bool) {
 func (h *HTMLFile) Abort() {
 	h.Close(true)
 	h.writes.bound(0)
-	h.post.writes.bound(0)
 }
 
 // Wait blocks until no request of this transport is being served.

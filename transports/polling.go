@@ -61,7 +61,8 @@ type Polling struct {
 	lastGet time.Time     // when the last poll was answered
 	stale   chan struct{} // with Replace: closed when a newer GET takes over
 	reqs    sync.WaitGroup
-	writes  respWrites
+	writes  respWrites // polls' answers
+	posts   respWrites // posts' answers
 }
 
 // NewPolling returns a polling transport for sess; b64 asks for text-only
@@ -75,6 +76,7 @@ func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 	}
 	p := &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1)}
 	p.writes.timeout = opts.WriteTimeout
+	p.posts.timeout = opts.WriteTimeout
 	return p
 }
 
@@ -114,11 +116,13 @@ func (p *Polling) Close(final bool) {
 	}
 	p.mu.Unlock()
 	p.writes.bound(closeDrain)
+	p.posts.bound(closeDrain)
 	p.notify()
 }
 
-// Abort closes the transport like Close(true) and cuts a response being
-// written at once.
+// Abort closes the transport like Close(true) and cuts a poll's answer
+// being written at once. (A post's short answer, which may be the very
+// request whose packets overflowed the queue, still gets closeDrain.)
 func (p *Polling) Abort() {
 	p.Close(true)
 	p.writes.bound(0)
@@ -131,6 +135,7 @@ func (p *Polling) Discard() {
 	p.closed, p.discard = true, true
 	p.mu.Unlock()
 	p.writes.bound(closeDrain)
+	p.posts.bound(closeDrain)
 	p.notify()
 }
 
@@ -164,8 +169,12 @@ func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	defer p.reqs.Done()
 	rc := http.NewResponseController(w)
-	p.writes.begin(rc)
-	defer p.writes.end(rc)
+	writes := &p.writes
+	if r.Method == http.MethodPost {
+		writes = &p.posts
+	}
+	writes.begin(rc)
+	defer writes.end(rc)
 	if p.opts.Headers != nil {
 		p.opts.Headers(w, r)
 	}
@@ -299,14 +308,14 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-store")
-	return p.writeBody(w, rc, body)
+	return p.writeBody(&p.writes, w, rc, body)
 }
 
 // writeBody writes a whole 200 response within the write timeout (or the
 // bound Close set) and flushes it, so that no part of it is written after
 // the handler returns, out of reach of Close.
-func (p *Polling) writeBody(w http.ResponseWriter, rc *http.ResponseController, body []byte) error {
-	p.writes.arm(rc)
+func (p *Polling) writeBody(writes *respWrites, w http.ResponseWriter, rc *http.ResponseController, body []byte) error {
+	writes.arm(rc)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(body); err != nil {
@@ -369,11 +378,11 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 	}
 	if p.opts.PostReply != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		_ = p.writeBody(w, rc, []byte(p.opts.PostReply))
+		_ = p.writeBody(&p.posts, w, rc, []byte(p.opts.PostReply))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html")
-	_ = p.writeBody(w, rc, []byte("ok"))
+	_ = p.writeBody(&p.posts, w, rc, []byte("ok"))
 }
 
 // jsonpIndex keeps only the digits of j.
