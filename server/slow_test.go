@@ -223,11 +223,11 @@ func TestPollingWithoutPollsTimesOut(t *testing.T) {
 	}
 }
 
-// TestStalledHTMLFileDoesNotHoldClose: an htmlfile client that stops
-// reading leaves the stream blocked in a write; closing the server cuts it
-// (after the one-second drain bound) instead of waiting for the peer, and
-// leaves no goroutine behind.
-func TestStalledHTMLFileDoesNotHoldClose(t *testing.T) {
+// TestStalledWritesDoNotHoldClose: clients that stop reading leave an
+// htmlfile stream, a poll's answer and a websocket writer blocked in a
+// write; closing the server cuts them (after the one-second drain bound)
+// instead of waiting for the peers, and leaves no goroutine behind.
+func TestStalledWritesDoNotHoldClose(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	sockets := make(chan *namespace.Socket, 1)
 	srv := server.New(server.Options{Logger: quietLogger(), PingInterval: time.Hour, QueueBytes: 64 << 20})
@@ -238,26 +238,53 @@ func TestStalledHTMLFileDoesNotHoldClose(t *testing.T) {
 		client.CloseIdleConnections()
 		ts.Close()
 	}()
-	res, err := client.Get(ts.URL + "/socket.io/1/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	sid := strings.SplitN(string(b), ":", 2)[0]
-	s := <-sockets
 	addr := strings.TrimPrefix(ts.URL, "http://")
-	c := rawGet(t, addr, "/socket.io/1/htmlfile/"+sid)
-
-	// 8 MB: more than the server's socket buffer (4 MB at most here) and
-	// what the stalled client's kernel takes, so the stream is blocked in a
-	// write.
-	chunk := strings.Repeat("h", 256<<10)
-	for range 32 {
-		if err := s.Emit("big", chunk); err != nil {
+	get := func(u string) string {
+		res, err := client.Get(u)
+		if err != nil {
 			t.Fatal(err)
 		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
 	}
+	// 8 MB to each, in one message: more than the server's socket buffer
+	// (4 MB at most here) and what a stalled client's kernel takes, so each
+	// writer ends up blocked in a write.
+	big := strings.Repeat("h", 8<<20)
+	stall := func(what string, s *namespace.Socket, open func()) {
+		if err := s.Emit("big", big); err != nil {
+			t.Fatal(err)
+		}
+		open()
+		// The writer has taken everything: it is writing to a peer that
+		// does not read.
+		for deadline := time.Now().Add(waitTimeout); s.BufferedAmount() > 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the writer never took the queue", what)
+			}
+		}
+	}
+
+	sid := strings.SplitN(get(ts.URL+"/socket.io/1/"), ":", 2)[0]
+	stall("htmlfile", <-sockets, func() { rawGet(t, addr, "/socket.io/1/htmlfile/"+sid) })
+
+	psid := parseOpen(t, get(ts.URL+"/socket.io/?EIO=4&transport=polling")).SID
+	pollURL := "/socket.io/?EIO=4&transport=polling&sid=" + psid
+	if res, err := client.Post(ts.URL+pollURL, "text/plain;charset=UTF-8", strings.NewReader("40")); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+	ps := <-sockets
+	if got := get(ts.URL + pollURL); !strings.HasPrefix(got, "40{") {
+		t.Fatalf("connect answer %q", got)
+	}
+	stall("poll", ps, func() { rawGet(t, addr, pollURL) })
+
+	rawWebSocket(t, addr, "/socket.io/?EIO=4&transport=websocket", "40")
+	stall("websocket", <-sockets, func() {})
+
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	start := time.Now()
@@ -265,10 +292,9 @@ func TestStalledHTMLFileDoesNotHoldClose(t *testing.T) {
 		t.Fatalf("Close: %v after %v", err, time.Since(start))
 	}
 	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Close took %v with a stalled htmlfile client, want about a second at most", d)
+		t.Errorf("Close took %v with stalled clients, want about a second at most", d)
 	}
-	t.Logf("Close with a stalled htmlfile stream: %v", time.Since(start))
-	c.Close()
+	t.Logf("Close with stalled htmlfile, poll and websocket writes: %v", time.Since(start))
 }
 
 // TestSlowConsumersUnderBroadcast: a websocket, a polling and an htmlfile
