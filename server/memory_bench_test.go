@@ -5,10 +5,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // rawWSDial opens a websocket to url with a bare TCP connection (so the
@@ -78,4 +82,79 @@ func BenchmarkIdleWebSocketSession(b *testing.B) {
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// BenchmarkSlowConsumerMemory is the slow-consumer scenario at full size,
+// with default options: a websocket client that never reads stays in the
+// room while 300 broadcasts of 900 KB go to it and to a healthy client
+// (each broadcast waits until the healthy client has it). It reports the
+// server's peak heap (after GC, sampled every broadcast) and the heap once
+// the broadcasts are over, both above the start, and the process's peak
+// RSS. Run it once: go test -run '^$' -bench SlowConsumerMemory -benchtime 1x ./server/
+func BenchmarkSlowConsumerMemory(b *testing.B) {
+	const rounds, size = 300, 900_000
+	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close(b.Context())
+	addr := strings.TrimPrefix(ts.URL, "http://")
+
+	healthy, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer healthy.Close()
+	if err := healthy.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+		b.Fatal(err)
+	}
+	for range 2 { // open packet, connect answer
+		if _, _, err := healthy.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	slow := rawWSDial(b, addr, "/socket.io/?EIO=4&transport=websocket", "40")
+	defer slow.Close()
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Of("/").Sockets()) < 2; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			b.Fatal("the slow client did not connect")
+		}
+	}
+
+	start := heapAndStacks()
+	peak := start
+	chunk := strings.Repeat("x", size)
+	for i := range rounds {
+		if err := srv.Of("/").Emit("tick", i, chunk); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := healthy.ReadMessage(); err != nil {
+			b.Fatalf("healthy client, broadcast %d: %v", i, err)
+		}
+		peak = max(peak, heapAndStacks())
+	}
+	after := heapAndStacks()
+	for b.Loop() {
+	}
+	b.ReportMetric(float64(peak-start)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(max(after, start)-start)/(1<<20), "after-heap-MiB")
+	if hwm := vmHWM(); hwm > 0 {
+		b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MiB")
+	}
+	b.ReportMetric(float64(len(srv.Of("/").Sockets())), "sockets-left")
+}
+
+// vmHWM is the process's peak resident set size in bytes, where Linux
+// reports it (0 elsewhere).
+func vmHWM() uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -27,8 +27,15 @@ type Options struct {
 	// Zero means 45 s.
 	ConnectTimeout time.Duration
 	// QueueLimit bounds each session's outbound queue, in frames; a client
-	// that falls further behind is disconnected. Zero means 1024.
+	// that falls further behind is disconnected with "client too slow".
+	// Zero means 1024.
 	QueueLimit int
+	// QueueBytes bounds each session's outbound queue in bytes (what
+	// BufferedAmount reports): a push that would take a client past it
+	// disconnects the client with "client too slow", and a volatile packet
+	// that would is dropped instead. One packet larger than the bound still
+	// goes to a client with nothing waiting. Zero means 4 MiB.
+	QueueBytes int
 	// CollectInterval makes a websocket writer wait this long after the
 	// first frame so that more frames leave in the same write. Zero (the
 	// default) writes at once.

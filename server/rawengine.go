@@ -43,10 +43,11 @@ func (c *EngineConn) OnClose(fn func(reason string)) {
 	c.mu.Unlock()
 }
 
-// Send queues a message for the client without blocking.
+// Send queues a message for the client without blocking. A client too
+// slow to keep up (see Options.QueueBytes) is disconnected and Send
+// returns transports.ErrQueueFull.
 func (c *EngineConn) Send(data []byte, binary bool) error {
-	_, err := c.s.q.Push(false, payload.Frame{Type: payload.FrameMessage, Binary: binary, Data: data})
-	return err
+	return c.s.push(false, payload.Frame{Type: payload.FrameMessage, Binary: binary, Data: data})
 }
 
 // BufferedAmount reports the bytes queued for the client.

@@ -21,7 +21,6 @@ import (
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
-	"github.com/sockio/sockio/transports"
 )
 
 // Server is a socket.io server: an [Engine] with namespaces on top.
@@ -122,7 +121,7 @@ func (c *sioConn) message(f payload.Frame) error {
 	}
 	if a, ok := c.s.d.(autoAcker); ok {
 		if ack := a.autoAck(f.Data); ack != nil {
-			_, _ = c.s.q.Push(false, ack...)
+			_ = c.s.push(false, ack...)
 		}
 	}
 	if n > 0 {
@@ -145,12 +144,7 @@ func (c *sioConn) closed(reason string) { c.client.Close(reason) }
 // Send implements namespace.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
 	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
-	_, err := c.s.q.Push(p.Volatile, frames...)
-	if errors.Is(err, transports.ErrQueueFull) {
-		c.s.eng.log.Warn("sockio: client too slow, closing", "sid", c.s.id, "err", err)
-		c.s.shutdown("transport error")
-	}
-	return err
+	return c.s.push(p.Volatile, frames...)
 }
 
 // BufferedAmount implements namespace.Conn.

@@ -29,13 +29,14 @@ type session struct {
 	closed       bool
 	timer        *time.Timer
 	due          time.Time // when the heartbeat timer was meant to fire
+	opened       time.Time // when start ran
 	awaitingPong bool
 	reason       string
 	olds         []transports.Transport // replaced transports, to wait for
 }
 
 func newSession(e *Engine, sid string, d dialect, r *http.Request) *session {
-	return &session{eng: e, id: sid, d: d, q: transports.NewQueue(e.opts.QueueLimit), req: r}
+	return &session{eng: e, id: sid, d: d, q: transports.NewQueue(e.opts.QueueLimit, e.opts.QueueBytes), req: r}
 }
 
 // start creates the layer above and arms the heartbeat.
@@ -49,7 +50,8 @@ func (s *session) start() {
 		wait += s.eng.opts.PingTimeout // the client's ping is due by then
 		s.awaitingPong = true          // a timer that fires is a timeout
 	}
-	s.due = time.Now().Add(wait)
+	s.opened = time.Now()
+	s.due = s.opened.Add(wait)
 	s.timer = time.AfterFunc(wait, s.heartbeat)
 	s.mu.Unlock()
 }
@@ -72,7 +74,7 @@ func (s *session) heartbeat() {
 		s.mu.Unlock()
 		return
 	}
-	if s.awaitingPong {
+	if s.awaitingPong || s.deafLocked() {
 		s.mu.Unlock()
 		s.close("ping timeout", nil)
 		return
@@ -83,7 +85,46 @@ func (s *session) heartbeat() {
 	s.due = s.due.Add(s.eng.opts.PingTimeout)
 	s.timer.Reset(time.Until(s.due))
 	s.mu.Unlock()
-	_, _ = s.q.Push(false, payload.Frame{Type: payload.FramePing})
+	_ = s.push(false, payload.Frame{Type: payload.FramePing})
+}
+
+// deafLocked reports whether the client cannot have heard from the server
+// for PingInterval+PingTimeout, whatever it sends: its transport polls and
+// has had no poll in that time, or it has no transport at all (a protocol 1
+// session whose client never opened one). Such a client cannot receive
+// pings, heartbeats or pongs, so its pongs or pings by POST do not keep it
+// alive. A websocket or an htmlfile stream is never deaf (its writes time
+// out instead), nor is a client pausing its polls during an upgrade.
+// s.mu is held.
+func (s *session) deafLocked() bool {
+	if s.probe != nil {
+		return false
+	}
+	d := s.eng.opts.PingInterval + s.eng.opts.PingTimeout
+	switch tr := s.tr.(type) {
+	case nil:
+		return time.Since(s.opened) > d
+	case *transports.Polling:
+		return !tr.Polling(d)
+	}
+	return false
+}
+
+// reasonTooSlow is the disconnect reason of a client whose outbound queue
+// is full. socket.io has none for this; its client sees a transport close.
+const reasonTooSlow = "client too slow"
+
+// push queues frames for the client. A push that finds the queue full
+// (QueueLimit frames or QueueBytes bytes) disconnects the client with
+// "client too slow": what is queued is dropped and the transport cut at
+// once, so a client that stopped reading holds no more than the bounds.
+func (s *session) push(volatile bool, frames ...payload.Frame) error {
+	_, err := s.q.Push(volatile, frames...)
+	if errors.Is(err, transports.ErrQueueFull) {
+		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
+		s.closeAs(reasonTooSlow, err, closeSlow)
+	}
+	return err
 }
 
 // Queue implements transports.Session.
@@ -103,6 +144,13 @@ var errSessionClosed = errors.New("server: session closed")
 // Receive implements transports.Session: engine frames stay here, messages
 // go up.
 func (s *session) Receive(frames []payload.Frame) error {
+	s.mu.Lock()
+	deaf := !s.closed && s.deafLocked()
+	s.mu.Unlock()
+	if deaf {
+		s.close("ping timeout", errors.New("frames from a client that does not poll"))
+		return errSessionClosed
+	}
 	for _, f := range frames {
 		s.mu.Lock()
 		closed, up := s.closed, s.up
@@ -119,7 +167,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 				s.close("transport error", errors.New("ping from a client that should answer pings"))
 				return errSessionClosed
 			}
-			_, _ = s.q.Push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
+			_ = s.push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
 			if !s.d.serverPings() {
 				s.close("transport error", errors.New("pong from a client that should ping"))
@@ -241,6 +289,9 @@ const (
 	closeTell
 	// closeByClient: the client ended it; a pending or next poll gets noop.
 	closeByClient
+	// closeSlow: the client does not keep up; like closeTell, but what is
+	// queued is dropped and the transport cut at once (Abort).
+	closeSlow
 )
 
 // close ends the session after a failure.
@@ -282,15 +333,26 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 	} else {
 		s.eng.remove(s)
 	}
+	if mode == closeSlow {
+		s.q.Discard() // release the queued frames now; nothing more is sent
+	}
 	if up != nil {
 		up.closed(reason)
 	}
 	s.q.Close()
-	if tr != nil {
+	switch {
+	case tr == nil:
+	case mode == closeSlow:
+		tr.Abort()
+	default:
 		tr.Close(mode != closeByClient)
 	}
 	if probe != nil {
-		probe.Close(true)
+		if mode == closeSlow {
+			probe.Abort()
+		} else {
+			probe.Close(true)
+		}
 	}
 }
 

@@ -50,7 +50,7 @@ type testSession struct {
 }
 
 func newTestSession() *testSession {
-	return &testSession{q: NewQueue(0), received: make(chan payload.Frame, 1024), failed: make(chan string, 4)}
+	return &testSession{q: NewQueue(0, 0), received: make(chan payload.Frame, 1024), failed: make(chan string, 4)}
 }
 
 func (s *testSession) Told()                {}

@@ -10,7 +10,7 @@ import (
 // A session's queue: producers push encoded frames, the active transport
 // takes everything waiting at once; the byte count is the buffered amount.
 func ExampleQueue() {
-	q := transports.NewQueue(8)
+	q := transports.NewQueue(8, 0)
 	q.SetNotify(func() { fmt.Println("writer woken") })
 
 	_, _ = q.Push(false, payload.Frame{Type: payload.FrameMessage, Data: []byte(`2["tick",1]`)})

@@ -91,7 +91,7 @@ func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 	}
 	h := &Hixie76{sess: sess, max: maxMessage}
 	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
-		fail: func(err error) { sess.Fail("transport error", err) }}
+		fail: func(err error) { sess.Fail("transport error", err) }, cut: func() { _ = h.conn.Close() }}
 	return h
 }
 
@@ -222,7 +222,11 @@ var hixieBufs = sync.Pool{New: func() any { return new([]byte) }}
 func (h *Hixie76) writeFrames(frames []payload.Frame) error {
 	framing := h.sess.Framing()
 	buf := hixieBufs.Get().(*[]byte)
-	defer hixieBufs.Put(buf)
+	defer func() {
+		if cap(*buf) <= 64<<10 { // a burst's buffer is not kept
+			hixieBufs.Put(buf)
+		}
+	}()
 	b := (*buf)[:0]
 	for _, f := range frames {
 		b = append(b, 0x00)
@@ -230,7 +234,7 @@ func (h *Hixie76) writeFrames(frames []payload.Frame) error {
 		b = append(b, 0xFF)
 	}
 	*buf = b
-	_ = h.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_ = h.conn.SetWriteDeadline(time.Now().Add(defaultWriteTimeout))
 	_, err := h.conn.Write(b)
 	return err
 }
@@ -242,8 +246,12 @@ func (h *Hixie76) finish() {
 	_ = h.conn.Close()
 }
 
-// Close ends the connection after what is queued has been written.
+// Close ends the connection after what is queued has been written, and
+// cuts it if that takes longer than closeDrain.
 func (h *Hixie76) Close(final bool) { h.w.close() }
+
+// Abort cuts the connection at once, a write in progress included.
+func (h *Hixie76) Abort() { h.w.abort() }
 
 // Wait blocks until the reader and the writer have returned.
 func (h *Hixie76) Wait() { h.w.wg.Wait() }

@@ -51,11 +51,15 @@ type HTMLFile struct {
 	final     bool
 	wake      chan struct{}
 	reqs      sync.WaitGroup
+	writes    respWrites
 }
 
-// NewHTMLFile returns an htmlfile transport for sess; opts bounds uploads.
+// NewHTMLFile returns an htmlfile transport for sess; opts bounds uploads
+// and each write of the stream.
 func NewHTMLFile(sess Session, opts PollingOptions) *HTMLFile {
-	return &HTMLFile{sess: sess, post: NewPolling(sess, opts, false), wake: make(chan struct{}, 1)}
+	h := &HTMLFile{sess: sess, post: NewPolling(sess, opts, false), wake: make(chan struct{}, 1)}
+	h.writes.timeout = h.post.opts.WriteTimeout
+	return h
 }
 
 // Name reports "htmlfile".
@@ -75,14 +79,23 @@ func (h *HTMLFile) notify() {
 }
 
 // Close ends the stream after what is queued (and the close frame when
-// final) has been written.
+// final) has been written, within closeDrain: a stream still writing then
+// is cut.
 func (h *HTMLFile) Close(final bool) {
 	h.mu.Lock()
 	if !h.closed {
 		h.closed, h.final = true, final
 	}
 	h.mu.Unlock()
+	h.writes.bound(closeDrain)
+	h.post.posts.bound(closeDrain)
 	h.notify()
+}
+
+// Abort ends the stream at once, a write in progress included.
+func (h *HTMLFile) Abort() {
+	h.Close(true)
+	h.writes.bound(0)
 }
 
 // Wait blocks until no request of this transport is being served.
@@ -114,17 +127,22 @@ func (h *HTMLFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.reqs.Add(1)
 	h.mu.Unlock()
 	defer h.reqs.Done()
-	h.stream(w, r)
+	rc := http.NewResponseController(w)
+	h.writes.begin(rc)
+	defer h.writes.end(rc)
+	h.stream(w, r, rc)
 }
 
-func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
+// stream writes the prelude, then every payload as a script chunk, each
+// write within the write timeout.
+func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=UTF-8")
 	hd.Set("Connection", "keep-alive")
+	h.writes.arm(rc)
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(HTMLFilePrelude); err != nil || rc.Flush() != nil {
-		h.sess.Fail("transport error", err)
+		h.sess.Fail("transport error", errors.New("htmlfile write failed"))
 		return
 	}
 	q := h.sess.Queue()
@@ -143,6 +161,7 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request) {
 			body, _ = framing.AppendPayload(body[:0], frames, true)
 			chunk = AppendHTMLFileScript(chunk[:0], body)
 			clear(frames)
+			h.writes.arm(rc)
 			if _, err := w.Write(chunk); err != nil || rc.Flush() != nil {
 				if !closed {
 					h.sess.Fail("transport error", errors.New("htmlfile write failed"))

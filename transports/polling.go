@@ -32,6 +32,10 @@ type PollingOptions struct {
 	// (text/plain; charset=UTF-8) instead of "ok" (text/html): "1" for
 	// protocol 1.
 	PostReply string
+	// WriteTimeout bounds the write of one response (a poll's payload, an
+	// htmlfile chunk); a client that does not read it in time is cut off.
+	// Zero means 10 s.
+	WriteTimeout time.Duration
 }
 
 // Polling is the long-polling transport, over XHR and, when the request
@@ -57,6 +61,8 @@ type Polling struct {
 	lastGet time.Time     // when the last poll was answered
 	stale   chan struct{} // with Replace: closed when a newer GET takes over
 	reqs    sync.WaitGroup
+	writes  respWrites // polls' answers
+	posts   respWrites // posts' answers
 }
 
 // NewPolling returns a polling transport for sess; b64 asks for text-only
@@ -65,7 +71,13 @@ func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1_000_000
 	}
-	return &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1)}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = defaultWriteTimeout
+	}
+	p := &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1)}
+	p.writes.timeout = opts.WriteTimeout
+	p.posts.timeout = opts.WriteTimeout
+	return p
 }
 
 // Name reports "polling".
@@ -96,13 +108,24 @@ func (p *Polling) Release() {
 // Close answers a pending poll with the close frame (final) or noop. With
 // no poll pending, the next one gets that answer (the session must stay
 // reachable until then, see Session.Told); later requests are refused.
+// Responses being written are cut if they take longer than closeDrain.
 func (p *Polling) Close(final bool) {
 	p.mu.Lock()
 	if !p.closed {
 		p.closed, p.final = true, final
 	}
 	p.mu.Unlock()
+	p.writes.bound(closeDrain)
+	p.posts.bound(closeDrain)
 	p.notify()
+}
+
+// Abort closes the transport like Close(true) and cuts a poll's answer
+// being written at once. (A post's short answer, which may be the very
+// request whose packets overflowed the queue, still gets closeDrain.)
+func (p *Polling) Abort() {
+	p.Close(true)
+	p.writes.bound(0)
 }
 
 // Discard ends the transport after an upgrade replaced it: a poll still
@@ -111,6 +134,8 @@ func (p *Polling) Discard() {
 	p.mu.Lock()
 	p.closed, p.discard = true, true
 	p.mu.Unlock()
+	p.writes.bound(closeDrain)
+	p.posts.bound(closeDrain)
 	p.notify()
 }
 
@@ -143,20 +168,27 @@ func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.reqs.Add(1)
 	p.mu.Unlock()
 	defer p.reqs.Done()
+	rc := http.NewResponseController(w)
+	writes := &p.writes
+	if r.Method == http.MethodPost {
+		writes = &p.posts
+	}
+	writes.begin(rc)
+	defer writes.end(rc)
 	if p.opts.Headers != nil {
 		p.opts.Headers(w, r)
 	}
 	switch r.Method {
 	case http.MethodGet:
-		p.serveGet(w, r)
+		p.serveGet(w, r, rc)
 	case http.MethodPost:
-		p.servePost(w, r)
+		p.servePost(w, r, rc)
 	default:
 		http.Error(w, "bad method", http.StatusBadRequest)
 	}
 }
 
-func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
+func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) {
 	p.mu.Lock()
 	if p.getting && !p.opts.Replace {
 		p.mu.Unlock()
@@ -174,14 +206,17 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 	}
 	p.getting = true
 	p.mu.Unlock()
-	defer func() {
+	// done ends the poll before its answer is written: the client may send
+	// its next one as soon as it has read the answer.
+	done := sync.OnceFunc(func() {
 		p.mu.Lock()
 		if p.stale == stale {
 			p.getting, p.stale = false, nil
 		}
 		p.lastGet = time.Now()
 		p.mu.Unlock()
-	}()
+	})
+	defer done()
 
 	q := p.sess.Queue()
 	var frames []payload.Frame
@@ -219,13 +254,19 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 			frames = append(frames, p.sess.Framing().Noop())
 		}
 		if len(frames) > 0 {
-			p.respond(w, r, frames)
+			done()
+			err := p.respond(w, r, rc, frames)
+			clear(frames)
+			if err != nil && !closed {
+				p.sess.Fail("transport error", err)
+			}
 			return
 		}
 		select {
 		case <-p.wake:
 		case <-stale:
-			p.respond(w, r, append(frames[:0], p.sess.Framing().Noop()))
+			done()
+			_ = p.respond(w, r, rc, append(frames[:0], p.sess.Framing().Noop()))
 			return
 		case <-hold:
 			p.mu.Lock()
@@ -240,15 +281,24 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-func (p *Polling) respond(w http.ResponseWriter, r *http.Request, frames []payload.Frame) {
+// putBody returns a body buffer to the pool unless a burst made it large.
+func putBody(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		bodyPool.Put(bp)
+	}
+}
+
+// respond writes frames as one payload; it reports a write that failed or
+// was cut.
+func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, frames []payload.Frame) error {
 	framing := p.sess.Framing()
 	bp := bodyPool.Get().(*[]byte)
-	defer bodyPool.Put(bp)
+	defer putBody(bp)
 	j := r.URL.Query().Get("j")
 	body, ctype := framing.AppendPayload((*bp)[:0], frames, p.b64 || j != "")
 	if j != "" {
 		wrapped := bodyPool.Get().(*[]byte)
-		defer bodyPool.Put(wrapped)
+		defer putBody(wrapped)
 		*wrapped = framing.AppendJSONP((*wrapped)[:0], jsonpIndex(j), body)
 		*bp = body
 		body, ctype = *wrapped, "text/javascript; charset=UTF-8"
@@ -258,16 +308,23 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, frames []paylo
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-store")
-	writeBody(w, body)
+	return p.writeBody(&p.writes, w, rc, body)
 }
 
-func writeBody(w http.ResponseWriter, body []byte) {
+// writeBody writes a whole 200 response within the write timeout (or the
+// bound Close set) and flushes it, so that no part of it is written after
+// the handler returns, out of reach of Close.
+func (p *Polling) writeBody(writes *respWrites, w http.ResponseWriter, rc *http.ResponseController, body []byte) error {
+	writes.arm(rc)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	return rc.Flush()
 }
 
-func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
+func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) {
 	p.mu.Lock()
 	if p.posting {
 		p.mu.Unlock()
@@ -321,11 +378,11 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.opts.PostReply != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		writeBody(w, []byte(p.opts.PostReply))
+		_ = p.writeBody(&p.posts, w, rc, []byte(p.opts.PostReply))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html")
-	writeBody(w, []byte("ok"))
+	_ = p.writeBody(&p.posts, w, rc, []byte("ok"))
 }
 
 // jsonpIndex keeps only the digits of j.

@@ -7,36 +7,50 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
-// ErrQueueFull is returned by [Queue.Push] when the queue holds its limit of
-// frames: the client does not keep up and its session should be closed.
+// ErrQueueFull is returned by [Queue.Push] when a push would take the queue
+// past its limit of frames or bytes: the client does not keep up and its
+// session should be closed.
 var ErrQueueFull = errors.New("transports: outbound queue full")
 
 // ErrQueueClosed is returned by [Queue.Push] after [Queue.Close].
 var ErrQueueClosed = errors.New("transports: outbound queue closed")
 
-// DefaultQueueLimit is the number of frames a queue holds when no limit is set.
-const DefaultQueueLimit = 1024
+// Default limits of a queue.
+const (
+	// DefaultQueueLimit is the number of frames a queue holds when no
+	// limit is set.
+	DefaultQueueLimit = 1024
+	// DefaultQueueBytes is the number of bytes a queue holds when no byte
+	// limit is set: 4 MiB.
+	DefaultQueueBytes = 4 << 20
+)
 
 // Queue is a session's bounded outbound queue of encoded frames. Producers
 // only push; the active transport drains it: a websocket writer frame by
 // frame, a polling GET everything at once. Its byte count is the socket's
-// buffered amount. A Queue is safe for concurrent use.
+// buffered amount. Frames a transport has taken and is writing no longer
+// count. A Queue is safe for concurrent use.
 type Queue struct {
-	mu     sync.Mutex
-	frames []payload.Frame
-	bytes  int
-	limit  int
-	closed bool
-	notify func()
+	mu       sync.Mutex
+	frames   []payload.Frame
+	bytes    int
+	limit    int
+	maxBytes int
+	closed   bool
+	notify   func()
 }
 
 // NewQueue returns an empty queue holding at most limit frames
-// (DefaultQueueLimit when limit ≤ 0).
-func NewQueue(limit int) *Queue {
+// (DefaultQueueLimit when limit ≤ 0) and maxBytes bytes (DefaultQueueBytes
+// when maxBytes ≤ 0).
+func NewQueue(limit, maxBytes int) *Queue {
 	if limit <= 0 {
 		limit = DefaultQueueLimit
 	}
-	return &Queue{limit: limit}
+	if maxBytes <= 0 {
+		maxBytes = DefaultQueueBytes
+	}
+	return &Queue{limit: limit, maxBytes: maxBytes}
 }
 
 // SetNotify sets the function called, outside the queue's lock, after every
@@ -48,26 +62,38 @@ func (q *Queue) SetNotify(fn func()) {
 	q.mu.Unlock()
 }
 
-// Push appends frames as one unit: all of them or none. A volatile push is
-// dropped (and reports false, nil) when frames are already waiting, since
-// the client is not keeping up; other pushes fail with ErrQueueFull past
-// the limit.
+// frameSize is what a frame counts in the byte limit and the buffered
+// amount: its data and its type.
+func frameSize(f payload.Frame) int { return len(f.Data) + 1 }
+
+// Push appends frames as one unit: all of them or none.
+//
+// A volatile push is dropped (and reports false, nil) when frames are
+// already waiting, since the client is not keeping up, or when it would
+// pass either limit: a volatile packet is never a reason to disconnect.
+// Any other push that would pass the frame or the byte limit fails with
+// ErrQueueFull. A push into an empty queue passes the byte limit (so that
+// one packet larger than the limit still reaches a client that keeps up),
+// not the frame limit.
 func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
+	size := 0
+	for _, f := range frames {
+		size += frameSize(f)
+	}
 	q.mu.Lock()
+	over := len(q.frames)+len(frames) > q.limit || len(q.frames) > 0 && q.bytes+size > q.maxBytes
 	switch {
 	case q.closed:
 		q.mu.Unlock()
 		return false, ErrQueueClosed
-	case volatile && len(q.frames) > 0:
+	case volatile && (len(q.frames) > 0 || over || size > q.maxBytes):
 		q.mu.Unlock()
 		return false, nil
-	case len(q.frames)+len(frames) > q.limit:
+	case over:
 		q.mu.Unlock()
 		return false, ErrQueueFull
 	}
-	for _, f := range frames {
-		q.bytes += len(f.Data) + 1
-	}
+	q.bytes += size
 	q.frames = append(q.frames, frames...)
 	notify := q.notify
 	q.mu.Unlock()
@@ -82,6 +108,13 @@ func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
 func (q *Queue) Take(dst []payload.Frame) []payload.Frame {
 	q.mu.Lock()
 	dst = append(dst, q.frames...)
+	q.reset()
+	q.mu.Unlock()
+	return dst
+}
+
+// reset empties the queue; q.mu is held.
+func (q *Queue) reset() {
 	clear(q.frames)
 	if cap(q.frames) > 64 {
 		q.frames = nil // do not keep a burst's backing array on an idle session
@@ -89,8 +122,6 @@ func (q *Queue) Take(dst []payload.Frame) []payload.Frame {
 		q.frames = q.frames[:0]
 	}
 	q.bytes = 0
-	q.mu.Unlock()
-	return dst
 }
 
 // Len reports how many frames are waiting.
@@ -111,5 +142,16 @@ func (q *Queue) Bytes() int {
 func (q *Queue) Close() {
 	q.mu.Lock()
 	q.closed = true
+	q.mu.Unlock()
+}
+
+// Discard refuses further pushes and drops the frames waiting, releasing
+// their memory: the session of a client that does not keep up ends without
+// a final drain.
+func (q *Queue) Discard() {
+	q.mu.Lock()
+	q.closed = true
+	q.reset()
+	q.frames = nil
 	q.mu.Unlock()
 }

@@ -2,6 +2,7 @@ package transports
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sockio/sockio/payload"
@@ -10,7 +11,7 @@ import (
 func text(s string) payload.Frame { return payload.Frame{Type: payload.FrameMessage, Data: []byte(s)} }
 
 func TestQueueBoundsVolatileAndBytes(t *testing.T) {
-	q := NewQueue(3)
+	q := NewQueue(3, 0)
 	notified := 0
 	q.SetNotify(func() { notified++ })
 
@@ -39,5 +40,58 @@ func TestQueueBoundsVolatileAndBytes(t *testing.T) {
 	q.Close()
 	if _, err := q.Push(false, text("late")); !errors.Is(err, ErrQueueClosed) {
 		t.Errorf("push after Close: %v, want ErrQueueClosed", err)
+	}
+}
+
+// TestQueueByteLimit: the byte limit refuses a push that would take the
+// waiting bytes past it, whatever the frame count; a volatile push is
+// dropped instead; one push larger than the limit passes an empty queue;
+// Discard drops what waits.
+func TestQueueByteLimit(t *testing.T) {
+	q := NewQueue(1000, 100)
+	big := text(strings.Repeat("x", 59)) // 60 bytes with its type
+	if _, err := q.Push(false, big); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Push(true, text("v")); ok || err != nil {
+		t.Errorf("volatile push behind waiting frames: %v %v, want dropped", ok, err)
+	}
+	if _, err := q.Push(false, text(strings.Repeat("y", 39))); err != nil { // 60+40 = 100: at the limit
+		t.Fatalf("push up to the limit: %v", err)
+	}
+	if _, err := q.Push(false, text("")); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("one byte past the limit: %v, want ErrQueueFull", err)
+	}
+	if q.Len() != 2 || q.Bytes() != 100 {
+		t.Errorf("after the refused push: %d frames, %d bytes; want 2, 100 (all or none)", q.Len(), q.Bytes())
+	}
+	q.Take(nil)
+
+	huge := text(strings.Repeat("z", 500))
+	if ok, err := q.Push(true, huge); ok || err != nil {
+		t.Errorf("volatile push larger than the limit: %v %v, want dropped", ok, err)
+	}
+	if _, err := q.Push(false, huge); err != nil {
+		t.Errorf("one push larger than the limit into an empty queue: %v, want accepted", err)
+	}
+	if _, err := q.Push(false, text("a")); !errors.Is(err, ErrQueueFull) {
+		t.Errorf("push behind an oversized one: %v, want ErrQueueFull", err)
+	}
+
+	q.Discard()
+	if q.Len() != 0 || q.Bytes() != 0 || q.frames != nil {
+		t.Errorf("after Discard: %d frames, %d bytes, backing array kept: %v", q.Len(), q.Bytes(), q.frames != nil)
+	}
+	if _, err := q.Push(false, text("late")); !errors.Is(err, ErrQueueClosed) {
+		t.Errorf("push after Discard: %v, want ErrQueueClosed", err)
+	}
+}
+
+// TestQueueVolatileFrameLimit: a volatile push of more frames than the
+// limit is dropped, not an error.
+func TestQueueVolatileFrameLimit(t *testing.T) {
+	q := NewQueue(2, 0)
+	if ok, err := q.Push(true, text("a"), text("b"), text("c")); ok || err != nil {
+		t.Errorf("volatile push past the frame limit: %v %v, want dropped", ok, err)
 	}
 }

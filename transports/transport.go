@@ -30,9 +30,16 @@ type Transport interface {
 	Activate()
 	// Close ends the transport: a pending poll is answered with the
 	// session's close frame when final is true (else released empty), a
-	// websocket is closed. It does not wait for handlers to return; Wait
-	// does.
+	// websocket is closed after what is queued. What it still writes, a
+	// write in progress included, is cut after one second: closing never
+	// waits on a client that stopped reading. It does not wait for
+	// handlers to return; Wait does.
 	Close(final bool)
+	// Abort ends the transport at once, for a client too slow to keep
+	// up: a write in progress is cut and a connection closed without a
+	// close frame; a pending or next poll still gets the close frame.
+	// The session discards its queue first.
+	Abort()
 	// Wait blocks until every goroutine the transport started has returned.
 	Wait()
 }

@@ -77,12 +77,12 @@ func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b
 		opts.MaxMessage = 1_000_000
 	}
 	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = 10 * time.Second
+		opts.WriteTimeout = defaultWriteTimeout
 	}
 	t := &WebSocket{sess: sess, up: up, opts: opts, b64: b64, onProbe: onProbe, onUpgade: onUpgrade}
 	t.probing.Store(probe)
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
-		fail: func(err error) { sess.Fail("transport error", err) }}
+		fail: func(err error) { sess.Fail("transport error", err) }, cut: func() { _ = t.conn.Close() }}
 	return t
 }
 
@@ -237,8 +237,12 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 	return err
 }
 
-// Close ends the connection after the writer has sent what is queued.
+// Close ends the connection after the writer has sent what is queued, and
+// cuts it if that takes longer than closeDrain.
 func (t *WebSocket) Close(final bool) { t.w.close() }
+
+// Abort cuts the connection at once, a write in progress included.
+func (t *WebSocket) Abort() { t.w.abort() }
 
 // Wait blocks until the reader and the writer have returned.
 func (t *WebSocket) Wait() { t.w.wg.Wait() }

@@ -11,20 +11,23 @@ import (
 // hixie-76). Its goroutine exists only while frames are waiting: it takes
 // every frame queued at that moment, hands them to send as one batch (which
 // flushes once), and returns when the queue is empty. After close it sends
-// what is left, then calls finish. Its WaitGroup also counts the
-// connection's reader, so Wait covers both.
+// what is left, then calls finish, all within closeDrain: a connection
+// still writing by then is cut. After abort it cuts the connection at once.
+// Its WaitGroup also counts the connection's reader, so Wait covers both.
 type writer struct {
 	q       *Queue
 	send    func([]payload.Frame) error // write one batch, flush once
 	finish  func()                      // after close: close frame, close the connection
 	fail    func(error)                 // send failed
+	cut     func()                      // close the connection now: a write in progress fails
 	collect time.Duration               // wait this long before taking a batch
 
 	mu      sync.Mutex
 	active  bool // draining the session's queue
 	closing bool
 	running bool
-	started bool // the connection exists: the writer may run
+	started bool        // the connection exists: the writer may run
+	drain   *time.Timer // after close: cuts a connection that is still writing
 	wg      sync.WaitGroup
 }
 
@@ -109,11 +112,14 @@ func (w *writer) end() {
 	w.finish()
 	w.mu.Lock()
 	w.running = false
+	if w.drain != nil {
+		w.drain.Stop()
+	}
 	w.mu.Unlock()
 }
 
-// close makes the writer send what is queued, then finish. Only the first
-// call counts.
+// close makes the writer send what is queued, then finish, within
+// closeDrain. Only the first call counts.
 func (w *writer) close() {
 	w.mu.Lock()
 	if w.closing {
@@ -122,9 +128,24 @@ func (w *writer) close() {
 	}
 	w.closing = true
 	active := w.active
+	if w.started {
+		w.drain = time.AfterFunc(closeDrain, w.cut)
+	}
 	w.mu.Unlock()
 	if active {
 		w.q.SetNotify(nil)
 	}
 	w.kick()
+}
+
+// abort ends the connection at once: a write in progress is cut and
+// nothing more is sent (the session has discarded its queue).
+func (w *writer) abort() {
+	w.close()
+	w.mu.Lock()
+	started := w.started
+	w.mu.Unlock()
+	if started {
+		w.cut()
+	}
 }
