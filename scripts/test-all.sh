@@ -47,7 +47,7 @@ echo "== real clients (Node and headless Chromium; firstrun.test.js clones HEAD 
 # `npm test`'s command with a TAP copy of the results to count them.
 node_status=0
 (cd client-js && SOCKIO_SERVER_BIN="$bin/conformance" SOCKIO_CHAT_BIN="$bin/chat" SOCKIO_ROOT="$root" \
-  node --test --test-concurrency=1 --test-timeout=120000 \
+  node --test --test-concurrency=1 --test-timeout=300000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$bin/node.tap" test/*.test.js) || node_status=$?
 # The TAP summary is the last "# pass N" / "# fail N" / "# cancelled N" at the start of a line.
