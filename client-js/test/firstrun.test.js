@@ -45,6 +45,10 @@ function mainCommand(readme) {
   return line.split(/\s+/);
 }
 
+function goCache() {
+  return execFileSync('go', ['env', 'GOCACHE'], { encoding: 'utf8' }).trim();
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -95,7 +99,9 @@ describe('the README\'s main command on a fresh clone', { timeout: 290000 }, () 
     // signals only the PID, as a process manager would.
     child = spawn(cmd, [...args, '-addr', `127.0.0.1:${port}`], {
       cwd: clone,
-      env: { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache') },
+      // The built binary goes to the test's folder; Go's build cache stays the usual one (it
+      // lives under XDG_CACHE_HOME too unless GOCACHE says where).
+      env: { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cache'), GOCACHE: goCache() },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
