@@ -85,8 +85,10 @@ describe('the README\'s main command on a fresh clone', { timeout: 290000 }, () 
   });
 
   after(() => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    // Whatever the command left behind in its process group (an orphaned server, if the
+    // command's PID was not the server's) goes too.
+    if (child) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* the group is gone */ }
     }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
