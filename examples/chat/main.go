@@ -2,53 +2,57 @@
 // router, with socket.io mounted at /socket.io/ on the embedded in-memory
 // adapter.
 //
-//	go run ./examples/chat            # http://localhost:8080
+//	bash scripts/chat.sh              # installs the browser clients, builds, serves :8080
+//	go run ./examples/chat            # the same once client-js/node_modules is installed
 //	go run ./examples/chat -addr 127.0.0.1:9000
 //
 // The address comes from -addr, else from $PORT, else :8080. The page loads
-// the official socket.io browser client from client-js/node_modules when it
-// is installed (npm ci in client-js), else from the public CDN.
+// the official socket.io browser client of the generation it is asked for
+// (?client=4, 2 or 0.9) from this server, which serves the bundles installed
+// in client-js/node_modules (npm ci in client-js). Nothing is fetched from
+// elsewhere unless -client-url names a bundle address for a generation whose
+// bundle is not installed. SIGINT or SIGTERM stops the server.
 package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 )
 
-//go:embed index.html
-var page []byte
-
-// bundles maps a client generation to its browser bundle under
-// node_modules and its CDN address.
-var bundles = map[string][2]string{
-	"4":   {"sio-client-4/dist/socket.io.js", "https://cdn.socket.io/4.8.1/socket.io.min.js"},
-	"2":   {"sio-client-2/dist/socket.io.js", "https://cdn.socket.io/socket.io-2.5.0.js"},
-	"0.9": {"sio-client-09/dist/socket.io.js", "https://cdnjs.cloudflare.com/ajax/libs/socket.io/0.9.16/socket.io.min.js"},
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
 }
 
-func main() {
-	addr := flag.String("addr", "", "listen address (default $PORT or :8080)")
-	modules := flag.String("node-modules", "client-js/node_modules", "where the socket.io clients are installed")
-	flag.Parse()
+// run parses args, serves the chat until SIGINT or SIGTERM, and then
+// closes every session.
+func run(args []string) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	addr := fs.String("addr", "", "listen address (default $PORT or :8080)")
+	cfg := config{fallback: map[string]string{}}
+	fs.StringVar(&cfg.modules, "node-modules", "client-js/node_modules", "where the socket.io browser clients are installed")
+	fs.Func("client-url", "`gen=URL`: send a page whose client generation (4, 2 or 0.9) is not installed to URL for its bundle (repeatable; off by default)",
+		cfg.addFallback)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
 	if *addr == "" {
 		*addr = ":8080"
 		if p := os.Getenv("PORT"); p != "" {
@@ -56,111 +60,45 @@ func main() {
 		}
 	}
 
-	srv := server.New(server.Options{})
-	mountChat(srv)
-
-	r := chi.NewRouter()
-	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(page)
-	})
-	r.Get("/client/{file}", func(w http.ResponseWriter, r *http.Request) {
-		// {gen}.js would cut "0.9.js" at its first dot.
-		gen, isJS := strings.CutSuffix(chi.URLParam(r, "file"), ".js")
-		b, ok := bundles[gen]
-		if !isJS {
-			ok = false
-		}
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		local := filepath.Join(*modules, b[0])
-		if _, err := os.Stat(local); err == nil {
-			http.ServeFile(w, r, local)
-			return
-		}
-		http.Redirect(w, r, b[1], http.StatusFound)
-	})
-	r.Handle("/socket.io/*", srv)
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
+	srv := server.New(server.Options{})
+	mountChat(srv)
 	url := "http://" + ln.Addr().String()
 	if strings.HasPrefix(*addr, ":") {
 		url = "http://localhost" + *addr
 	}
 	fmt.Printf("listening on %s\n", url)
-	hs := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Fatal(err)
-		}
-	}()
+	fmt.Printf("open it in a browser: a chat room (?name= sets your name, ?client=2 or ?client=0.9 an older socket.io client); Ctrl-C stops\n")
+	if missing := cfg.missing(); len(missing) > 0 {
+		slog.Warn("chat: socket.io browser clients not installed; their pages say so (npm ci in client-js/, or bash scripts/chat.sh, installs them)",
+			"generations", strings.Join(missing, ","), "dir", cfg.modules)
+	}
+
+	hs := &http.Server{Handler: newHandler(srv, cfg), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
+	defer signal.Stop(sig)
+	select {
+	case err := <-served:
+		return err
+	case <-sig:
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Close(ctx); err != nil {
 		slog.Warn("chat: close", "err", err)
 	}
-	_ = hs.Shutdown(ctx)
-}
-
-// message is what the room sees of a chat line.
-type message struct {
-	From string `json:"from"`
-	Text string `json:"text"`
-}
-
-// mountChat wires the chat room: "join" with a nickname, "chat" with a
-// line (sent to everyone else; the sender shows its own), and notices when
-// people come and go.
-func mountChat(srv *server.Server) {
-	srv.Of("/").OnConnection(func(s *namespace.Socket) {
-		nick := "anonymous"
-		s.On("join", func(e *namespace.Event) {
-			var name string
-			if e.Decode(0, &name) == nil {
-				nick = clean(name, 32, "anonymous")
-			}
-			s.Join("chat")
-			_ = s.To("chat").Emit("notice", nick+" joined")
-			_ = e.Ack(map[string]int{"online": len(s.Namespace().To("chat").SocketIDs())})
-		})
-		s.On("chat", func(e *namespace.Event) {
-			var text string
-			if e.Decode(0, &text) != nil {
-				return
-			}
-			text = clean(text, 500, "")
-			if text == "" {
-				return
-			}
-			_ = s.To("chat").Emit("chat", message{From: nick, Text: text})
-			_ = e.Ack(true)
-		})
-		s.OnDisconnect(func(reason string) {
-			_ = srv.Of("/").To("chat").Emit("notice", nick+" left")
-		})
-	})
-}
-
-// clean trims s and caps it at max runes.
-func clean(s string, max int, empty string) string {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "")
+	if err := hs.Shutdown(ctx); err != nil {
+		return err
 	}
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max])
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
-	if s == "" {
-		return empty
-	}
-	return s
+	return nil
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/server"
+)
+
+// room is the name of the socket.io room everyone who joined is in.
+const room = "chat"
+
+// message is what the room sees of a chat line.
+type message struct {
+	From string `json:"from"`
+	Text string `json:"text"`
+}
+
+// online is a head count of the room. Counts taken by different
+// connections may reach a page in either order; Seq orders them, and a page
+// keeps the count with the highest Seq it has seen.
+type online struct {
+	Online int    `json:"online"`
+	Seq    uint64 `json:"seq"`
+}
+
+// census numbers head counts. The lock covers counting and numbering only,
+// so that a later number always goes with a later count; the count is sent
+// after it is released.
+type census struct {
+	mu  sync.Mutex
+	seq uint64
+}
+
+func (c *census) take(ns *namespace.Namespace) online {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	return online{Online: len(ns.To(room).SocketIDs()), Seq: c.seq}
+}
+
+// mountChat wires the chat room on the main namespace:
+//   - "join" (name) enters the room, or renames someone already in it; the
+//     ack is the head count;
+//   - "chat" (text) sends {from, text} to everyone else in the room (the
+//     sender shows its own line) and acks true;
+//   - the room gets a "notice" (text) when someone joins, is renamed or
+//     leaves, and an "online" {online, seq} head count when someone joins
+//     or leaves.
+func mountChat(srv *server.Server) {
+	ns := srv.Of("/")
+	var heads census
+	ns.OnConnection(func(s *namespace.Socket) {
+		// Handlers of one connection run one at a time, the disconnect
+		// handler after every event that came before it: nick and joined
+		// need no lock.
+		nick, joined := "", false
+		s.On("join", func(e *namespace.Event) {
+			var name string
+			_ = e.Decode(0, &name)
+			name = clean(name, 32, "anonymous")
+			if joined {
+				if name != nick {
+					_ = ns.To(room).Emit("notice", nick+" is now "+name)
+					nick = name
+				}
+				_ = e.Ack(heads.take(ns))
+				return
+			}
+			nick, joined = name, true
+			s.Join(room)
+			_ = s.To(room).Emit("notice", nick+" joined")
+			count := heads.take(ns)
+			_ = s.To(room).Emit("online", count)
+			_ = e.Ack(count)
+		})
+		s.On("chat", func(e *namespace.Event) {
+			var text string
+			if !joined || e.Decode(0, &text) != nil {
+				return
+			}
+			text = clean(text, 500, "")
+			if text == "" {
+				return
+			}
+			_ = s.To(room).Emit("chat", message{From: nick, Text: text})
+			_ = e.Ack(true)
+		})
+		s.OnDisconnect(func(reason string) {
+			if !joined {
+				return
+			}
+			// The socket has left its rooms already; leaving again keeps a
+			// join that raced with the disconnect from counting a ghost.
+			s.Leave(room)
+			_ = ns.To(room).Emit("notice", nick+" left")
+			_ = ns.To(room).Emit("online", heads.take(ns))
+		})
+	})
+}
+
+// clean trims s, drops invalid UTF-8 and caps it at max runes; empty
+// stands in for nothing left.
+func clean(s string, max int, empty string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "")
+	}
+	if r := []rune(s); len(r) > max {
+		s = strings.TrimSpace(string(r[:max]))
+	}
+	if s == "" {
+		return empty
+	}
+	return s
+}
