@@ -360,3 +360,14 @@ func TestOnDisconnectInRefusingMiddlewareNeverRuns(t *testing.T) {
 		t.Error("OnDisconnect ran for a socket that never connected")
 	}
 }
+
+func TestJoinAfterDisconnectLeavesNoMember(t *testing.T) {
+	e := newEnv(t, namespace.Options{})
+	_, _, s := e.join("/")
+	s.Disconnect(false)
+	e.reg.Wait()
+	s.Join("late")
+	if ids := e.reg.Of("/").Adapter().SocketIDs(namespace.BroadcastOptions{Rooms: []string{"late"}}); len(ids) != 0 {
+		t.Fatalf("room late holds %v after the socket disconnected", ids)
+	}
+}

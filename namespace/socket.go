@@ -246,7 +246,15 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.ns.adapter.Join(s.id, rooms...) }
+// A socket that has disconnected joins nothing: it left every room when it
+// disconnected and is not put back.
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reason == "" {
+		s.ns.adapter.Join(s.id, rooms...)
+	}
+}
 
 // Leave removes the socket from room.
 func (s *Socket) Leave(room string) { s.ns.adapter.Leave(s.id, room) }
