@@ -156,7 +156,8 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	transport := q.Get("transport")
-	if !e.opts.allows(transport) {
+	if transport != "polling" && transport != "websocket" || !e.opts.allows(transport) {
+		// The 0.9 transport names of Options.Transports are not Engine.IO's.
 		writeError(w, codeUnknownTransport, "")
 		return
 	}
