@@ -1,8 +1,15 @@
 package server_test
 
 import (
+	"context"
+	"log/slog"
+	"maps"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sockio/sockio/server"
 )
@@ -22,5 +29,118 @@ func TestRawEIORefusesV1TransportNames(t *testing.T) {
 	}
 	if n := h.srv.Len(); n != 0 {
 		t.Errorf("%d sessions opened", n)
+	}
+}
+
+// capture is a slog handler that keeps every record.
+type capture struct {
+	mu      sync.Mutex
+	records []slog.Record
+	added   chan struct{}
+}
+
+func newCapture() *capture { return &capture{added: make(chan struct{}, 64)} }
+
+func (c *capture) Enabled(context.Context, slog.Level) bool { return true }
+func (c *capture) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *capture) WithGroup(string) slog.Handler            { return c }
+func (c *capture) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	c.records = append(c.records, r.Clone())
+	c.mu.Unlock()
+	select {
+	case c.added <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// closes returns the attributes of every "session closed" record.
+func (c *capture) closes() []map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []map[string]string
+	for _, r := range c.records {
+		if r.Message != "sockio: session closed" || r.Level != slog.LevelDebug {
+			continue
+		}
+		m := map[string]string{}
+		r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitCloses waits until n "session closed" records have been logged.
+func (c *capture) waitCloses(t *testing.T, n int) []map[string]string {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		if got := c.closes(); len(got) >= n {
+			return got
+		}
+		select {
+		case <-c.added:
+		case <-deadline:
+			t.Fatalf("%d session closes logged, want %d: %v", len(c.closes()), n, c.closes())
+		}
+	}
+}
+
+// Every session close is logged once at debug level with its reason, and
+// counted in Stats: a heartbeat timeout (which carries no error) included.
+func TestSessionCloseLoggedAndCounted(t *testing.T) {
+	logs := newCapture()
+	h := newHarness(t, server.Options{Logger: slog.New(logs), PingInterval: 50 * time.Millisecond,
+		PingTimeout: 50 * time.Millisecond}, nil)
+	quiet := h.handshake() // never answers the ping
+	closes := logs.waitCloses(t, 1)
+	want := map[string]string{"sid": quiet, "gen": "4.x", "transport": "polling", "reason": "ping timeout"}
+	if !maps.Equal(closes[0], want) {
+		t.Errorf("logged %v, want %v", closes[0], want)
+	}
+
+	if got, want := h.srv.Stats().Closes, map[string]uint64{"ping timeout": 1}; !maps.Equal(got, want) {
+		t.Errorf("Stats().Closes = %v, want %v", got, want)
+	}
+
+	// A 2.x client that says goodbye, and a 0.9 one (default timings: no
+	// heartbeat can expire first).
+	logs = newCapture()
+	h = newHarness(t, server.Options{Logger: slog.New(logs)}, nil)
+	r := h.get(h.base + "?EIO=3&transport=polling")
+	i := strings.Index(r.body, ":")
+	n, _ := strconv.Atoi(r.body[:max(i, 0)])
+	if i < 0 || len(r.body) < i+1+n {
+		t.Fatalf("EIO3 handshake %q", r.body)
+	}
+	sid := parseOpen(t, r.body[i+1:i+1+n]).SID
+	if r := h.post(h.base+"?EIO=3&transport=polling&sid="+sid, "1:1"); r.status != http.StatusOK {
+		t.Fatalf("close post: %d %q", r.status, r.body)
+	}
+	v1 := h.v1Handshake()
+	if r := h.get(h.v1URL("xhr-polling", v1) + "&disconnect"); r.status != http.StatusOK {
+		t.Fatalf("0.9 disconnect: %d", r.status)
+	}
+	closes = logs.waitCloses(t, 2)
+	if len(closes) != 2 {
+		t.Fatalf("logged %d closes, want 2: %v", len(closes), closes)
+	}
+	bySID := map[string]map[string]string{}
+	for _, c := range closes {
+		if bySID[c["sid"]] != nil {
+			t.Errorf("session %s logged twice", c["sid"])
+		}
+		bySID[c["sid"]] = c
+	}
+	if c := bySID[sid]; c["gen"] != "2.x" || c["reason"] != "transport close" || c["transport"] != "polling" {
+		t.Errorf("2.x close logged as %v", c)
+	}
+	if c := bySID[v1]; c["gen"] != "0.9" || c["reason"] != "transport close" || c["transport"] != "none" {
+		t.Errorf("0.9 close logged as %v", c)
+	}
+	got := h.srv.Stats().Closes
+	if want := map[string]uint64{"transport close": 2}; !maps.Equal(got, want) {
+		t.Errorf("Stats().Closes = %v, want %v", got, want)
 	}
 }

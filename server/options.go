@@ -79,6 +79,20 @@ const (
 	AllGenerations = Gen09 | Gen2 | Gen4
 )
 
+// String names the generations in g ("0.9", "2.x", "4.x"), joined by "+".
+func (g Generation) String() string {
+	var names []string
+	for _, n := range []struct {
+		g    Generation
+		name string
+	}{{Gen09, "0.9"}, {Gen2, "2.x"}, {Gen4, "4.x"}} {
+		if g&n.g != 0 {
+			names = append(names, n.name)
+		}
+	}
+	return strings.Join(names, "+")
+}
+
 func (o Options) withDefaults() Options {
 	if o.Generations == 0 {
 		o.Generations = AllGenerations

@@ -270,9 +270,7 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 	}
 	tr, probe, up := s.tr, s.probe, s.up
 	s.mu.Unlock()
-	if err != nil {
-		s.eng.log.Debug("sockio: session closed", "sid", s.id, "reason", reason, "err", err)
-	}
+	s.eng.closedSession(s, tr, reason, err)
 	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(time.Second) {
 		// A polling client learns of the close only from a poll: stay
 		// reachable until one has carried it.
