@@ -305,7 +305,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	for _, s := range sessions {
-		s.shutdown("server shutting down")
+		s.closeAs("server shutting down", nil, closeRestart)
 	}
 
 	expired := false

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 )
 
@@ -142,5 +143,68 @@ func TestSessionCloseLoggedAndCounted(t *testing.T) {
 	got := h.srv.Stats().Closes
 	if want := map[string]uint64{"transport close": 2}; !maps.Equal(got, want) {
 		t.Errorf("Stats().Closes = %v, want %v", got, want)
+	}
+}
+
+// pendingV1 starts a 0.9 poll of url (its first answer, "1::", taken
+// already) and returns once the server holds it.
+func (h *harness) pendingV1(sid, url string) <-chan response {
+	h.t.Helper()
+	ch := h.asyncGet(url)
+	deadline := time.Now().Add(waitTimeout)
+	for !server.PollPending(h.srv.Engine, sid) {
+		select {
+		case r := <-ch:
+			h.t.Fatalf("poll %s answered at once: %d %q", url, r.status, r.body)
+		default:
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("poll %s not pending within %v", url, waitTimeout)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, not a guess at timing
+	}
+	return ch
+}
+
+// A server shutdown answers 0.9 polls with 7:::1+0 (reconnect), in each
+// transport's form, where a close the application asks for says 0::
+// (booted, no reconnect).
+func TestV1ShutdownTellsPollersToReconnect(t *testing.T) {
+	kick := make(chan *namespace.Socket, 1)
+	h := newHarness(t, server.Options{Logger: quietLogger(), PingInterval: time.Hour}, func(srv *server.Server) {
+		srv.Of("/").OnConnection(func(s *namespace.Socket) {
+			s.On("kick-me", func(*namespace.Event) { kick <- s })
+		})
+	})
+	open := func(transport, query string) (string, string) {
+		sid := h.v1Handshake()
+		url := h.v1URL(transport, sid) + query
+		if r := h.get(url); r.status != http.StatusOK || !strings.Contains(r.body, "1::") {
+			t.Fatalf("%s first poll: %d %q", transport, r.status, r.body)
+		}
+		return sid, url
+	}
+
+	_, kurl := open("xhr-polling", "")
+	if r := h.post(kurl, `5:::{"name":"kick-me"}`); r.status != http.StatusOK {
+		t.Fatalf("post: %d %q", r.status, r.body)
+	}
+	(<-kick).Disconnect(true)
+	if r := h.get(kurl); !strings.HasSuffix(r.body, "0::") || strings.Contains(r.body, "7:::") {
+		t.Errorf("kicked: poll got %q, want 0::", r.body)
+	}
+
+	xsid, xurl := open("xhr-polling", "")
+	jsid, jurl := open("jsonp-polling", "&i=3")
+	xhr := h.pendingV1(xsid, xurl)
+	jsonp := h.pendingV1(jsid, jurl)
+	if err := h.closeServer(); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-xhr; r.status != http.StatusOK || r.body != "7:::1+0" {
+		t.Errorf("xhr poll at shutdown: %d %q, want 7:::1+0", r.status, r.body)
+	}
+	if r := <-jsonp; r.status != http.StatusOK || r.body != `io.j[3]("7:::1+0");` {
+		t.Errorf("jsonp poll at shutdown: %d %q", r.status, r.body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockio/sockio/payload"
@@ -32,6 +33,7 @@ type session struct {
 	awaitingPong bool
 	reason       string
 	olds         []transports.Transport // replaced transports, to wait for
+	restart      atomic.Bool            // closed by a server shutdown: Framing tells 0.9 clients to reconnect
 }
 
 func newSession(e *Engine, sid string, d dialect, r *http.Request) *session {
@@ -90,7 +92,12 @@ func (s *session) heartbeat() {
 func (s *session) Queue() *transports.Queue { return s.q }
 
 // Framing implements transports.Session.
-func (s *session) Framing() transports.Framing { return s.d }
+func (s *session) Framing() transports.Framing {
+	if s.restart.Load() {
+		return v1RestartFraming
+	}
+	return s.d
+}
 
 // Logger implements transports.Session.
 func (s *session) Logger() *slog.Logger { return s.eng.log }
@@ -241,6 +248,9 @@ const (
 	closeTell
 	// closeByClient: the client ended it; a pending or next poll gets noop.
 	closeByClient
+	// closeRestart: the server shuts down; as closeTell, but a 0.9 client
+	// is told to reconnect (see v1Restart) rather than that it was booted.
+	closeRestart
 )
 
 // close ends the session after a failure.
@@ -259,6 +269,9 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 		return
 	}
 	s.closed = true
+	if mode == closeRestart && s.d == v1Dialect {
+		s.restart.Store(true)
+	}
 	s.eng.beginClose()
 	defer s.eng.endClose()
 	s.reason = reason

@@ -488,10 +488,11 @@ func TestV1CloseLeavesNoGoroutines(t *testing.T) {
 	if err := srv.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-pending; got != "0::" {
-		t.Errorf("pending poll got %q, want 0::", got)
+	// Polls and streams are told 7:::1+0 (reconnect), not 0:: (booted).
+	if got := <-pending; got != "7:::1+0" {
+		t.Errorf("pending poll got %q, want 7:::1+0", got)
 	}
-	if rest, _ := io.ReadAll(hres.Body); string(rest) != `<script>_("0::");</script>` {
+	if rest, _ := io.ReadAll(hres.Body); string(rest) != `<script>_("7:::1+0");</script>` {
 		t.Errorf("htmlfile end %q", rest)
 	}
 	if rest, _ := io.ReadAll(hxr); string(rest) != "\xff\x00" {
