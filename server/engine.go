@@ -71,7 +71,6 @@ func newEngine(opts Options, open func(s *session) upper) *Engine {
 	e.wsOpts = transports.WebSocketOptions{
 		MaxMessage:      opts.MaxPayload,
 		CollectInterval: opts.CollectInterval,
-		CheckOrigin:     opts.CheckOrigin,
 	}
 	if opts.DisableNoDelay {
 		off := false
@@ -135,6 +134,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.CORS.apply(w, r) {
 		return
 	}
+	if !e.originAllowed(r) {
+		e.refuseOrigin(w, r)
+		return
+	}
 	if isV1Path(r.URL.Path) && !r.URL.Query().Has("EIO") {
 		if e.opts.Generations&Gen09 == 0 {
 			http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
@@ -163,6 +166,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if transport != "polling" && transport != "websocket" || !e.opts.allows(transport) {
 		// The 0.9 transport names of Options.Transports are not Engine.IO's.
 		writeError(w, codeUnknownTransport, "")
+		return
+	}
+	if e.opts.DisableJSONP && q.Has("j") {
+		writeError(w, codeBadRequest, "JSONP disabled")
 		return
 	}
 	sid := q.Get("sid")
@@ -210,10 +217,6 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 			writeError(w, codeForbidden, err.Error())
 			return
 		}
-	}
-	if isWS && !e.opts.CheckOrigin(r) {
-		writeError(w, codeForbidden, "Origin not allowed")
-		return
 	}
 	sid, err := newSID()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,5 +207,270 @@ func TestV1ShutdownTellsPollersToReconnect(t *testing.T) {
 	}
 	if r := <-jsonp; r.status != http.StatusOK || r.body != `io.j[3]("7:::1+0");` {
 		t.Errorf("jsonp poll at shutdown: %d %q", r.status, r.body)
+	}
+}
+
+// wsHeaders are the headers of a websocket upgrade, plus extra.
+func wsHeaders(extra http.Header) http.Header {
+	h := http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}}
+	for k, v := range extra {
+		h[k] = v
+	}
+	return h
+}
+
+// originCase is one request that a page of another origin might make.
+type originCase struct {
+	name, method, url, body string
+	header                  http.Header
+	status                  int    // the refusal's status
+	refusal                 string // the refusal's body
+}
+
+// crossOriginCases are requests on every transport of every generation.
+// sid4, sid3 and sid1 are sessions opened without browser headers. site
+// is what the browser says of the request: cross in Origin and/or
+// Sec-Fetch-Site (a JSONP script or htmlfile iframe load sends no Origin).
+func crossOriginCases(h *harness, sid4, sid3, sid1 string, origin, site http.Header) []originCase {
+	eioRefusal := `{"code":4,"message":"Origin not allowed"}`
+	v1Refusal := "origin not allowed\n"
+	both := http.Header{}
+	for k, v := range origin {
+		both[k] = v
+	}
+	for k, v := range site {
+		both[k] = v
+	}
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	for k, v := range both {
+		form[k] = v
+	}
+	return []originCase{
+		{"4.x websocket", "GET", h.base + "?EIO=4&transport=websocket", "", wsHeaders(both), 403, eioRefusal},
+		{"4.x polling handshake", "GET", h.base + "?EIO=4&transport=polling", "", both, 403, eioRefusal},
+		{"4.x post", "POST", h.pollURL(sid4), "40", both, 403, eioRefusal},
+		{"4.x poll", "GET", h.pollURL(sid4), "", both, 403, eioRefusal},
+		{"4.x upgrade", "GET", h.base + "?EIO=4&transport=websocket&sid=" + sid4, "", wsHeaders(both), 403, eioRefusal},
+		{"2.x JSONP handshake", "GET", h.base + "?EIO=3&transport=polling&j=0", "", site, 403, eioRefusal},
+		{"2.x JSONP poll", "GET", h.base + "?EIO=3&transport=polling&j=0&sid=" + sid3, "", site, 403, eioRefusal},
+		{"2.x JSONP post", "POST", h.base + "?EIO=3&transport=polling&j=0&sid=" + sid3, "d=1%3A2", form, 403, eioRefusal},
+		{"2.x websocket", "GET", h.base + "?EIO=3&transport=websocket", "", wsHeaders(both), 403, eioRefusal},
+		{"0.9 handshake", "GET", h.base + "1/?t=1", "", both, 403, "handshake bad origin"},
+		{"0.9 JSONP handshake", "GET", h.base + "1/?t=1&jsonp=2", "", site, 200,
+			`io.j[2](new Error("handshake bad origin"));`},
+		{"0.9 xhr-polling", "GET", h.v1URL("xhr-polling", sid1), "", both, 403, v1Refusal},
+		{"0.9 xhr-polling post", "POST", h.v1URL("xhr-polling", sid1), "3:::x", both, 403, v1Refusal},
+		{"0.9 jsonp-polling", "GET", h.v1URL("jsonp-polling", sid1) + "&i=0", "", site, 403, v1Refusal},
+		{"0.9 jsonp-polling post", "POST", h.v1URL("jsonp-polling", sid1) + "&i=0", `d="3:::x"`, form, 403, v1Refusal},
+		{"0.9 htmlfile", "GET", h.v1URL("htmlfile", sid1), "", site, 403, v1Refusal},
+		{"0.9 websocket", "GET", h.v1URL("websocket", sid1), "", wsHeaders(both), 403, v1Refusal},
+		{"0.9 flashsocket", "GET", h.v1URL("flashsocket", sid1), "", wsHeaders(both), 403, v1Refusal},
+		{"0.9 disconnect", "GET", h.v1URL("xhr-polling", sid1) + "&disconnect", "", both, 403, v1Refusal},
+	}
+}
+
+// openSessions opens a 4.x, a 2.x and a 0.9 session without browser
+// headers.
+func openSessions(t *testing.T, h *harness) (sid4, sid3, sid1 string) {
+	t.Helper()
+	sid4 = h.handshake()
+	r := h.get(h.base + "?EIO=3&transport=polling")
+	i := strings.Index(r.body, ":")
+	n, _ := strconv.Atoi(r.body[:max(i, 0)])
+	if i < 0 || len(r.body) < i+1+n {
+		t.Fatalf("EIO3 handshake %q", r.body)
+	}
+	return sid4, parseOpen(t, r.body[i+1:i+1+n]).SID, h.v1Handshake()
+}
+
+var allTransports = []string{"polling", "websocket", "xhr-polling", "jsonp-polling", "htmlfile", "flashsocket"}
+
+// With neither CORS nor CheckOrigin, a page of another origin can neither
+// open nor use a session, on any transport of any generation, whether the
+// browser says so in Origin or in Sec-Fetch-Site; the sessions it aimed at
+// are unharmed.
+func TestCrossOriginRefusedByDefault(t *testing.T) {
+	h := newHarness(t, server.Options{Logger: quietLogger(), Transports: allTransports}, echoApp)
+	sid4, sid3, sid1 := openSessions(t, h)
+	evil := http.Header{"Origin": {"http://evil.example"}}
+	for _, site := range []http.Header{
+		{"Sec-Fetch-Site": {"cross-site"}},
+		{"Sec-Fetch-Site": {"same-site"}}, // another port or subdomain: not the same origin
+		{"Sec-Fetch-Site": {"cross-site"}, "Referer": {"http://evil.example/page"}},
+	} {
+		for _, c := range crossOriginCases(h, sid4, sid3, sid1, evil, site) {
+			r := h.do(c.method, c.url, strings.NewReader(c.body), c.header)
+			if r.status != c.status || r.body != c.refusal {
+				t.Errorf("%s %v: %d %q, want %d %q", c.name, c.header, r.status, r.body, c.status, c.refusal)
+			}
+			noCORS(t, r.header)
+		}
+	}
+	// Origin alone (browsers that send no Sec-Fetch-Site): another host, or
+	// an opaque origin.
+	for _, origin := range []string{"http://evil.example", "null", "http://localhost" + h.ts.URL[strings.LastIndex(h.ts.URL, ":"):]} {
+		r := h.do("GET", h.base+"?EIO=4&transport=polling", nil, http.Header{"Origin": {origin}})
+		expectError(t, r, http.StatusForbidden, 4, "Origin not allowed")
+		r = h.do("GET", h.base+"1/", nil, http.Header{"Origin": {origin}})
+		expectBody(t, r, http.StatusForbidden, "text/plain", "handshake bad origin")
+	}
+	if n := h.srv.Len(); n != 3 {
+		t.Errorf("%d sessions, want the 3 opened without browser headers", n)
+	}
+	// The sessions carry on.
+	p := h.poller(sid4)
+	p.connect()
+	p.expect(`42["welcome","hi"]`)
+	if r := h.get(h.v1URL("xhr-polling", sid1)); r.status != http.StatusOK || !strings.HasPrefix(r.body, "\ufffd") && r.body != "1::" {
+		t.Errorf("0.9 session after the refusals: %d %q", r.status, r.body)
+	}
+}
+
+// The server's own pages are served on every transport: Sec-Fetch-Site
+// same-origin (or none) is believed even when a proxy rewrote the Host,
+// and an Origin naming the request's host is the same origin.
+func TestSameOriginServed(t *testing.T) {
+	h := newHarness(t, server.Options{Logger: quietLogger(), Transports: allTransports}, echoApp)
+	host := strings.TrimPrefix(h.ts.URL, "http://")
+	for _, hd := range []http.Header{
+		{"Origin": {"http://" + host}},
+		{"Origin": {"http://" + strings.ToUpper(host)}},
+		{"Sec-Fetch-Site": {"same-origin"}, "Origin": {"https://public.example"}},
+		{"Sec-Fetch-Site": {"none"}},
+	} {
+		r := h.do("GET", h.base+"?EIO=4&transport=polling", nil, hd)
+		sid := parseOpen(t, r.body).SID
+		r = h.do("POST", h.pollURL(sid), strings.NewReader("40"), hd)
+		if r.status != http.StatusOK || r.body != "ok" {
+			t.Errorf("%v: post %d %q", hd, r.status, r.body)
+		}
+		r = h.do("GET", h.base+"?EIO=3&transport=polling&j=1", nil, hd)
+		if r.status != http.StatusOK || !strings.HasPrefix(r.body, `___eio[1]("`) {
+			t.Errorf("%v: 2.x JSONP handshake %d %q", hd, r.status, r.body)
+		}
+		r = h.do("GET", h.base+"1/?jsonp=0", nil, hd)
+		if r.status != http.StatusOK || !strings.HasPrefix(r.body, `io.j[0]("`) {
+			t.Errorf("%v: 0.9 JSONP handshake %d %q", hd, r.status, r.body)
+		}
+		sid1 := h.v1Handshake()
+		res, err := h.client.Do(newRequest(t, "GET", h.v1URL("htmlfile", sid1), hd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%v: htmlfile %d", hd, res.StatusCode)
+		}
+		res.Body.Close()
+		c, _, err := h.dialWS("?EIO=4&transport=websocket", hd)
+		if err != nil {
+			t.Fatalf("%v: websocket: %v", hd, err)
+		}
+		parseOpen(t, c.next())
+	}
+}
+
+func newRequest(t *testing.T, method, url string, hd http.Header) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hd {
+		req.Header[k] = v
+	}
+	return req
+}
+
+// An origin that CORS allows may use every transport; for a JSONP or
+// htmlfile load, which has no Origin, the Referer names the page. Others
+// stay refused, and so does a JSONP load that hides its Referer.
+func TestCrossOriginAllowedByCORS(t *testing.T) {
+	h := newHarness(t, server.Options{Logger: quietLogger(), Transports: allTransports,
+		PollingDuration: 100 * time.Millisecond, // 0.9 polls come back soon
+		CORS:            &server.CORS{AllowedOrigins: []string{"http://app.example"}, AllowCredentials: true}}, echoApp)
+	sid4, sid3, sid1 := openSessions(t, h)
+	app := http.Header{"Origin": {"http://app.example"}}
+	site := http.Header{"Sec-Fetch-Site": {"cross-site"}, "Referer": {"http://app.example/chat?x=1"}}
+	for _, c := range crossOriginCases(h, sid4, sid3, sid1, app, site) {
+		if c.name == "0.9 disconnect" || c.name == "0.9 htmlfile" || c.header.Get("Upgrade") != "" {
+			continue // streams below; disconnect would end the session
+		}
+		r := h.do(c.method, c.url, strings.NewReader(c.body), c.header)
+		if r.status == c.status && r.body == c.refusal || r.status == http.StatusForbidden {
+			t.Errorf("%s: refused: %d %q", c.name, r.status, r.body)
+		}
+	}
+	res, err := h.client.Do(newRequest(t, "GET", h.v1URL("htmlfile", h.v1Handshake()), site))
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("htmlfile: %v %v", res, err)
+	}
+	if err == nil {
+		res.Body.Close()
+	}
+	for _, q := range []string{"?EIO=4&transport=websocket", "?EIO=3&transport=websocket", "1/websocket/" + sid1} {
+		if _, res, err := h.dialWS(q, app); err != nil {
+			t.Errorf("websocket %s: %v %v", q, err, res)
+		}
+	}
+	for _, hd := range []http.Header{
+		{"Origin": {"http://evil.example"}},
+		{"Sec-Fetch-Site": {"cross-site"}},                                       // no Referer: unknown page
+		{"Sec-Fetch-Site": {"cross-site"}, "Referer": {"http://evil.example/x"}}, // another page
+	} {
+		r := h.do("GET", h.base+"?EIO=3&transport=polling&j=0", nil, hd)
+		expectError(t, r, http.StatusForbidden, 4, "Origin not allowed")
+		if _, _, err := h.dialWS("?EIO=4&transport=websocket", hd); err == nil {
+			t.Errorf("%v: websocket connected", hd)
+		}
+	}
+}
+
+// CheckOrigin decides instead of CORS, and only for cross-origin requests.
+func TestCheckOriginSeesCrossOriginRequestsOnly(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	h := newHarness(t, server.Options{Logger: quietLogger(), CheckOrigin: func(r *http.Request) bool {
+		mu.Lock()
+		seen = append(seen, server.RequestOrigin(r))
+		mu.Unlock()
+		return server.RequestOrigin(r) == "https://ok.example"
+	}}, echoApp)
+	h.handshake()
+	host := strings.TrimPrefix(h.ts.URL, "http://")
+	h.do("GET", h.base+"?EIO=4&transport=polling", nil, http.Header{"Origin": {"http://" + host}})
+	r := h.do("GET", h.base+"?EIO=3&transport=polling&j=0", nil,
+		http.Header{"Sec-Fetch-Site": {"cross-site"}, "Referer": {"https://ok.example/a/b"}})
+	if r.status != http.StatusOK {
+		t.Errorf("allowed JSONP: %d %q", r.status, r.body)
+	}
+	r = h.do("GET", h.base+"?EIO=4&transport=polling", nil, http.Header{"Origin": {"https://no.example"}})
+	expectError(t, r, http.StatusForbidden, 4, "Origin not allowed")
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"https://ok.example", "https://no.example"}; !slices.Equal(seen, want) {
+		t.Errorf("CheckOrigin saw %q, want %q", seen, want)
+	}
+}
+
+// DisableJSONP turns JSONP off for every generation, and only JSONP.
+func TestDisableJSONP(t *testing.T) {
+	h := newHarness(t, server.Options{Logger: quietLogger(), DisableJSONP: true}, echoApp)
+	expectError(t, h.get(h.base+"?EIO=3&transport=polling&j=0"), http.StatusBadRequest, 3, "JSONP disabled")
+	expectError(t, h.get(h.base+"?EIO=4&transport=polling&j=0"), http.StatusBadRequest, 3, "JSONP disabled")
+	sid4 := h.handshake()
+	expectError(t, h.get(h.pollURL(sid4)+"&j=0"), http.StatusBadRequest, 3, "JSONP disabled")
+	if r := h.get(h.base + "1/?jsonp=0"); r.status != http.StatusBadRequest || strings.Contains(r.body, "io.j") {
+		t.Errorf("0.9 JSONP handshake: %d %q", r.status, r.body)
+	}
+	r := h.get(h.base + "1/")
+	parts := strings.Split(r.body, ":")
+	if len(parts) != 4 || parts[3] != "websocket,htmlfile,xhr-polling" {
+		t.Errorf("0.9 handshake %q, want the transports without jsonp-polling", r.body)
+	}
+	r = h.get(h.v1URL("jsonp-polling", parts[0]) + "&i=0")
+	expectBody(t, r, http.StatusInternalServerError, "text/plain; charset=utf-8", "transport not supported\n")
+	if r := h.get(h.v1URL("xhr-polling", parts[0])); r.status != http.StatusOK || !strings.Contains(r.body, "1::") {
+		t.Errorf("xhr-polling: %d %q", r.status, r.body)
 	}
 }

@@ -175,11 +175,6 @@ func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !s.eng.opts.CheckOrigin(r) {
-		s.mu.Unlock()
-		writeError(w, codeForbidden, "Origin not allowed")
-		return
-	}
 	b64 := r.URL.Query().Get("b64") != ""
 	ws := transports.NewWebSocket(s, s.eng.upgrader, s.eng.wsOpts, b64, true, s.probed, s.upgraded)
 	s.probe = ws

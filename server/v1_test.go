@@ -587,7 +587,7 @@ func TestV1FlashsocketHixie76(t *testing.T) {
 	_ = c.SetDeadline(time.Now().Add(waitTimeout))
 	path := "/socket.io/1/flashsocket/" + sid
 	req := "GET " + path + " HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nHost: " + addr +
-		"\r\nOrigin: http://example.com\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n" +
+		"\r\nOrigin: http://" + addr + "\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n" +
 		"Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n\r\n"
 	_, _ = io.WriteString(c, req)
 	_, _ = io.WriteString(c, "^n:ds[4U") // key3, after the headers
@@ -597,7 +597,7 @@ func TestV1FlashsocketHixie76(t *testing.T) {
 		t.Fatalf("handshake: %v %v", res, err)
 	}
 	checkHeader(t, res.Header, "Upgrade", "WebSocket")
-	checkHeader(t, res.Header, "Sec-WebSocket-Origin", "http://example.com")
+	checkHeader(t, res.Header, "Sec-WebSocket-Origin", "http://"+addr)
 	checkHeader(t, res.Header, "Sec-WebSocket-Location", "ws://"+addr+path)
 	if got := readN(t, br, 16); got != "8jKS'y:G*Co,Wxa-" {
 		t.Fatalf("challenge %q", got)
