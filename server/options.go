@@ -69,7 +69,7 @@ type Options struct {
 	// handshake and jsonp-polling transport. JSONP answers are scripts that
 	// any page can load, out of CORS's reach; only Sec-Fetch-Site, which
 	// browsers send over HTTPS and to localhost only, tells the server who
-	// asks. Turn it off unless browsers without CORS must be served.
+	// asks. Set it unless browsers without CORS support must be served.
 	DisableJSONP bool
 	// AllowRequest can refuse a handshake (the request that opens a
 	// session): its error's text is sent with HTTP 403 (code 4).
