@@ -58,16 +58,19 @@ type Engine struct {
 	closers  int                 // sessions in the middle of closing
 	reqs     int                 // requests being served
 	idle     sync.Cond           // on mu: closers, reqs or sessions dropped
+
+	statsMu sync.Mutex
+	closes  map[string]uint64 // sessions closed, by reason
 }
 
 func newEngine(opts Options, open func(s *session) upper) *Engine {
 	opts = opts.withDefaults()
-	e := &Engine{opts: opts, log: opts.Logger, open: open, sessions: map[string]*session{}}
+	e := &Engine{opts: opts, log: opts.Logger, open: open, sessions: map[string]*session{},
+		closes: map[string]uint64{}}
 	e.idle.L = &e.mu
 	e.wsOpts = transports.WebSocketOptions{
 		MaxMessage:      opts.MaxPayload,
 		CollectInterval: opts.CollectInterval,
-		CheckOrigin:     opts.CheckOrigin,
 	}
 	if opts.DisableNoDelay {
 		off := false
@@ -131,6 +134,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.opts.CORS.apply(w, r) {
 		return
 	}
+	if !e.originAllowed(r) {
+		e.refuseOrigin(w, r)
+		return
+	}
 	if isV1Path(r.URL.Path) && !r.URL.Query().Has("EIO") {
 		if e.opts.Generations&Gen09 == 0 {
 			http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
@@ -156,8 +163,13 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	transport := q.Get("transport")
-	if !e.opts.allows(transport) {
+	if transport != "polling" && transport != "websocket" || !e.opts.allows(transport) {
+		// The 0.9 transport names of Options.Transports are not Engine.IO's.
 		writeError(w, codeUnknownTransport, "")
+		return
+	}
+	if e.opts.DisableJSONP && q.Has("j") {
+		writeError(w, codeBadRequest, "JSONP disabled")
 		return
 	}
 	sid := q.Get("sid")
@@ -205,10 +217,6 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 			writeError(w, codeForbidden, err.Error())
 			return
 		}
-	}
-	if isWS && !e.opts.CheckOrigin(r) {
-		writeError(w, codeForbidden, "Origin not allowed")
-		return
 	}
 	sid, err := newSID()
 	if err != nil {
@@ -300,7 +308,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	for _, s := range sessions {
-		s.shutdown("server shutting down")
+		s.closeAs("server shutting down", nil, closeRestart)
 	}
 
 	expired := false
@@ -375,4 +383,54 @@ func (e *Engine) Len() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.sessions)
+}
+
+// Stats are an engine's counters since it was made.
+type Stats struct {
+	// Closes counts the sessions that have closed, by reason: "ping
+	// timeout", "transport close", "transport error", "parse error",
+	// "forced close", "server shutting down", or a reason the application
+	// gave.
+	Closes map[string]uint64
+}
+
+// Stats returns a copy of the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.statsMu.Lock()
+	defer e.statsMu.Unlock()
+	closes := make(map[string]uint64, len(e.closes))
+	for k, v := range e.closes {
+		closes[k] = v
+	}
+	return Stats{Closes: closes}
+}
+
+// closedSession counts and logs (at debug level) the close of s.
+func (e *Engine) closedSession(s *session, tr transports.Transport, reason string, err error) {
+	e.statsMu.Lock()
+	e.closes[reason]++
+	e.statsMu.Unlock()
+	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	name := "none"
+	if tr != nil {
+		name = tr.Name()
+	}
+	attrs := []any{"sid", s.id, "gen", generationOf(s.d).String(), "transport", name, "reason", reason}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	e.log.Debug("sockio: session closed", attrs...)
+}
+
+// generationOf is the client generation that speaks d.
+func generationOf(d dialect) Generation {
+	switch d.protocol() {
+	case 1:
+		return Gen09
+	case 4:
+		return Gen2
+	}
+	return Gen4
 }

@@ -56,12 +56,28 @@ type Options struct {
 	// answer on the main port too, serve HTTP on a listener wrapped with
 	// transports.FlashPolicyListener.
 	FlashPolicyAddr string
-	// CORS answers cross-origin polling requests. Nil leaves CORS off.
+	// CORS lets pages of other origins use the server: it answers their
+	// polling requests with CORS headers, and the origins it allows may
+	// use every transport. Nil (the default) serves only the server's own
+	// origin: a request that a browser marks as coming from a page of
+	// another origin (by Sec-Fetch-Site other than "same-origin" or
+	// "none", or else by an Origin whose host:port is not the request's
+	// Host) is refused with HTTP 403 on every transport, websocket, polling,
+	// JSONP and htmlfile alike. Requests with neither header (non-browser
+	// clients) are served. See SECURITY.md.
 	CORS *CORS
-	// CheckOrigin decides whether a websocket upgrade from r's Origin is
-	// allowed. Nil allows the origins CORS allows, or every origin when
-	// CORS is nil.
+	// CheckOrigin, when set, decides instead of CORS which cross-origin
+	// browser requests (as CORS describes them) are served; it is not
+	// called for others. A JSONP script or htmlfile iframe load carries no
+	// Origin header: RequestOrigin falls back to the Referer.
 	CheckOrigin func(r *http.Request) bool
+	// DisableJSONP refuses JSONP polling for every generation: Engine.IO
+	// 3/4 polling with the j parameter (HTTP 400), and the 0.9 JSONP
+	// handshake and jsonp-polling transport. JSONP answers are scripts that
+	// any page can load, out of CORS's reach; only Sec-Fetch-Site, which
+	// browsers send over HTTPS and to localhost only, tells the server who
+	// asks. Set it unless browsers without CORS support must be served.
+	DisableJSONP bool
 	// AllowRequest can refuse a handshake (the request that opens a
 	// session): its error's text is sent with HTTP 403 (code 4).
 	AllowRequest func(r *http.Request) error
@@ -95,6 +111,20 @@ const (
 	AllGenerations = Gen09 | Gen2 | Gen4
 )
 
+// String names the generations in g ("0.9", "2.x", "4.x"), joined by "+".
+func (g Generation) String() string {
+	var names []string
+	for _, n := range []struct {
+		g    Generation
+		name string
+	}{{Gen09, "0.9"}, {Gen2, "2.x"}, {Gen4, "4.x"}} {
+		if g&n.g != 0 {
+			names = append(names, n.name)
+		}
+	}
+	return strings.Join(names, "+")
+}
+
 func (o Options) withDefaults() Options {
 	if o.Generations == 0 {
 		o.Generations = AllGenerations
@@ -123,22 +153,21 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.CheckOrigin == nil {
-		cors := o.CORS
-		o.CheckOrigin = func(r *http.Request) bool {
-			origin := r.Header.Get("Origin")
-			return cors == nil || origin == "" || cors.allows(origin)
-		}
+	if o.DisableJSONP {
+		o.Transports = slices.DeleteFunc(slices.Clone(o.Transports),
+			func(t string) bool { return t == "jsonp-polling" })
 	}
 	return o
 }
 
 func (o *Options) allows(transport string) bool { return slices.Contains(o.Transports, transport) }
 
-// CORS configures cross-origin resource sharing for polling requests
-// (websockets use CheckOrigin).
+// CORS configures which pages of other origins may use the server, and
+// the CORS headers of polling answers.
 type CORS struct {
-	// AllowedOrigins lists the origins allowed; "*" allows any origin.
+	// AllowedOrigins lists the origins allowed ("https://app.example");
+	// "*" allows any origin, even a request whose origin is unknown (a
+	// JSONP load with no Referer).
 	AllowedOrigins []string
 	// AllowOriginFunc, when set, decides instead of AllowedOrigins.
 	AllowOriginFunc func(origin string) bool

@@ -890,10 +890,7 @@ func TestRawCORS(t *testing.T) {
 	t.Run("foreign origin", func(t *testing.T) {
 		r := h.do(http.MethodGet, h.base+"?EIO=4&transport=polling", nil,
 			http.Header{"Origin": {"http://evil.example"}})
-		if r.status != http.StatusOK {
-			t.Fatalf("status %d", r.status)
-		}
-		parseOpen(t, r.body)
+		expectError(t, r, http.StatusForbidden, 4, "Origin not allowed")
 		noCORS(t, r.header)
 		r = h.do(http.MethodOptions, h.base+"?EIO=4&transport=polling", nil, http.Header{
 			"Origin":                        {"http://evil.example"},
@@ -908,19 +905,17 @@ func TestRawCORS(t *testing.T) {
 	})
 }
 
+// Without CORS, another origin's requests are refused, without CORS
+// headers (hostile_test.go covers every transport).
 func TestRawNoCORSByDefault(t *testing.T) {
 	h := newHarness(t, server.Options{Logger: quietLogger()}, echoApp)
 	origin := http.Header{"Origin": {"http://app.example"}}
 	r := h.do(http.MethodGet, h.base+"?EIO=4&transport=polling", nil, origin)
-	if r.status != http.StatusOK {
-		t.Fatalf("status %d", r.status)
-	}
+	expectError(t, r, http.StatusForbidden, 4, "Origin not allowed")
 	noCORS(t, r.header)
-	sid := parseOpen(t, r.body).SID
+	sid := h.handshake()
 	r = h.do(http.MethodPost, h.pollURL(sid), strings.NewReader("40"), origin)
-	if r.status != http.StatusOK {
-		t.Fatalf("POST status %d", r.status)
-	}
+	expectError(t, r, http.StatusForbidden, 4, "Origin not allowed")
 	noCORS(t, r.header)
 	r = h.do(http.MethodOptions, h.base+"?EIO=4&transport=polling", nil, http.Header{
 		"Origin":                         {"http://app.example"},

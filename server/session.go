@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockio/sockio/payload"
@@ -33,6 +34,7 @@ type session struct {
 	awaitingPong bool
 	reason       string
 	olds         []transports.Transport // replaced transports, to wait for
+	restart      atomic.Bool            // closed by a server shutdown: Framing tells 0.9 clients to reconnect
 }
 
 func newSession(e *Engine, sid string, d dialect, r *http.Request) *session {
@@ -131,7 +133,12 @@ func (s *session) push(volatile bool, frames ...payload.Frame) error {
 func (s *session) Queue() *transports.Queue { return s.q }
 
 // Framing implements transports.Session.
-func (s *session) Framing() transports.Framing { return s.d }
+func (s *session) Framing() transports.Framing {
+	if s.restart.Load() {
+		return v1RestartFraming
+	}
+	return s.d
+}
 
 // Logger implements transports.Session.
 func (s *session) Logger() *slog.Logger { return s.eng.log }
@@ -216,11 +223,6 @@ func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !s.eng.opts.CheckOrigin(r) {
-		s.mu.Unlock()
-		writeError(w, codeForbidden, "Origin not allowed")
-		return
-	}
 	b64 := r.URL.Query().Get("b64") != ""
 	ws := transports.NewWebSocket(s, s.eng.upgrader, s.eng.wsOpts, b64, true, s.probed, s.upgraded)
 	s.probe = ws
@@ -292,6 +294,9 @@ const (
 	// closeSlow: the client does not keep up; like closeTell, but what is
 	// queued is dropped and the transport cut at once (Abort).
 	closeSlow
+	// closeRestart: the server shuts down; as closeTell, but a 0.9 client
+	// is told to reconnect (see v1Restart) rather than that it was booted.
+	closeRestart
 )
 
 // close ends the session after a failure.
@@ -310,6 +315,9 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 		return
 	}
 	s.closed = true
+	if mode == closeRestart && s.d == v1Dialect {
+		s.restart.Store(true)
+	}
 	s.eng.beginClose()
 	defer s.eng.endClose()
 	s.reason = reason
@@ -321,9 +329,7 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 	}
 	tr, probe, up := s.tr, s.probe, s.up
 	s.mu.Unlock()
-	if err != nil {
-		s.eng.log.Debug("sockio: session closed", "sid", s.id, "reason", reason, "err", err)
-	}
+	s.eng.closedSession(s, tr, reason, err)
 	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(time.Second) {
 		// A polling client learns of the close only from a poll: stay
 		// reachable until one has carried it.

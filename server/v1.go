@@ -99,7 +99,7 @@ func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
 	transport, sid, _ := splitV1Path(r.URL.Path)
 	q := r.URL.Query()
 	if sid == "" {
-		e.handshakeV1(w, r, q.Get("jsonp"))
+		e.handshakeV1(w, r, jsonpParam(r))
 		return
 	}
 	e.mu.Lock()
@@ -217,23 +217,11 @@ func (s *session) attach(tr transports.Transport) bool {
 // until the client's first transport request; what the server sends
 // meanwhile ("1::" first) waits in its queue.
 func (e *Engine) handshakeV1(w http.ResponseWriter, r *http.Request, jsonp string) {
-	if !digits.MatchString(jsonp) {
-		jsonp = ""
-	}
-	fail := func(status int, msg string) {
-		if jsonp != "" {
-			w.Header().Set("Content-Type", "application/javascript")
-			_, _ = w.Write([]byte("io.j[" + jsonp + "](new Error(" + strconv.Quote(msg) + "));"))
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(msg))
-	}
-	if !e.opts.CheckOrigin(r) {
-		fail(http.StatusForbidden, "handshake bad origin")
+	if e.opts.DisableJSONP && r.URL.Query().Has("jsonp") {
+		http.Error(w, "JSONP disabled", http.StatusBadRequest)
 		return
 	}
+	fail := func(status int, msg string) { v1Fail(w, jsonp, status, msg) }
 	if e.opts.AllowRequest != nil && e.opts.AllowRequest(r) != nil {
 		fail(http.StatusForbidden, "handshake unauthorized")
 		return
@@ -281,6 +269,30 @@ func (e *Engine) handshakeV1(w http.ResponseWriter, r *http.Request, jsonp strin
 	_, _ = w.Write([]byte(body))
 }
 
+// jsonpParam is the index of a protocol 1 JSONP handshake (?jsonp=n), or
+// "" when there is none or it is not a number.
+func jsonpParam(r *http.Request) string {
+	j := r.URL.Query().Get("jsonp")
+	if !digits.MatchString(j) {
+		return ""
+	}
+	return j
+}
+
+// v1Fail answers a protocol 1 handshake with an error: plain text with
+// status, or io.j[jsonp](new Error("…")); for a JSONP handshake, whose
+// script must run for the client to hear it.
+func v1Fail(w http.ResponseWriter, jsonp string, status int, msg string) {
+	if jsonp != "" {
+		w.Header().Set("Content-Type", "application/javascript")
+		_, _ = w.Write([]byte("io.j[" + jsonp + "](new Error(" + strconv.Quote(msg) + "));"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}
+
 // seconds rounds d up to whole seconds, at least 1.
 func seconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
@@ -291,10 +303,6 @@ func seconds(d time.Duration) int {
 // speaks it. Its end ends the session.
 func (e *Engine) websocketV1(s *session, w http.ResponseWriter, r *http.Request) {
 	if transports.IsHixie76(r) { // Flash's web-socket-js
-		if !e.opts.CheckOrigin(r) {
-			http.Error(w, "origin not allowed", http.StatusForbidden)
-			return
-		}
 		hx := transports.NewHixie76(s, e.opts.MaxPayload)
 		if err := hx.Upgrade(w, r); err != nil {
 			e.log.Debug("sockio: hixie-76 handshake failed", "sid", s.id, "err", err)

@@ -488,10 +488,11 @@ func TestV1CloseLeavesNoGoroutines(t *testing.T) {
 	if err := srv.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-pending; got != "0::" {
-		t.Errorf("pending poll got %q, want 0::", got)
+	// Polls and streams are told 7:::1+0 (reconnect), not 0:: (booted).
+	if got := <-pending; got != "7:::1+0" {
+		t.Errorf("pending poll got %q, want 7:::1+0", got)
 	}
-	if rest, _ := io.ReadAll(hres.Body); string(rest) != `<script>_("0::");</script>` {
+	if rest, _ := io.ReadAll(hres.Body); string(rest) != `<script>_("7:::1+0");</script>` {
 		t.Errorf("htmlfile end %q", rest)
 	}
 	if rest, _ := io.ReadAll(hxr); string(rest) != "\xff\x00" {
@@ -586,7 +587,7 @@ func TestV1FlashsocketHixie76(t *testing.T) {
 	_ = c.SetDeadline(time.Now().Add(waitTimeout))
 	path := "/socket.io/1/flashsocket/" + sid
 	req := "GET " + path + " HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nHost: " + addr +
-		"\r\nOrigin: http://example.com\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n" +
+		"\r\nOrigin: http://" + addr + "\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n" +
 		"Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n\r\n"
 	_, _ = io.WriteString(c, req)
 	_, _ = io.WriteString(c, "^n:ds[4U") // key3, after the headers
@@ -596,7 +597,7 @@ func TestV1FlashsocketHixie76(t *testing.T) {
 		t.Fatalf("handshake: %v %v", res, err)
 	}
 	checkHeader(t, res.Header, "Upgrade", "WebSocket")
-	checkHeader(t, res.Header, "Sec-WebSocket-Origin", "http://example.com")
+	checkHeader(t, res.Header, "Sec-WebSocket-Origin", "http://"+addr)
 	checkHeader(t, res.Header, "Sec-WebSocket-Location", "ws://"+addr+path)
 	if got := readN(t, br, 16); got != "8jKS'y:G*Co,Wxa-" {
 		t.Fatalf("challenge %q", got)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sockio/sockio/payload"
+	"github.com/sockio/sockio/transports"
 )
 
 // v1Dialect is Socket.IO protocol 1: socket.io-client 0.9.x.
@@ -135,6 +136,21 @@ func (v1) DecodeJSONP(d string) []byte {
 
 func (v1) Close() payload.Frame { return payload.Frame{Type: payload.FrameClose} }
 func (v1) Noop() payload.Frame  { return payload.Frame{Type: payload.FrameNoop} }
+
+// v1Restart is the framing of a protocol 1 session that a server shutdown
+// closes. Its close frame is 7:::1+0 ("client not handshaken", advice
+// "reconnect"), not 0::, which the 0.9 client takes as being booted: it then
+// never reconnects. On 7:::1+0 it reconnects (after a "disconnect" event)
+// whatever transport carries it: an xhr or JSONP poll, or the htmlfile
+// stream, whose client has no other way to learn that the stream ended.
+// Websockets need nothing: their close makes the client reconnect.
+type v1Restart struct{ v1 }
+
+var v1RestartFraming transports.Framing = v1Restart{}
+
+func (v1Restart) Close() payload.Frame {
+	return payload.Frame{Type: payload.FrameMessage, Data: []byte(v1NotHandshaken)}
+}
 
 // v1Endpoint is the endpoint of namespace nsp: "" for the main one.
 func v1Endpoint(nsp string) string {

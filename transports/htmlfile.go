@@ -155,7 +155,7 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 		h.mu.Unlock()
 		frames = q.Take(frames[:0])
 		if closed && final {
-			frames = append(frames, framing.Close())
+			frames = append(frames, h.sess.Framing().Close()) // asked now: a shutdown may change it
 		}
 		if len(frames) > 0 {
 			body, _ = framing.AppendPayload(body[:0], frames, true)

@@ -5,7 +5,8 @@
 //	go run ./examples/conformance -addr 127.0.0.1:3000
 //
 // Socket.IO is mounted at /socket.io/ (pingInterval 300 ms, pingTimeout
-// 200 ms, connectTimeout 1 s, CORS open) and a bare Engine.IO echo at
+// 200 ms, connectTimeout 1 s, CORS open to any origin unless -cors says
+// otherwise) and a bare Engine.IO echo at
 // /engine.io/. Namespaces "/", "/custom" and /^\/dyn-\d+$/ share the
 // handlers below; "/admin" also requires auth {"token":"secret"}; the
 // dynamic parent refuses auth {"deny":true} with "dyn denied". Empty
@@ -55,6 +56,8 @@ func main() {
 	transportList := flag.String("transports", "", "comma-separated transports to allow (empty: the defaults; add flashsocket for 0.9 Flash clients)")
 	pageDir := flag.String("page-dir", "", "serve this directory's files at / (test pages on the server's own origin)")
 	flashPolicy := flag.String("flash-policy-addr", "", "serve Flash socket policies on this address too (the main port always answers them)")
+	corsFlag := flag.String("cors", "any", `pages of other origins allowed: "any" (reflected, with credentials), `+
+		`"off" (none: the library's same-origin default), or a comma-separated list of origins`)
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	flag.Parse()
@@ -68,13 +71,11 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	opts := server.Options{
-		PingInterval:   *pingInterval,
-		PingTimeout:    *pingTimeout,
-		ConnectTimeout: time.Second,
-		MaxPayload:     1_000_000,
-		// Any origin, with credentials (1.x/2.x browsers send them): the
-		// origin is reflected.
-		CORS:            &server.CORS{AllowOriginFunc: func(string) bool { return true }, AllowCredentials: true},
+		PingInterval:    *pingInterval,
+		PingTimeout:     *pingTimeout,
+		ConnectTimeout:  time.Second,
+		MaxPayload:      1_000_000,
+		CORS:            corsOption(*corsFlag),
 		Logger:          logger,
 		PollingDuration: *pollingDuration,
 	}
@@ -118,6 +119,18 @@ func main() {
 	_ = srv.Close(ctx)
 	_ = eng.Close(ctx)
 	_ = hs.Shutdown(ctx)
+}
+
+// corsOption turns the -cors flag into Options.CORS. Allowed origins get
+// credentials: 1.x/2.x browsers send them.
+func corsOption(v string) *server.CORS {
+	switch v {
+	case "off":
+		return nil
+	case "any":
+		return &server.CORS{AllowOriginFunc: func(string) bool { return true }, AllowCredentials: true}
+	}
+	return &server.CORS{AllowedOrigins: strings.Split(v, ","), AllowCredentials: true}
 }
 
 // app keeps the disconnect reasons the "reason" event reports.

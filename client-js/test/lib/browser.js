@@ -25,8 +25,11 @@ function bundle(pkg, file = 'socket.io.js') {
   return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'dist', file);
 }
 
-/** Launches Chromium in a fresh profile; close() ends it and removes the profile. */
-async function launch() {
+/**
+ * Launches Chromium in a fresh profile; close() ends it and removes the profile. extraArgs are
+ * added to the command line (e.g. --host-resolver-rules to give a local server another name).
+ */
+async function launch(extraArgs = []) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium package, ` +
       'or set SOCKIO_SKIP_BROWSER=1 to skip the browser tests');
@@ -34,7 +37,7 @@ async function launch() {
   const { chromium } = require('playwright-core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockio-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60000,
+    executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs], timeout: 60000,
   });
   return {
     context,

@@ -29,9 +29,10 @@ function makePageDir() {
  * Runs in a 0.9 page: installs the shims protocol testing.md describes for htmlfile (IE's
  * ActiveXObject('htmlfile') as a hidden same-origin iframe document) and flashsocket (the Flash
  * bridge replaced by the browser's WebSocket), forces the transport, and connects.
- * Sets window.sock (the "/" socket); resolves with the transport name in use.
+ * Sets window.sock (the "/" socket) and counts its connects and disconnects in window.conn;
+ * resolves with the transport name in use. reconnect turns the client's reconnection on.
  */
-async function connect09({ transport, waitMs, nsp }) {
+async function connect09({ transport, waitMs, nsp, reconnect }) {
   if (transport === 'htmlfile') {
     window.ActiveXObject = function () {
       const iframe = document.createElement('iframe');
@@ -51,9 +52,12 @@ async function connect09({ transport, waitMs, nsp }) {
   }
   io.transports = [transport];
   const s = io.connect(location.origin + (nsp || ''), {
-    transports: [transport], 'try multiple transports': false, 'force new connection': true, reconnect: false,
+    transports: [transport], 'try multiple transports': false, 'force new connection': true, reconnect: !!reconnect,
   });
   window.sock = s;
+  window.conn = { connects: 0, disconnects: 0 };
+  s.on('connect', () => { window.conn.connects++; });
+  s.on('disconnect', () => { window.conn.disconnects++; });
   window.got = {};
   s.on('news', (...a) => { (window.got.news = window.got.news || []).push(a); });
   s.on('end', (...a) => { (window.got.end = window.got.end || []).push(a); });
