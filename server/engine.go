@@ -338,12 +338,13 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	clear(e.sessions)
 	e.closed = true
+	wasCancelled := cancelled // the AfterFunc writes it under e.mu
 	e.mu.Unlock()
 	for _, s := range lingering {
 		s.stopTimer()
 	}
 	sessions = append(sessions, lingering...)
-	if cancelled {
+	if wasCancelled {
 		return ctx.Err()
 	}
 

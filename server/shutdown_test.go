@@ -103,3 +103,16 @@ func TestCloseDisconnectsRealClients(t *testing.T) {
 	}
 	ts.Close()
 }
+
+// TestCloseWithCancelledContext closes a server with a context that is
+// already done: Close returns at once (nil or the context's error, as the
+// two race), and -race sees no data race between Close and the context's
+// callback.
+func TestCloseWithCancelledContext(t *testing.T) {
+	srv := server.New(server.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := srv.Close(ctx); err != nil && err != context.Canceled {
+		t.Fatalf("Close(cancelled) = %v, want nil or context.Canceled", err)
+	}
+}
