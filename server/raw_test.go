@@ -943,3 +943,17 @@ func noCORS(t *testing.T, h http.Header) {
 		}
 	}
 }
+
+// TestRawBackToBackPosts sends POSTs one after the other, each as soon as
+// the previous reply is read, as a polling client does: none is taken for
+// an overlapping request.
+func TestRawBackToBackPosts(t *testing.T) {
+	h := newHarness(t, server.Options{}, echoApp)
+	p := h.poller(h.handshake())
+	p.connect()
+	p.expect(`42["welcome","hi"]`)
+	for range 300 {
+		p.send(`42["unheard"]`)
+	}
+	p.echo("7", `"still here"`)
+}

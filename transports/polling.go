@@ -334,11 +334,18 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 	}
 	p.posting = true
 	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.posting = false
-		p.mu.Unlock()
-	}()
+	// The POST counts as finished before its reply is written: a client
+	// may send its next POST the moment it reads the reply.
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			p.mu.Lock()
+			p.posting = false
+			p.mu.Unlock()
+		}
+	}
+	defer release()
 
 	if r.ContentLength > p.opts.MaxBody {
 		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
@@ -376,6 +383,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 		http.Error(w, "session closed: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	release()
 	if p.opts.PostReply != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 		_ = p.writeBody(&p.posts, w, rc, []byte(p.opts.PostReply))
