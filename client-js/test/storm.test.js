@@ -137,7 +137,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of crowd) c.api.close();
+  for (const c of crowd) if (c.api) c.api.close();
   if (server) await server.stop();
 });
 
@@ -195,7 +195,7 @@ test('5,000 mixed clients dropped at once all reconnect, rejoin their rooms and 
           if (ok !== true) return;
           if (++c.joins === 1) joined++;
           if (phase === 'storm' && c.dropped && !c.back) {
-            c.back = Date.now() - dropAt;
+            c.back = Math.max(1, Date.now() - dropAt);
             done++;
           }
           poke();
