@@ -9,11 +9,11 @@ import (
 )
 
 // runFlood measures what one hostile client does to everyone else: n
-// clients keep one acked echo each in flight, for duration quietly and then
-// for duration again while a flooder sends events of size bytes back to
-// back (an event no handler listens to, so the server only reads and parses
-// it). It prints the echo latencies of both phases and how much the flooder
-// got through.
+// clients keep one acked echo each in flight, for duration quietly, for
+// duration while a flooder sends events of size bytes back to back (an
+// event no handler listens to, so the server only reads and parses it),
+// and for duration quietly again. It prints the echo latencies, quiet and
+// flooded, and how much the flooder got through.
 func runFlood(target string, n int, duration time.Duration, size int) error {
 	ws, err := wsURL(target, duration)
 	if err != nil {
@@ -25,7 +25,7 @@ func runFlood(target string, n int, duration time.Duration, size int) error {
 			return fmt.Errorf("client %d: %w", i, err)
 		}
 	}
-	flooder, err := dial(ws)
+	flooder, err := dialBuffered(ws, size+64)
 	if err != nil {
 		return fmt.Errorf("flooder: %w", err)
 	}
@@ -51,7 +51,7 @@ func runFlood(target string, n int, duration time.Duration, size int) error {
 		var flooding sync.WaitGroup
 		if flood {
 			// 42["flood","xxx…"]: size bytes in all.
-			msg := `42["flood","` + strings.Repeat("x", max(0, size-len(`42["flood",""]`))) + `"]`
+			msg := []byte(`42["flood","` + strings.Repeat("x", max(0, size-len(`42["flood",""]`))) + `"]`)
 			flooding.Add(1)
 			go func() {
 				defer flooding.Done()
@@ -61,7 +61,7 @@ func runFlood(target string, n int, duration time.Duration, size int) error {
 						return
 					default:
 					}
-					if flooder.write(msg) != nil {
+					if flooder.writeBytes(msg) != nil {
 						return
 					}
 					floods.Add(1)
@@ -79,9 +79,14 @@ func runFlood(target string, n int, duration time.Duration, size int) error {
 		return lat, received.Load(), floods.Load()
 	}
 
+	// Quiet before and after the flood, so that warm-up and drift weigh on
+	// neither side.
 	quiet, qn, _ := phase(false)
 	flooded, fn, floods := phase(true)
-	fmt.Printf("flood: %d echo clients, %v per phase, flood events of %d bytes\n", n, duration, size)
+	after, an, _ := phase(false)
+	quiet.d = append(quiet.d, after.d...)
+	qn += an
+	fmt.Printf("flood: %d echo clients, %v per phase (quiet, flooded, quiet), flood events of %d bytes\n", n, duration, size)
 	fmt.Printf("quiet:   %d echoes, latency %s\n", qn, quiet.percentiles())
 	fmt.Printf("flooded: %d echoes, latency %s\n", fn, flooded.percentiles())
 	fmt.Printf("flooder sent %d events (%.1f MB/s)\n", floods, float64(floods)*float64(size)/duration.Seconds()/1e6)

@@ -4,7 +4,7 @@
 //
 //	go run ./bench/load -url http://127.0.0.1:3000 -clients 2000 -mode echo -duration 10s
 //	go run ./bench/load -mode bcast -clients 1000 -pid $(pgrep conformance)
-//	go run ./bench/load -mode flood -clients 100 -duration 10s
+//	go run ./bench/load -mode flood -clients 100 -duration 8s
 //
 // Modes: "echo" (every client keeps one acked echo in flight; latency is the
 // ack round trip), "bcast" (one sender broadcasts with bcast; latency is
@@ -148,8 +148,12 @@ type client struct {
 	pending atomic.Int64 // send time of the echo in flight
 }
 
-func dial(ws string) (*client, error) {
-	d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024, HandshakeTimeout: 10 * time.Second}
+func dial(ws string) (*client, error) { return dialBuffered(ws, 1024) }
+
+// dialBuffered dials with a write buffer of wbuf bytes: a message that fits
+// leaves as one websocket frame, as a browser sends it.
+func dialBuffered(ws string, wbuf int) (*client, error) {
+	d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: wbuf, HandshakeTimeout: 10 * time.Second}
 	conn, _, err := d.Dial(ws, nil)
 	if err != nil {
 		return nil, err
@@ -175,10 +179,12 @@ func dial(ws string) (*client, error) {
 	return c, nil
 }
 
-func (c *client) write(msg string) error {
+func (c *client) write(msg string) error { return c.writeBytes([]byte(msg)) }
+
+func (c *client) writeBytes(msg []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.conn.WriteMessage(websocket.TextMessage, []byte(msg))
+	return c.conn.WriteMessage(websocket.TextMessage, msg)
 }
 
 // readLoop answers pings and records each echo ack and broadcast in the
