@@ -62,7 +62,8 @@ func (r *Registry) NewClient(conn Conn, hs Handshake) *Client {
 }
 
 // Receive handles one complete packet from the client (attachments
-// included). It returns ErrProtocol when the connection must be closed.
+// included), as payload.ParsePacket returns it: its data is valid JSON. It
+// returns ErrProtocol when the connection must be closed.
 func (c *Client) Receive(p *payload.Packet) error {
 	nsp := p.Nsp()
 	c.mu.Lock()
@@ -106,7 +107,7 @@ func (c *Client) Receive(p *payload.Packet) error {
 		if !known {
 			return fmt.Errorf("%w: ACK for %s not joined", ErrProtocol, nsp)
 		}
-		items, err := payload.SplitArgs(p.Data)
+		items, err := payload.SplitValidArgs(p.Data)
 		if err != nil {
 			return err
 		}

@@ -324,7 +324,7 @@ func (s *Socket) disconnect(reason string, notify bool) bool {
 }
 
 func (s *Socket) dispatch(p *payload.Packet) {
-	items, err := payload.SplitArgs(p.Data)
+	items, err := payload.SplitValidArgs(p.Data)
 	if err != nil || len(items) == 0 {
 		return
 	}

@@ -119,7 +119,7 @@ func validData(t PacketType, data []byte) bool {
 	if data == nil {
 		return t == Connect || t == Disconnect
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return false
 	}
 	first := firstNonSpace(data)

@@ -4,11 +4,15 @@
 //
 //	go run ./bench/load -url http://127.0.0.1:3000 -clients 2000 -mode echo -duration 10s
 //	go run ./bench/load -mode bcast -clients 1000 -pid $(pgrep conformance)
+//	go run ./bench/load -mode flood -clients 100 -duration 8s
 //
 // Modes: "echo" (every client keeps one acked echo in flight; latency is the
 // ack round trip), "bcast" (one sender broadcasts with bcast; latency is
 // from the send to each receiver), "idle" (connect and hold: memory per
-// connection). It speaks Engine.IO 4 websocket frames itself, as a load
+// connection), "flood" (every client echoes as in "echo", first quietly, then
+// for as long again while one more client sends -flood-size events as fast
+// as the server reads them; the report compares the echo latencies). It
+// speaks Engine.IO 4 websocket frames itself, as a load
 // generator must to be cheap; correctness is the real clients' job.
 //
 // Traffic goes only to the -url given, which must be a loopback address;
@@ -35,29 +39,45 @@ import (
 func main() {
 	target := flag.String("url", "http://127.0.0.1:3000", "server (loopback only)")
 	clients := flag.Int("clients", 1000, "connections to open")
-	mode := flag.String("mode", "echo", "echo, bcast or idle")
+	mode := flag.String("mode", "echo", "echo, bcast, idle or flood")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send (bounded)")
 	interval := flag.Duration("interval", 10*time.Millisecond, "bcast: time between broadcasts")
 	pid := flag.Int("pid", 0, "server process id, to report its memory")
+	floodSize := flag.Int("flood-size", 999_000, "flood: bytes of each flood event (keep it under the server's maxPayload)")
 	flag.Parse()
-	if err := run(*target, *clients, *mode, *duration, *interval, *pid); err != nil {
+	var err error
+	if *mode == "flood" {
+		err = runFlood(*target, *clients, *duration, *floodSize)
+	} else {
+		err = run(*target, *clients, *mode, *duration, *interval, *pid)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target string, n int, mode string, duration, interval time.Duration, pid int) error {
+// wsURL checks target (loopback only) and duration, and returns the
+// websocket URL of the server's socket.io mount.
+func wsURL(target string, duration time.Duration) (string, error) {
 	u, err := url.Parse(target)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(u.Hostname()); (ip == nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
+		return "", errors.New("the load tool only targets loopback addresses")
+	}
+	if duration > 10*time.Minute {
+		return "", errors.New("duration is capped at 10 minutes")
+	}
+	return "ws://" + u.Host + "/socket.io/?EIO=4&transport=websocket", nil
+}
+
+func run(target string, n int, mode string, duration, interval time.Duration, pid int) error {
+	ws, err := wsURL(target, duration)
 	if err != nil {
 		return err
 	}
-	if ip := net.ParseIP(u.Hostname()); (ip == nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
-		return errors.New("the load tool only targets loopback addresses")
-	}
-	if duration > 10*time.Minute {
-		return errors.New("duration is capped at 10 minutes")
-	}
-	ws := "ws://" + u.Host + "/socket.io/?EIO=4&transport=websocket"
 
 	rssBefore := rss(pid)
 	start := time.Now()
@@ -80,9 +100,11 @@ func run(target string, n int, mode string, duration, interval time.Duration, pi
 	var sent, received atomic.Int64
 	deadline := time.Now().Add(duration)
 	var wg sync.WaitGroup
+	var cur atomic.Pointer[latencies]
+	cur.Store(&lat)
 	for _, c := range conns {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.readLoop(&lat, &received) }()
+		go func() { defer wg.Done(); c.readLoop(&cur, &received) }()
 	}
 	switch mode {
 	case "idle":
@@ -126,8 +148,12 @@ type client struct {
 	pending atomic.Int64 // send time of the echo in flight
 }
 
-func dial(ws string) (*client, error) {
-	d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024, HandshakeTimeout: 10 * time.Second}
+func dial(ws string) (*client, error) { return dialBuffered(ws, 1024) }
+
+// dialBuffered dials with a write buffer of wbuf bytes: a message that fits
+// leaves as one websocket frame, as a browser sends it.
+func dialBuffered(ws string, wbuf int) (*client, error) {
+	d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: wbuf, HandshakeTimeout: 10 * time.Second}
 	conn, _, err := d.Dial(ws, nil)
 	if err != nil {
 		return nil, err
@@ -153,13 +179,17 @@ func dial(ws string) (*client, error) {
 	return c, nil
 }
 
-func (c *client) write(msg string) error {
+func (c *client) write(msg string) error { return c.writeBytes([]byte(msg)) }
+
+func (c *client) writeBytes(msg []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.conn.WriteMessage(websocket.TextMessage, []byte(msg))
+	return c.conn.WriteMessage(websocket.TextMessage, msg)
 }
 
-func (c *client) readLoop(lat *latencies, received *atomic.Int64) {
+// readLoop answers pings and records each echo ack and broadcast in the
+// latencies lat holds.
+func (c *client) readLoop(lat *atomic.Pointer[latencies], received *atomic.Int64) {
 	for {
 		_, msg, err := c.conn.ReadMessage()
 		if err != nil {
@@ -172,7 +202,7 @@ func (c *client) readLoop(lat *latencies, received *atomic.Int64) {
 		case strings.HasPrefix(s, `43`): // echo ack
 			received.Add(1)
 			if t := c.pending.Load(); t > 0 {
-				lat.add(time.Duration(time.Now().UnixNano() - t))
+				lat.Load().add(time.Duration(time.Now().UnixNano() - t))
 			}
 			select {
 			case c.acks <- struct{}{}:
@@ -182,7 +212,7 @@ func (c *client) readLoop(lat *latencies, received *atomic.Int64) {
 			received.Add(1)
 			ts, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(s, `42["bcast",`), "]"), 10, 64)
 			if err == nil {
-				lat.add(time.Duration(time.Now().UnixNano() - ts))
+				lat.Load().add(time.Duration(time.Now().UnixNano() - ts))
 			}
 		}
 	}
@@ -224,6 +254,17 @@ func (l *latencies) percentiles() string {
 	slices.Sort(l.d)
 	at := func(p float64) time.Duration { return l.d[int(p*float64(len(l.d)-1))].Round(time.Microsecond) }
 	return fmt.Sprintf("p50 %v p90 %v p99 %v max %v (%d samples)", at(.5), at(.9), at(.99), l.d[len(l.d)-1].Round(time.Microsecond), len(l.d))
+}
+
+// at returns the p-quantile of the samples, 0 without samples.
+func (l *latencies) at(p float64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	slices.Sort(l.d)
+	return l.d[int(p*float64(len(l.d)-1))]
 }
 
 // rss reads a process's resident memory in KiB from /proc, 0 if unknown.

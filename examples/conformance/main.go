@@ -5,8 +5,8 @@
 //	go run ./examples/conformance -addr 127.0.0.1:3000
 //
 // Socket.IO is mounted at /socket.io/ (pingInterval 300 ms, pingTimeout
-// 200 ms, connectTimeout 1 s, CORS open to any origin unless -cors says
-// otherwise) and a bare Engine.IO echo at
+// 200 ms, connectTimeout 1 s by default, CORS open to any origin unless
+// -cors says otherwise) and a bare Engine.IO echo at
 // /engine.io/. Namespaces "/", "/custom" and /^\/dyn-\d+$/ share the
 // handlers below; "/admin" also requires auth {"token":"secret"}; the
 // dynamic parent refuses auth {"deny":true} with "dyn denied". Empty
@@ -18,7 +18,9 @@
 // namespace; join/leave a room; to {rooms, except, event, args}; ask
 // {event, args, timeout} → the client's ack; kick; close-transport;
 // reason (socket id) → that socket's disconnect reason; nsp-children →
-// ack with the sorted names of the dynamic children that exist.
+// ack with the sorted names of the dynamic children that exist. With
+// -test-hooks, POST /test/drop-connections closes every other TCP
+// connection at once.
 package main
 
 import (
@@ -52,6 +54,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
 	pingInterval := flag.Duration("ping-interval", 300*time.Millisecond, "ping interval")
 	pingTimeout := flag.Duration("ping-timeout", 200*time.Millisecond, "ping timeout")
+	connectTimeout := flag.Duration("connect-timeout", time.Second, "how long a connection may take to join a namespace")
 	pollingDuration := flag.Duration("polling-duration", 0, "0.9 clients' long-poll hold (0: the default, 20 s)")
 	transportList := flag.String("transports", "", "comma-separated transports to allow (empty: the defaults; add flashsocket for 0.9 Flash clients)")
 	pageDir := flag.String("page-dir", "", "serve this directory's files at / (test pages on the server's own origin)")
@@ -60,6 +63,7 @@ func main() {
 		`"off" (none: the library's same-origin default), or a comma-separated list of origins`)
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
+	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
 	flag.Parse()
 	if *pprofAddr != "" {
 		go func() { log.Println(http.ListenAndServe(*pprofAddr, nil)) }()
@@ -73,7 +77,7 @@ func main() {
 	opts := server.Options{
 		PingInterval:    *pingInterval,
 		PingTimeout:     *pingTimeout,
-		ConnectTimeout:  time.Second,
+		ConnectTimeout:  *connectTimeout,
 		MaxPayload:      1_000_000,
 		CORS:            corsOption(*corsFlag),
 		Logger:          logger,
@@ -94,6 +98,10 @@ func main() {
 	r := chi.NewRouter()
 	r.Handle("/socket.io/*", srv)
 	r.Handle("/engine.io/*", eng)
+	var conns connSet
+	if *testHooks {
+		r.Post("/test/drop-connections", conns.dropHandler)
+	}
 	if *pageDir != "" {
 		r.Handle("/*", http.FileServer(http.Dir(*pageDir)))
 	}
@@ -104,9 +112,14 @@ func main() {
 	}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	hs := &http.Server{Handler: r}
+	// Flash asks for its socket policy on the main port too.
+	served := transports.FlashPolicyListener(ln)
+	if *testHooks {
+		served = conns.track(served)
+		hs.ConnContext = connContext
+	}
 	go func() {
-		// Flash asks for its socket policy on the main port too.
-		if err := hs.Serve(transports.FlashPolicyListener(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(served); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal(err)
 		}
 	}()
