@@ -67,11 +67,11 @@ type Adapter interface {
 	// returns them; missing answers when ctx is done give the partial
 	// result and an error.
 	ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]Args, error)
-	// BroadcastWithAck sends p, which carries an ack id, like Broadcast;
-	// clientCount is called once per process with the number of clients
-	// that process reached, and ack with each client's answer. The caller
-	// does the waiting.
-	BroadcastWithAck(p *payload.Shared, opts BroadcastOptions, clientCount func(n int), ack func(Args)) error
+	// BroadcastWithAck sends p like Broadcast, each process giving it an
+	// ack id of its own; clientCount is called once per process with the
+	// number of clients that process reached, and ack with each client's
+	// answer, until ctx is done. The caller does the waiting.
+	BroadcastWithAck(ctx context.Context, p *payload.Shared, opts BroadcastOptions, clientCount func(n int), ack func(Args)) error
 }
 
 // AdapterFunc makes the adapter of a namespace.

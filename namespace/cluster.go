@@ -298,7 +298,6 @@ func (o Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([
 		}
 	}
 	p := newShared(payload.Event, o.ns.name, data, atts)
-	p.ID, p.HasID = o.ns.nextAckID(), true
 	p.Volatile = o.volatile
 
 	var (
@@ -315,7 +314,9 @@ func (o Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([
 			close(done)
 		}
 	}
-	err = o.ns.adapter.BroadcastWithAck(p, opts,
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the adapters forget the broadcast
+	err = o.ns.adapter.BroadcastWithAck(ctx, p, opts,
 		func(n int) {
 			mu.Lock()
 			counts++
@@ -399,13 +400,15 @@ func (a *MemoryAdapter) ServerSideEmit(context.Context, []byte, bool) ([]Args, e
 	return nil, nil
 }
 
-// BroadcastWithAck implements [Adapter].
-func (a *MemoryAdapter) BroadcastWithAck(p *payload.Shared, opts BroadcastOptions, clientCount func(int), ack func(Args)) error {
+// BroadcastWithAck implements [Adapter]. It sets p's ack id; a client that
+// answers after ctx is done is ignored.
+func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts BroadcastOptions, clientCount func(int), ack func(Args)) error {
+	p.ID, p.HasID = a.ns.nextAckID(), true
 	n := 0
 	for _, id := range a.SocketIDs(opts) {
 		s := a.ns.Socket(id)
 		if s == nil || !s.expectAck(p.ID, func(r ackResult) {
-			if r.err == nil {
+			if r.err == nil && ctx.Err() == nil {
 				ack(r.args)
 			}
 		}) {

@@ -1,0 +1,385 @@
+// Package redis is a namespace adapter that spans processes through Redis
+// pub/sub, wire-compatible with the Node adapter @socket.io/redis-adapter
+// 8.3 (its classic createAdapter) and socket.io 4.8: sockio processes and
+// Node socket.io processes share one cluster, its rooms and broadcasts,
+// fetchSockets, socketsJoin/socketsLeave, disconnectSockets,
+// serverSideEmit (with acks) and broadcasts with acks.
+//
+//	c := redis.New(goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"}), redis.Options{})
+//	defer c.Close()
+//	srv := server.New(server.Options{Adapter: c.Adapter})
+//
+// A broadcast is published once (one PUBLISH) and delivered to this
+// process's clients as a local broadcast; a process that receives it from
+// Redis delivers it the same way, encoding it once per client generation.
+// When Redis is down, publishing returns an error and local delivery goes
+// on; the subscription reconnects and resubscribes by itself, and the
+// outage is logged at warn level once.
+package redis
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/sockio/sockio/namespace"
+)
+
+// Options configures a [Cluster]. The zero value works.
+type Options struct {
+	// Key prefixes every channel name; empty means "socket.io" (the Node
+	// adapter's key option).
+	Key string
+	// RequestsTimeout bounds the requests that wait for other processes
+	// (fetch, server-side emit with acks) besides their context; zero
+	// means 5 s.
+	RequestsTimeout time.Duration
+	// PublishOnSpecificResponseChannel sends replies to the requester's
+	// own response channel instead of the shared one (the Node option).
+	PublishOnSpecificResponseChannel bool
+	// Logger receives the outage warnings and debug traces; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Cluster connects the namespaces of one server to Redis: one pub/sub
+// connection for all of them, and the client for publishing. Its
+// [Cluster.Adapter] method is the server's AdapterFunc.
+type Cluster struct {
+	client goredis.UniversalClient
+	opts   Options
+	ps     *goredis.PubSub
+
+	mu        sync.Mutex
+	exact     map[string]*adapter // request and response channels
+	patterns  map[string]*adapter // broadcast pattern -> adapter
+	wanted    map[string]bool     // subscriptions asked for
+	confirmed map[string]bool     // subscriptions Redis confirmed
+	changed   chan struct{}       // closed and replaced when confirmed changes
+	ops       []subOp             // subscriptions waiting for the subscriber
+	wake      chan struct{}
+	down      bool // an outage is being reported
+
+	replies chan reply // replies published by the replier goroutine
+	stop    chan struct{}
+	done    sync.WaitGroup
+	closed  sync.Once
+}
+
+type subOp struct {
+	pattern, subscribe bool
+	names              []string
+}
+
+type reply struct{ channel, payload string }
+
+// New starts the subscription of a cluster on client (a single node, a
+// Sentinel setup or a Redis Cluster). Close it after the server.
+func New(client goredis.UniversalClient, opts Options) *Cluster {
+	if opts.Key == "" {
+		opts.Key = "socket.io"
+	}
+	if opts.RequestsTimeout <= 0 {
+		opts.RequestsTimeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	c := &Cluster{
+		client: client, opts: opts, ps: client.Subscribe(context.Background()),
+		exact: map[string]*adapter{}, patterns: map[string]*adapter{},
+		wanted: map[string]bool{}, confirmed: map[string]bool{}, changed: make(chan struct{}),
+		wake: make(chan struct{}, 1), replies: make(chan reply, 1024), stop: make(chan struct{}),
+	}
+	c.done.Add(3)
+	go c.read()
+	go c.subscriber()
+	go c.replier()
+	return c
+}
+
+// Adapter is the [namespace.AdapterFunc] that puts a namespace on the
+// cluster. A dynamic parent namespace (which has no sockets of its own)
+// gets the in-memory adapter.
+func (c *Cluster) Adapter(ns *namespace.Namespace) namespace.Adapter {
+	if ns.Name() == "" {
+		return namespace.NewMemoryAdapter(ns)
+	}
+	a := newAdapter(c, ns)
+	c.mu.Lock()
+	c.patterns[a.channel+"*"] = a
+	for _, ch := range []string{a.reqChannel, a.respChannel, a.specificChannel} {
+		c.exact[ch] = a
+	}
+	c.queueLocked(subOp{pattern: true, subscribe: true, names: []string{a.channel + "*"}})
+	c.queueLocked(subOp{subscribe: true, names: []string{a.reqChannel, a.respChannel, a.specificChannel}})
+	c.mu.Unlock()
+	return a
+}
+
+func (c *Cluster) forget(a *adapter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.patterns[a.channel+"*"] != a {
+		return
+	}
+	delete(c.patterns, a.channel+"*")
+	for _, ch := range []string{a.reqChannel, a.respChannel, a.specificChannel} {
+		delete(c.exact, ch)
+	}
+	c.queueLocked(subOp{pattern: true, names: []string{a.channel + "*"}})
+	c.queueLocked(subOp{names: []string{a.reqChannel, a.respChannel, a.specificChannel}})
+}
+
+// queueLocked hands a (un)subscription to the subscriber goroutine, which
+// does the I/O; c.mu is held.
+func (c *Cluster) queueLocked(op subOp) {
+	for _, n := range op.names {
+		if op.subscribe {
+			c.wanted[n] = true
+		} else {
+			delete(c.wanted, n)
+			delete(c.confirmed, n)
+		}
+	}
+	c.ops = append(c.ops, op)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WaitSubscribed waits until Redis has confirmed every subscription of
+// the namespaces created so far: from then on this process receives what
+// other processes publish, and counts in their server counts.
+func (c *Cluster) WaitSubscribed(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		ok := true
+		for n := range c.wanted {
+			if !c.confirmed[n] {
+				ok = false
+				break
+			}
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.stop:
+			return errClosed
+		}
+	}
+}
+
+var errClosed = errors.New("redis adapter: closed")
+
+// Close stops the subscription and the goroutines; the Redis client stays
+// open (it is the caller's).
+func (c *Cluster) Close() error {
+	var err error
+	c.closed.Do(func() {
+		close(c.stop)
+		err = c.ps.Close()
+		c.done.Wait()
+	})
+	return err
+}
+
+// subscriber runs the queued (un)subscriptions. go-redis remembers them and
+// subscribes again after a reconnection, also those that failed here.
+func (c *Cluster) subscriber() {
+	defer c.done.Done()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.wake:
+		}
+		c.mu.Lock()
+		ops := c.ops
+		c.ops = nil
+		c.mu.Unlock()
+		for _, op := range ops {
+			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+			var err error
+			switch {
+			case op.pattern && op.subscribe:
+				err = c.ps.PSubscribe(ctx, op.names...)
+			case op.pattern:
+				err = c.ps.PUnsubscribe(ctx, op.names...)
+			case op.subscribe:
+				err = c.ps.Subscribe(ctx, op.names...)
+			default:
+				err = c.ps.Unsubscribe(ctx, op.names...)
+			}
+			cancel()
+			if err != nil {
+				c.outage("subscribe", err)
+			}
+		}
+	}
+}
+
+// read receives what Redis delivers and routes it to the namespaces.
+func (c *Cluster) read() {
+	defer c.done.Done()
+	ctx := context.Background()
+	backoff := 50 * time.Millisecond
+	for {
+		msg, err := c.ps.Receive(ctx)
+		if err != nil {
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+			c.mu.Lock()
+			clear(c.confirmed)
+			c.mu.Unlock()
+			c.outage("subscription", err)
+			t := time.NewTimer(backoff) // go-redis reconnects on the next Receive
+			select {
+			case <-c.stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			backoff = min(2*backoff, 2*time.Second)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		switch m := msg.(type) {
+		case *goredis.Subscription:
+			c.mu.Lock()
+			if m.Kind == "subscribe" || m.Kind == "psubscribe" {
+				if c.wanted[m.Channel] {
+					c.confirmed[m.Channel] = true
+				}
+			} else {
+				delete(c.confirmed, m.Channel)
+			}
+			close(c.changed)
+			c.changed = make(chan struct{})
+			c.mu.Unlock()
+			c.recovered()
+		case *goredis.Message:
+			c.route(m)
+		}
+	}
+}
+
+func (c *Cluster) route(m *goredis.Message) {
+	c.mu.Lock()
+	var a *adapter
+	if m.Pattern != "" {
+		a = c.patterns[m.Pattern]
+	} else {
+		a = c.exact[m.Channel]
+	}
+	c.mu.Unlock()
+	if a == nil {
+		return
+	}
+	if m.Pattern != "" {
+		a.onBroadcast(m.Channel, []byte(m.Payload))
+	} else {
+		a.onRequest(m.Channel, []byte(m.Payload))
+	}
+}
+
+// reply queues a response for the replier goroutine, so that a handler or
+// a client's ack never waits for Redis. When the queue is full the reply is
+// dropped: the requester's timeout reports it.
+func (c *Cluster) reply(channel string, payload []byte) {
+	select {
+	case c.replies <- reply{channel, string(payload)}:
+	default:
+		c.opts.Logger.Debug("redis adapter: reply queue full, reply dropped", "channel", channel)
+	}
+}
+
+func (c *Cluster) replier() {
+	defer c.done.Done()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case r := <-c.replies:
+			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+			_ = c.publish(ctx, r.channel, r.payload)
+			cancel()
+		}
+	}
+}
+
+// publish sends one message and keeps the outage state.
+func (c *Cluster) publish(ctx context.Context, channel string, payload any) error {
+	if err := c.client.Publish(ctx, channel, payload).Err(); err != nil {
+		c.outage("publish", err)
+		return err
+	}
+	c.recovered()
+	return nil
+}
+
+// outage logs the first error of an outage at warn level, the rest at
+// debug.
+func (c *Cluster) outage(what string, err error) {
+	select {
+	case <-c.stop:
+		return
+	default:
+	}
+	c.mu.Lock()
+	first := !c.down
+	c.down = true
+	c.mu.Unlock()
+	if first {
+		c.opts.Logger.Warn("redis adapter: Redis unreachable; delivering locally until it is back", "op", what, "err", err)
+	} else {
+		c.opts.Logger.Debug("redis adapter: still unreachable", "op", what, "err", err)
+	}
+}
+
+func (c *Cluster) recovered() {
+	c.mu.Lock()
+	was := c.down
+	c.down = false
+	c.mu.Unlock()
+	if was {
+		c.opts.Logger.Warn("redis adapter: Redis reachable again")
+	}
+}
+
+// numSub counts the subscribers of channel, over every master of a Redis
+// Cluster.
+func (c *Cluster) numSub(ctx context.Context, channel string) (int, error) {
+	if cc, ok := c.client.(*goredis.ClusterClient); ok {
+		var mu sync.Mutex
+		total := 0
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+			r, err := m.PubSubNumSub(ctx, channel).Result()
+			mu.Lock()
+			total += int(r[channel])
+			mu.Unlock()
+			return err
+		})
+		return total, err
+	}
+	r, err := c.client.PubSubNumSub(ctx, channel).Result()
+	if err != nil {
+		c.outage("numsub", err)
+		return 0, err
+	}
+	return int(r[channel]), nil
+}
