@@ -423,4 +423,5 @@ func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared,
 	clientCount(n)
 	return nil
 }
+
 var _ RemoteSocket = (*Socket)(nil)
