@@ -14,7 +14,9 @@
 // echo → ack with the same arguments; bcast → every other socket of the
 // namespace; join/leave a room; to {rooms, except, event, args}; ask
 // {event, args, timeout} → the client's ack; kick; close-transport;
-// reason (socket id) → that socket's disconnect reason.
+// reason (socket id) → that socket's disconnect reason. With -redis the
+// namespaces join a cluster through that Redis (adapter/redis), and the
+// cluster events in cluster.go work across processes.
 package main
 
 import (
@@ -37,7 +39,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	goredis "github.com/redis/go-redis/v9"
 
+	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 	"github.com/sockio/sockio/transports"
@@ -53,6 +57,8 @@ func main() {
 	flashPolicy := flag.String("flash-policy-addr", "", "serve Flash socket policies on this address too (the main port always answers them)")
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
+	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port)")
+	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
 		go func() { log.Println(http.ListenAndServe(*pprofAddr, nil)) }()
@@ -78,9 +84,30 @@ func main() {
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
 	}
+	var cluster *redisadapter.Cluster
+	if *redisAddr != "" {
+		rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
+		defer rdb.Close()
+		cluster = redisadapter.New(rdb, redisadapter.Options{Logger: logger})
+		defer cluster.Close()
+		opts.Adapter = cluster.Adapter
+	}
 	srv := server.New(opts)
 	app := newApp()
+	app.name = *name
+	if app.name == "" {
+		app.name = fmt.Sprintf("sockio-%d", os.Getpid())
+	}
 	app.mount(srv)
+	if cluster != nil {
+		// Listen only once the other processes' publications reach us.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := cluster.WaitSubscribed(ctx)
+		cancel()
+		if err != nil {
+			log.Fatalf("redis subscription: %v", err)
+		}
+	}
 
 	eng := server.NewEngine(opts, func(c *server.EngineConn) {
 		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
@@ -118,6 +145,7 @@ func main() {
 
 // app keeps the disconnect reasons the "reason" event reports.
 type app struct {
+	name    string // answers server-side events
 	mu      sync.Mutex
 	reasons map[string]string
 	waiters map[string][]chan string
@@ -131,6 +159,7 @@ func (a *app) mount(srv *server.Server) {
 	for _, ns := range []*namespace.Namespace{srv.Of("/"), srv.Of("/custom"),
 		srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`)), srv.Of("/admin")} {
 		ns.OnConnection(a.onConnection)
+		a.clusterNamespace(ns)
 	}
 	srv.Of("/admin").Use(func(s *namespace.Socket) error {
 		var auth struct {
@@ -159,6 +188,7 @@ func (a *app) onConnection(s *namespace.Socket) {
 	_ = s.Emit("auth", s.Handshake().Auth)
 	s.OnDisconnect(func(reason string) { a.record(s.ID(), reason) })
 
+	a.clusterEvents(s)
 	s.On("message", func(e *namespace.Event) { _ = s.Emit("message-back", e.Forward()...) })
 	s.On("message-with-ack", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
 	s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
