@@ -1,0 +1,141 @@
+package redis_test
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sockio/sockio/adapter/redis"
+)
+
+// warnLog is a slog.Handler that keeps the warn records and signals each.
+type warnLog struct {
+	mu      sync.Mutex
+	msgs    []string
+	changed chan struct{}
+}
+
+func newWarnLog() *warnLog { return &warnLog{changed: make(chan struct{})} }
+
+func (w *warnLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnLog) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	w.msgs = append(w.msgs, r.Message)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	return nil
+}
+func (w *warnLog) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnLog) WithGroup(string) slog.Handler      { return w }
+
+func (w *warnLog) count(sub string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, m := range w.msgs {
+		if strings.Contains(m, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitCount waits until n records contain sub.
+func (w *warnLog) waitCount(t testing.TB, sub string, n int) {
+	t.Helper()
+	deadline := time.NewTimer(safety)
+	defer deadline.Stop()
+	for {
+		w.mu.Lock()
+		ch := w.changed
+		w.mu.Unlock()
+		if w.count(sub) >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("no %d warnings %q; got %q", n, sub, w.msgs)
+		}
+	}
+}
+
+func TestRedisOutage(t *testing.T) {
+	r := startRedis(t)
+	logA, logB := newWarnLog(), newWarnLog()
+	A := newProc(t, r.Addr, redis.Options{Logger: slog.New(logA), RequestsTimeout: 2 * time.Second})
+	B := newProc(t, r.Addr, redis.Options{Logger: slog.New(logB), RequestsTimeout: 2 * time.Second})
+	a1, a2, b1 := A.join(t), A.join(t), B.join(t)
+	for _, c := range []client{a1, a2, b1} {
+		c.s.Join("room")
+	}
+	if err := a1.s.To("room").Emit("before"); err != nil {
+		t.Fatal(err)
+	}
+	b1.conn.waitFor(t, "before", func(s string) bool { return s == `2["before"]` })
+	baseline := runtime.NumGoroutine()
+
+	r.Stop()
+	// B's subscription notices the outage (one warning).
+	logB.waitCount(t, "unreachable", 1)
+
+	// Publishing fails, local delivery goes on; one warning for the outage.
+	for i := range 5 {
+		err := a1.s.To("room").Emit("during", i)
+		if err == nil {
+			t.Fatalf("broadcast %d while Redis is down: no error", i)
+		}
+	}
+	a2.conn.waitFor(t, "local delivery", func(s string) bool { return s == `2["during",4]` })
+	if n := logA.count("unreachable"); n != 1 {
+		t.Errorf("A logged %d outage warnings, want 1", n)
+	}
+	// Requests that need Redis end with an error, never hang.
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	if _, err := A.reg.Of("/").FetchSockets(ctx); err == nil {
+		t.Error("FetchSockets while Redis is down: no error")
+	}
+	if _, err := A.reg.Of("/").ServerSideEmitWithAck(ctx, "x"); err == nil {
+		t.Error("ServerSideEmitWithAck while Redis is down: no error")
+	}
+
+	r.Restart(t)
+	// B subscribes again by itself; then A's broadcasts reach it again.
+	if err := B.cl.WaitSubscribed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logB.waitCount(t, "reachable again", 1)
+	if err := a1.s.To("room").Emit("after"); err != nil {
+		t.Fatalf("broadcast after the restart: %v", err)
+	}
+	b1.conn.waitFor(t, "after", func(s string) bool { return s == `2["after"]` })
+	for _, s := range b1.conn.packets() {
+		if strings.Contains(s, "during") {
+			t.Errorf("B got %q, published while Redis was down", s)
+		}
+	}
+	// And B's to A (A resubscribed too).
+	if err := A.cl.WaitSubscribed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b1.s.To("room").Emit("back"); err != nil {
+		t.Fatal(err)
+	}
+	a1.conn.waitFor(t, "back", func(s string) bool { return s == `2["back"]` })
+
+	// No goroutine is left behind by the outage.
+	deadline := time.Now().Add(safety)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, baseline %d:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline: goroutines have no event
+	}
+}
