@@ -204,6 +204,21 @@ describe('cluster: sockio processes and a Node socket.io process on one Redis', 
     }
   });
 
+  test('binary arguments cross processes both ways', async () => {
+    const g = await member('go1', 'bin-g');
+    const n = await member('node', 'bin-n');
+    const g2 = await member('go2', 'bin-g2');
+    for (const [from, tos] of [[n, [g, g2]], [g2, [n, g]]]) {
+      const tag = fresh('bin');
+      from.s.emit('bcast', tag, Buffer.from([1, 2, 3]), { nested: Buffer.from([4]) });
+      for (const m of tos) {
+        const e = await m.log.waitFor((x) => x.event === 'bcast' && x.args[0] === tag, tag);
+        assert.deepEqual([...e.args[1]], [1, 2, 3], `${m.name} from ${from.name}`);
+        assert.deepEqual([...e.args[2].nested], [4]);
+      }
+    }
+  });
+
   test('a 0.9 client on one sockio process, 2.x and 4.x on the other, share a room', async () => {
     assert.equal(serverKind(), 'bin', 'this test needs the Go server: set SOCKIO_SERVER_BIN');
     const room = fresh('gens');
