@@ -116,7 +116,7 @@ func (a *adapter) publishBroadcast(p *payload.Shared, opts namespace.BroadcastOp
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.c.opts.RequestsTimeout)
 	defer cancel()
-	return a.c.publish(ctx, ch, msg)
+	return a.c.send(ctx, ch, msg)
 }
 
 // onBroadcast delivers a broadcast another process published.
@@ -436,7 +436,7 @@ func (a *adapter) wait(ctx context.Context, id string, p *pending, req any) erro
 	a.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestsTimeout)
 	defer cancel()
-	if err := a.c.publish(ctx, a.reqChannel, b); err != nil {
+	if err := a.c.send(ctx, a.reqChannel, b); err != nil {
 		a.drop(id)
 		return err
 	}
@@ -458,7 +458,7 @@ func (a *adapter) drop(id string) {
 // ServerCount implements [namespace.Adapter]: the subscribers of the
 // namespace's request channel.
 func (a *adapter) ServerCount(ctx context.Context) (int, error) {
-	return a.c.numSub(ctx, a.reqChannel)
+	return a.c.numSub(ctx, a.reqChannel, false)
 }
 
 // FetchSockets implements [namespace.Adapter].
@@ -504,7 +504,7 @@ func (a *adapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]
 		if err != nil {
 			return nil, err
 		}
-		return nil, a.c.publish(ctx, a.reqChannel, b)
+		return nil, a.c.send(ctx, a.reqChannel, b)
 	}
 	n, err := a.ServerCount(ctx)
 	if err != nil {
@@ -565,7 +565,7 @@ func (a *adapter) publishRequest(req any) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), a.c.opts.RequestsTimeout)
 	defer cancel()
-	return a.c.publish(ctx, a.reqChannel, b)
+	return a.c.send(ctx, a.reqChannel, b)
 }
 
 // BroadcastWithAck implements [namespace.Adapter]: the request goes to the
@@ -595,7 +595,7 @@ func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts 
 			delete(a.acks, id)
 			a.mu.Unlock()
 		})
-		if err := a.c.publish(ctx, a.reqChannel, msg); err != nil {
+		if err := a.c.send(ctx, a.reqChannel, msg); err != nil {
 			return err
 		}
 	}

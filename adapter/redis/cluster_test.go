@@ -85,11 +85,18 @@ func (c *conn) waitFor(t testing.TB, what string, match func(string) bool) strin
 	}
 }
 
+// hub is a Cluster or a Sharded.
+type hub interface {
+	Adapter(*namespace.Namespace) namespace.Adapter
+	WaitSubscribed(context.Context) error
+	Close() error
+}
+
 // proc is one sockio "process": a registry on the cluster.
 type proc struct {
 	reg *namespace.Registry
-	cl  *redis.Cluster
-	rdb *goredis.Client
+	cl  hub
+	rdb goredis.UniversalClient
 }
 
 func newProc(t testing.TB, addr string, opts redis.Options) *proc {
@@ -98,8 +105,15 @@ func newProc(t testing.TB, addr string, opts redis.Options) *proc {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	rdb := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
-	cl := redis.New(rdb, opts)
-	reg := namespace.NewRegistry(namespace.Options{Adapter: cl.Adapter, Logger: opts.Logger})
+	return newProcOn(t, rdb, redis.New(rdb, opts), opts.Logger)
+}
+
+func newProcOn(t testing.TB, rdb goredis.UniversalClient, cl hub, logger *slog.Logger) *proc {
+	t.Helper()
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	reg := namespace.NewRegistry(namespace.Options{Adapter: cl.Adapter, Logger: logger})
 	ctx, cancel := context.WithTimeout(context.Background(), safety)
 	defer cancel()
 	if err := cl.WaitSubscribed(ctx); err != nil {
@@ -162,11 +176,26 @@ func TestTwoProcesses(t *testing.T) {
 	r := startRedis(t)
 	A := newProc(t, r.Addr, redis.Options{})
 	B := newProc(t, r.Addr, redis.Options{})
+	twoProcesses(t, A, B)
+}
+
+// twoProcesses runs the cluster-wide API between two processes.
+func twoProcesses(t *testing.T, A, B *proc) {
 	a1, a2 := A.join(t), A.join(t)
 	b1, b2 := B.join(t), B.join(t)
 	for _, c := range []client{a1, b1, b2} {
 		c.s.Join("room")
 	}
+	settle := func() { // dynamic room subscriptions of the sharded adapter
+		ctx, cancel := context.WithTimeout(context.Background(), safety)
+		defer cancel()
+		for _, p := range []*proc{A, B} {
+			if err := p.cl.WaitSubscribed(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	settle()
 	ctx, cancel := context.WithTimeout(context.Background(), safety)
 	defer cancel()
 
@@ -214,6 +243,12 @@ func TestTwoProcesses(t *testing.T) {
 	if err := A.reg.Of("/").In(b2.s.ID()).SocketsJoin("joined"); err != nil {
 		t.Fatal(err)
 	}
+	// B applies it when the request arrives; its view of the room shows
+	// it then (FetchSockets from A is ordered after the join).
+	if got, err := A.reg.Of("/").In("joined").FetchSockets(ctx); err != nil || len(got) != 1 || got[0].ID() != b2.s.ID() {
+		t.Fatalf("FetchSockets(joined) = %v, %v", got, err)
+	}
+	settle()
 	// A's next broadcast to "joined" arrives after the join request
 	// (one connection publishes both, Redis keeps the order).
 	if err := A.reg.Of("/").To("joined").Emit("j"); err != nil {

@@ -50,24 +50,62 @@ type Options struct {
 // connection for all of them, and the client for publishing. Its
 // [Cluster.Adapter] method is the server's AdapterFunc.
 type Cluster struct {
+	*core
+	ps *goredis.PubSub
+
+	exact    map[string]*adapter // request and response channels
+	patterns map[string]*adapter // broadcast pattern -> adapter
+	ops      []subOp             // subscriptions waiting for the subscriber
+	wake     chan struct{}
+}
+
+// core is what both adapters' hubs share: the client, the subscription
+// state, the outage state and the replier.
+type core struct {
 	client goredis.UniversalClient
 	opts   Options
-	ps     *goredis.PubSub
 
 	mu        sync.Mutex
-	exact     map[string]*adapter // request and response channels
-	patterns  map[string]*adapter // broadcast pattern -> adapter
-	wanted    map[string]bool     // subscriptions asked for
-	confirmed map[string]bool     // subscriptions Redis confirmed
-	changed   chan struct{}       // closed and replaced when confirmed changes
-	ops       []subOp             // subscriptions waiting for the subscriber
-	wake      chan struct{}
-	down      bool // an outage is being reported
+	wanted    map[string]bool // subscriptions asked for
+	confirmed map[string]bool // subscriptions Redis confirmed
+	changed   chan struct{}   // closed and replaced when confirmed changes
+	down      bool            // an outage is being reported
 
 	replies chan reply // replies published by the replier goroutine
 	stop    chan struct{}
 	done    sync.WaitGroup
 	closed  sync.Once
+	publish func(ctx context.Context, channel string, payload any) error
+}
+
+func newCore(client goredis.UniversalClient, opts Options) *core {
+	if opts.Key == "" {
+		opts.Key = "socket.io"
+	}
+	if opts.RequestsTimeout <= 0 {
+		opts.RequestsTimeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &core{
+		client: client, opts: opts,
+		wanted: map[string]bool{}, confirmed: map[string]bool{}, changed: make(chan struct{}),
+		replies: make(chan reply, 1024), stop: make(chan struct{}),
+	}
+}
+
+// confirm records Redis's answer to a (un)subscription.
+func (c *core) confirm(channel string, subscribed bool) {
+	c.mu.Lock()
+	if subscribed && c.wanted[channel] {
+		c.confirmed[channel] = true
+	} else if !subscribed {
+		delete(c.confirmed, channel)
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
 }
 
 type subOp struct {
@@ -80,21 +118,12 @@ type reply struct{ channel, payload string }
 // New starts the subscription of a cluster on client (a single node, a
 // Sentinel setup or a Redis Cluster). Close it after the server.
 func New(client goredis.UniversalClient, opts Options) *Cluster {
-	if opts.Key == "" {
-		opts.Key = "socket.io"
-	}
-	if opts.RequestsTimeout <= 0 {
-		opts.RequestsTimeout = 5 * time.Second
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	c := &Cluster{
-		client: client, opts: opts, ps: client.Subscribe(context.Background()),
+		core: newCore(client, opts), ps: client.Subscribe(context.Background()),
 		exact: map[string]*adapter{}, patterns: map[string]*adapter{},
-		wanted: map[string]bool{}, confirmed: map[string]bool{}, changed: make(chan struct{}),
-		wake: make(chan struct{}, 1), replies: make(chan reply, 1024), stop: make(chan struct{}),
+		wake: make(chan struct{}, 1),
 	}
+	c.core.publish = func(ctx context.Context, ch string, p any) error { return client.Publish(ctx, ch, p).Err() }
 	c.done.Add(3)
 	go c.read()
 	go c.subscriber()
@@ -156,7 +185,7 @@ func (c *Cluster) queueLocked(op subOp) {
 // WaitSubscribed waits until Redis has confirmed every subscription of
 // the namespaces created so far: from then on this process receives what
 // other processes publish, and counts in their server counts.
-func (c *Cluster) WaitSubscribed(ctx context.Context) error {
+func (c *core) WaitSubscribed(ctx context.Context) error {
 	for {
 		c.mu.Lock()
 		ok := true
@@ -260,17 +289,7 @@ func (c *Cluster) read() {
 		backoff = 50 * time.Millisecond
 		switch m := msg.(type) {
 		case *goredis.Subscription:
-			c.mu.Lock()
-			if m.Kind == "subscribe" || m.Kind == "psubscribe" {
-				if c.wanted[m.Channel] {
-					c.confirmed[m.Channel] = true
-				}
-			} else {
-				delete(c.confirmed, m.Channel)
-			}
-			close(c.changed)
-			c.changed = make(chan struct{})
-			c.mu.Unlock()
+			c.confirm(m.Channel, m.Kind == "subscribe" || m.Kind == "psubscribe")
 			c.recovered()
 		case *goredis.Message:
 			c.route(m)
@@ -300,7 +319,7 @@ func (c *Cluster) route(m *goredis.Message) {
 // reply queues a response for the replier goroutine, so that a handler or
 // a client's ack never waits for Redis. When the queue is full the reply is
 // dropped: the requester's timeout reports it.
-func (c *Cluster) reply(channel string, payload []byte) {
+func (c *core) reply(channel string, payload []byte) {
 	select {
 	case c.replies <- reply{channel, string(payload)}:
 	default:
@@ -308,7 +327,7 @@ func (c *Cluster) reply(channel string, payload []byte) {
 	}
 }
 
-func (c *Cluster) replier() {
+func (c *core) replier() {
 	defer c.done.Done()
 	for {
 		select {
@@ -316,15 +335,16 @@ func (c *Cluster) replier() {
 			return
 		case r := <-c.replies:
 			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
-			_ = c.publish(ctx, r.channel, r.payload)
+			_ = c.send(ctx, r.channel, r.payload)
 			cancel()
 		}
 	}
 }
 
-// publish sends one message and keeps the outage state.
-func (c *Cluster) publish(ctx context.Context, channel string, payload any) error {
-	if err := c.client.Publish(ctx, channel, payload).Err(); err != nil {
+// send publishes one message (PUBLISH or SPUBLISH) and keeps the outage
+// state.
+func (c *core) send(ctx context.Context, channel string, payload any) error {
+	if err := c.publish(ctx, channel, payload); err != nil {
 		c.outage("publish", err)
 		return err
 	}
@@ -334,7 +354,7 @@ func (c *Cluster) publish(ctx context.Context, channel string, payload any) erro
 
 // outage logs the first error of an outage at warn level, the rest at
 // debug.
-func (c *Cluster) outage(what string, err error) {
+func (c *core) outage(what string, err error) {
 	select {
 	case <-c.stop:
 		return
@@ -351,7 +371,7 @@ func (c *Cluster) outage(what string, err error) {
 	}
 }
 
-func (c *Cluster) recovered() {
+func (c *core) recovered() {
 	c.mu.Lock()
 	was := c.down
 	c.down = false
@@ -361,22 +381,31 @@ func (c *Cluster) recovered() {
 	}
 }
 
-// numSub counts the subscribers of channel, over every master of a Redis
-// Cluster.
-func (c *Cluster) numSub(ctx context.Context, channel string) (int, error) {
+// numSub counts the subscribers of channel (sharded channels with shard
+// set), over every master of a Redis Cluster.
+func (c *core) numSub(ctx context.Context, channel string, shard bool) (int, error) {
+	count := func(ctx context.Context, cl goredis.UniversalClient) (map[string]int64, error) {
+		if shard {
+			return cl.PubSubShardNumSub(ctx, channel).Result()
+		}
+		return cl.PubSubNumSub(ctx, channel).Result()
+	}
 	if cc, ok := c.client.(*goredis.ClusterClient); ok {
 		var mu sync.Mutex
 		total := 0
 		err := cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
-			r, err := m.PubSubNumSub(ctx, channel).Result()
+			r, err := count(ctx, m)
 			mu.Lock()
 			total += int(r[channel])
 			mu.Unlock()
 			return err
 		})
+		if err != nil {
+			c.outage("numsub", err)
+		}
 		return total, err
 	}
-	r, err := c.client.PubSubNumSub(ctx, channel).Result()
+	r, err := count(ctx, c.client)
 	if err != nil {
 		c.outage("numsub", err)
 		return 0, err

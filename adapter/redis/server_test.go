@@ -26,7 +26,7 @@ func startRedis(t testing.TB) *redisServer {
 }
 
 // startRedisOn starts redis-server on port, or on a free port when 0.
-func startRedisOn(t testing.TB, port int) *redisServer {
+func startRedisOn(t testing.TB, port int, extra ...string) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not installed (scripts/test-all.sh installs it): %v", err)
@@ -41,8 +41,9 @@ func startRedisOn(t testing.TB, port int) *redisServer {
 			p = ln.Addr().(*net.TCPAddr).Port
 			ln.Close()
 		}
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(p), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--logfile", "", "--daemonize", "no")
+		args := append([]string{"--port", strconv.Itoa(p), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--logfile", "", "--daemonize", "no"}, extra...)
+		cmd := exec.Command("redis-server", args...)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -81,6 +82,12 @@ func startRedisOn(t testing.TB, port int) *redisServer {
 	}
 }
 
+// startRedisArgs starts redis-server on a free port with extra arguments.
+func startRedisArgs(t testing.TB, extra ...string) *redisServer {
+	t.Helper()
+	return startRedisOn(t, 0, extra...)
+}
+
 // Stop kills the server by PID and waits for it; calling it twice is fine.
 func (r *redisServer) Stop() {
 	if r.cmd.ProcessState != nil {
@@ -99,3 +106,38 @@ func (r *redisServer) Restart(t testing.TB) {
 }
 
 var _ = context.Background
+
+// startRedisCluster starts a Redis Cluster of three masters (no replicas)
+// on free ports and returns their addresses; the processes are stopped
+// when the test ends.
+func startRedisCluster(t testing.TB) []string {
+	t.Helper()
+	var addrs []string
+	for range 3 {
+		dir := t.TempDir()
+		r := startRedisArgs(t, "--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf",
+			"--cluster-node-timeout", "5000", "--dir", dir)
+		addrs = append(addrs, r.Addr)
+	}
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	// The nodes agree on the slots by gossip; no event tells when.
+	deadline := time.Now().Add(20 * time.Second)
+	for _, a := range addrs {
+		host, port, _ := net.SplitHostPort(a)
+		for {
+			out, _ := exec.Command("redis-cli", "-h", host, "-p", port, "cluster", "info").Output()
+			if strings.Contains(string(out), "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster not ok on %s: %s", a, out)
+			}
+			time.Sleep(50 * time.Millisecond) // polling a condition with a deadline
+		}
+	}
+	return addrs
+}
