@@ -212,6 +212,26 @@ func (c *core) WaitSubscribed(ctx context.Context) error {
 
 var errClosed = errors.New("redis adapter: closed")
 
+// waitConfirmed waits until Redis confirmed the subscription of channel.
+func (c *core) waitConfirmed(ctx context.Context, channel string) error {
+	for {
+		c.mu.Lock()
+		ok := c.confirmed[channel] || !c.wanted[channel]
+		ch := c.changed
+		c.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.stop:
+			return errClosed
+		}
+	}
+}
+
 // Close stops the subscription and the goroutines; the Redis client stays
 // open (it is the caller's).
 func (c *Cluster) Close() error {

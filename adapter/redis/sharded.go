@@ -255,8 +255,16 @@ func (a *shardAdapter) isSid(room string) bool {
 }
 
 // sync subscribes to the channels of rooms that have local members and
-// drops those of rooms that have none.
+// drops those of rooms that have none. The subscriptions are made by
+// their own goroutines; the caller does not wait for them.
 func (a *shardAdapter) sync(rooms []string) {
+	a.syncWait(rooms, false)
+}
+
+// syncWait is sync; with wait set it returns once Redis confirmed the new
+// subscriptions (a reader applying another process's socketsJoin waits, so
+// that what that process sends next to the room arrives here).
+func (a *shardAdapter) syncWait(rooms []string, wait bool) {
 	if a.s.mode == Static {
 		return
 	}
@@ -276,6 +284,11 @@ func (a *shardAdapter) sync(rooms []string) {
 		switch {
 		case want && !was:
 			a.s.subscribe(a, a.channel+r+"#")
+			if wait {
+				ctx, cancel := context.WithTimeout(context.Background(), a.s.opts.RequestsTimeout)
+				_ = a.s.waitConfirmed(ctx, a.channel+r+"#")
+				cancel()
+			}
 		case was && !want:
 			a.s.unsubscribe(a.channel + r + "#")
 		}
@@ -470,7 +483,7 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 		} else {
 			_ = a.MemoryAdapter.DelSockets(opts, rs)
 		}
-		a.sync(rs)
+		a.syncWait(rs, true)
 	case shDisconnect:
 		opts, _ := optionsOf(data["opts"])
 		closeConn, _ := data["close"].(bool)

@@ -16,28 +16,39 @@ const assert = require('node:assert/strict');
 const io09 = require('sio-client-09');
 const io2 = require('sio-client-2');
 const { MODES, ack, EventLog, Clients } = require('./lib/client');
-const { startRedis, startSockio, startNode } = require('./lib/cluster');
+const { startRedis, startRedisCluster, startSockio, startNode, waitShardSubscribers } = require('./lib/cluster');
 const { serverKind } = require('./lib/server');
 
 const WAIT_MS = Number(process.env.SOCKIO_WAIT_MS || 8000);
 const WS = MODES[0];
 
-let redis;
-const procs = {};
-const clients = [];
+let procs = {};
+let clients = [];
+let suite = { mode: 'classic', redis: null };
 
-before(async () => {
-  redis = await startRedis();
-  procs.go1 = await startSockio(redis.addr, 'go1');
-  procs.go2 = await startSockio(redis.addr, 'go2');
-  procs.node = await startNode(redis.addr, 'node');
-});
+/** With the sharded adapter, waits until `count` processes listen on the room's channel. */
+async function roomReady(room, count) {
+  if (suite.mode === 'sharded') await waitShardSubscribers(suite.redis.addr, `socket.io#/#${room}#`, count);
+}
 
-after(async () => {
-  for (const c of clients) c.closeAll();
-  for (const p of Object.values(procs)) await p.stop();
-  if (redis) await redis.stop();
-});
+/** Starts the processes of a suite on its Redis (mode classic or sharded). */
+function cluster(mode, startRedisFn) {
+  let redis;
+  before(async () => {
+    procs = {};
+    clients = [];
+    redis = await startRedisFn();
+    suite = { mode, redis };
+    procs.go1 = await startSockio(redis.addr, 'go1', mode);
+    procs.go2 = await startSockio(redis.addr, 'go2', mode);
+    procs.node = await startNode(redis.addr, 'node', mode);
+  });
+  after(async () => {
+    for (const c of clients) c.closeAll();
+    for (const p of Object.values(procs)) await p.stop();
+    if (redis) await redis.stop();
+  });
+}
 
 let seq = 0;
 const fresh = (p) => `${p}-${++seq}`;
@@ -82,6 +93,7 @@ async function group() {
   const room = fresh('room');
   const ms = [await member('go1', 'g1'), await member('go1', 'g1b'), await member('go2', 'g2'), await member('node', 'n')];
   for (const m of ms) await join(m, room);
+  await roomReady(room, 3);
   return { room, ms };
 }
 
@@ -106,7 +118,11 @@ async function broadcastAndCheck(room, ms, origin, except = []) {
   }
 }
 
-describe('cluster: sockio processes and a Node socket.io process on one Redis', () => {
+for (const [mode, title, startRedisFn] of [
+  ['classic', 'one Redis (createAdapter)', () => startRedis()],
+  ['sharded', 'a three-master Redis Cluster (createShardedAdapter)', () => startRedisCluster()],
+]) describe(`cluster: sockio processes and a Node socket.io process on ${title}`, () => {
+  cluster(mode, startRedisFn);
   test('processes count each other (PUBSUB NUMSUB)', async () => {
     for (const p of ['go1', 'node']) {
       const m = await member(p, `count-${p}`);
@@ -151,6 +167,7 @@ describe('cluster: sockio processes and a Node socket.io process on one Redis', 
       assert.deepEqual(await ack(asker.s, 'sockets-join', { rooms: [target.s.id], join: [j] }), [true]);
       let [res] = await ack(asker.s, 'fetch', { rooms: [j] });
       assert.deepEqual(res.sockets.map((s) => s.id), [target.s.id], `${asker.proc} joins ${target.proc}'s socket`);
+      await roomReady(j, 1);
       // A broadcast to the new room reaches it.
       const tag = fresh('j');
       await to(asker, { rooms: [j], event: 'm', args: [tag] });
@@ -247,6 +264,7 @@ describe('cluster: sockio processes and a Node socket.io process on one Redis', 
         // 4.x on go2, and a 4.x sender outside the room on go1.
         const v4 = await member('go2', 'v4');
         await join(v4, room);
+        await roomReady(room, 2);
         const sender = await member('go1', 'sender');
         const tag = fresh('gen');
         await to(sender, { rooms: [room], event: 'gen', args: [tag] });

@@ -57,7 +57,8 @@ func main() {
 	flashPolicy := flag.String("flash-policy-addr", "", "serve Flash socket policies on this address too (the main port always answers them)")
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
-	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port)")
+	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
+	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -84,16 +85,39 @@ func main() {
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
 	}
-	var cluster *redisadapter.Cluster
+	var cluster interface {
+		WaitSubscribed(context.Context) error
+	}
+	app := newApp()
 	if *redisAddr != "" {
-		rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
+		var rdb goredis.UniversalClient
+		if addrs := strings.Split(*redisAddr, ","); len(addrs) > 1 {
+			rdb = goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
+		} else {
+			rdb = goredis.NewClient(&goredis.Options{Addr: addrs[0]})
+		}
 		defer rdb.Close()
-		cluster = redisadapter.New(rdb, redisadapter.Options{Logger: logger})
-		defer cluster.Close()
-		opts.Adapter = cluster.Adapter
+		switch *redisMode {
+		case "classic":
+			c := redisadapter.New(rdb, redisadapter.Options{Logger: logger})
+			defer c.Close()
+			opts.Adapter, cluster = c.Adapter, c
+		case "sharded":
+			c := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{Options: redisadapter.Options{Logger: logger}})
+			defer c.Close()
+			opts.Adapter, cluster = c.Adapter, c
+			// A joined room has a channel of its own: ack a join once
+			// it is subscribed.
+			app.settle = func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = c.WaitSubscribed(ctx)
+			}
+		default:
+			log.Fatalf("-redis-mode %q: want classic or sharded", *redisMode)
+		}
 	}
 	srv := server.New(opts)
-	app := newApp()
 	app.name = *name
 	if app.name == "" {
 		app.name = fmt.Sprintf("sockio-%d", os.Getpid())
@@ -146,6 +170,7 @@ func main() {
 // app keeps the disconnect reasons the "reason" event reports.
 type app struct {
 	name    string // answers server-side events
+	settle  func() // waits for a joined room's subscriptions (sharded adapter)
 	mu      sync.Mutex
 	reasons map[string]string
 	waiters map[string][]chan string
@@ -197,6 +222,9 @@ func (a *app) onConnection(s *namespace.Socket) {
 		var room string
 		_ = e.Decode(0, &room)
 		s.Join(room)
+		if a.settle != nil {
+			a.settle()
+		}
 		_ = e.Ack(true)
 	})
 	s.On("leave", func(e *namespace.Event) {

@@ -17,12 +17,13 @@
  * and answers the server-side event "hello" (...args) by sending "server-hello" (name, ...args)
  * to its local clients and acking "hello from <name>".
  *
- *   node cluster-server.js -addr 127.0.0.1:0 -redis 127.0.0.1:6379 [-name node]
+ *   node cluster-server.js -addr 127.0.0.1:0 -redis 127.0.0.1:6379 [-name node] [-redis-mode sharded]
+ * (-redis a,b,c: a Redis Cluster; -redis-mode sharded: createShardedAdapter, SPUBLISH/SSUBSCRIBE)
  * prints `listening on http://127.0.0.1:<port>` once its subscriptions are active.
  */
 
-const { createClient } = require('redis');
-const { createAdapter } = require('@socket.io/redis-adapter');
+const { createClient, createCluster } = require('redis');
+const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
 const { createApp } = require('./ref-server');
 
 function arg(name, def) {
@@ -37,14 +38,18 @@ async function main() {
   const addr = arg('addr', '127.0.0.1:0');
   const name = arg('name', `node-${process.pid}`);
   const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
-  const pub = createClient({ url: `redis://${arg('redis')}` });
+  const addrs = arg('redis').split(',');
+  const sharded = arg('redis-mode', 'classic') === 'sharded';
+  const pub = addrs.length > 1
+    ? createCluster({ rootNodes: addrs.map((a) => ({ url: `redis://${a}` })) })
+    : createClient({ url: `redis://${addrs[0]}` });
   const sub = pub.duplicate();
   pub.on('error', () => {});
   sub.on('error', () => {});
   await Promise.all([pub.connect(), sub.connect()]);
 
   const { httpServer, io } = createApp();
-  io.adapter(createAdapter(pub, sub));
+  io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
   const nsp = io.of('/');
 
   nsp.on('hello', (...args) => {
