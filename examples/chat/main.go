@@ -5,6 +5,9 @@
 //	go run ./examples/chat            # http://localhost:8080
 //	go run ./examples/chat -addr 127.0.0.1:9000
 //
+// With -redis the chat joins a cluster on that Redis (adapter/redis): several
+// chat processes behind a load balancer share the room (examples/cluster).
+//
 // The address comes from -addr, else from $PORT, else :8080. The page loads
 // the official socket.io browser client from client-js/node_modules when it
 // is installed (npm ci in client-js), else from the public CDN.
@@ -29,7 +32,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
+	goredis "github.com/redis/go-redis/v9"
 
+	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 )
@@ -48,6 +53,8 @@ var bundles = map[string][2]string{
 func main() {
 	addr := flag.String("addr", "", "listen address (default $PORT or :8080)")
 	modules := flag.String("node-modules", "client-js/node_modules", "where the socket.io clients are installed")
+	redisAddr := flag.String("redis", "", "share the room with other processes through this Redis (host:port)")
+	name := flag.String("name", "", "this process's name, told to clients in the join ack (default: its address)")
 	flag.Parse()
 	if *addr == "" {
 		*addr = ":8080"
@@ -56,8 +63,32 @@ func main() {
 		}
 	}
 
-	srv := server.New(server.Options{})
-	mountChat(srv)
+	var opts server.Options
+	var cluster *redisadapter.Cluster
+	if *redisAddr != "" {
+		rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
+		defer rdb.Close()
+		cluster = redisadapter.New(rdb, redisadapter.Options{})
+		defer cluster.Close()
+		opts.Adapter = cluster.Adapter
+	}
+	srv := server.New(opts)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *name == "" {
+		*name = ln.Addr().String()
+	}
+	mountChat(srv, *name)
+	if cluster != nil { // serve once the other processes' messages reach us
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := cluster.WaitSubscribed(ctx)
+		cancel()
+		if err != nil {
+			log.Fatalf("redis: %v", err)
+		}
+	}
 
 	r := chi.NewRouter()
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
@@ -84,10 +115,6 @@ func main() {
 	})
 	r.Handle("/socket.io/*", srv)
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
 	url := "http://" + ln.Addr().String()
 	if strings.HasPrefix(*addr, ":") {
 		url = "http://localhost" + *addr
@@ -117,10 +144,11 @@ type message struct {
 	Text string `json:"text"`
 }
 
-// mountChat wires the chat room: "join" with a nickname, "chat" with a
+// mountChat wires the chat room: "join" with a nickname (acked with the
+// room's size across the cluster and this process's name), "chat" with a
 // line (sent to everyone else; the sender shows its own), and notices when
 // people come and go.
-func mountChat(srv *server.Server) {
+func mountChat(srv *server.Server, process string) {
 	srv.Of("/").OnConnection(func(s *namespace.Socket) {
 		nick := "anonymous"
 		s.On("join", func(e *namespace.Event) {
@@ -130,7 +158,10 @@ func mountChat(srv *server.Server) {
 			}
 			s.Join("chat")
 			_ = s.To("chat").Emit("notice", nick+" joined")
-			_ = e.Ack(map[string]int{"online": len(s.Namespace().To("chat").SocketIDs())})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			online, _ := s.Namespace().In("chat").FetchSockets(ctx) // what answered in time
+			_ = e.Ack(map[string]any{"online": len(online), "server": process})
 		})
 		s.On("chat", func(e *namespace.Event) {
 			var text string

@@ -35,8 +35,11 @@ function freePort() {
   });
 }
 
-/** Spawns cmd and resolves once a stdout line matches re; stop() kills it by PID and waits. */
-function spawnUntil(cmd, args, re, label) {
+/**
+ * Spawns cmd and resolves once a stdout line matches re (or, with opts.ready, once that promise
+ * resolves); stop() kills it by PID and waits.
+ */
+function spawnUntil(cmd, args, re, label, opts = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr.setEncoding('utf8');
@@ -56,10 +59,11 @@ function spawnUntil(cmd, args, re, label) {
   };
   const found = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} did not start within ${START_MS} ms: ${tail}`)), START_MS);
+    if (opts.ready) opts.ready().then((v) => { clearTimeout(timer); resolve([v]); }, reject);
     rl.on('line', (line) => {
       if (process.env.SOCKIO_SERVER_LOG) process.stderr.write(`[${label} stdout] ${line}\n`);
       const m = re.exec(line);
-      if (m) { clearTimeout(timer); resolve(m); }
+      if (m && !opts.ready) { clearTimeout(timer); resolve(m); }
     });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
@@ -151,4 +155,4 @@ async function waitShardSubscribers(addrCsv, channel, count) {
   }
 }
 
-module.exports = { waitShardSubscribers, startRedis, startRedisCluster, startSockio, startNode, freePort };
+module.exports = { spawnUntil, waitShardSubscribers, startRedis, startRedisCluster, startSockio, startNode, freePort };
