@@ -284,3 +284,53 @@ for (const [mode, title, startRedisFn] of [
     }
   });
 });
+
+describe('cluster-wide API in one process (in-memory adapter)', () => {
+  let server;
+  before(async () => {
+    server = await require('./lib/cluster').startSolo();
+    procs = { solo: server };
+    clients = [];
+  });
+  after(async () => {
+    for (const c of clients) c.closeAll();
+    if (server) await server.stop();
+  });
+
+  test('fetchSockets, socketsJoin/Leave, disconnectSockets, emitWithAck, serverSideEmit alone', async () => {
+    const room = fresh('solo');
+    const ms = [await member('solo', 's1'), await member('solo', 's2'), await member('solo', 's3')];
+    for (const m of ms.slice(0, 2)) await join(m, room);
+    assert.deepEqual(await ack(ms[0].s, 'set-data', { n: 1 }), [true]);
+    let [res] = await ack(ms[2].s, 'fetch', { rooms: [room] });
+    assert.deepEqual(res.sockets.map((s) => s.id), [ms[0].s.id, ms[1].s.id].sort());
+    assert.deepEqual(res.sockets.find((s) => s.id === ms[0].s.id).data, { n: 1 });
+
+    const j = fresh('j');
+    assert.deepEqual(await ack(ms[2].s, 'sockets-join', { rooms: [room], except: [ms[1].s.id], join: [j] }), [true]);
+    [res] = await ack(ms[2].s, 'fetch', { rooms: [j] });
+    assert.deepEqual(res.sockets.map((s) => s.id), [ms[0].s.id]);
+    assert.deepEqual(await ack(ms[2].s, 'sockets-leave', { rooms: [j], leave: [j] }), [true]);
+    [res] = await ack(ms[2].s, 'fetch', { rooms: [j] });
+    assert.deepEqual(res.sockets, []);
+
+    [res] = await ack(ms[2].s, 'emit-with-ack', { rooms: [room], event: 'q', timeout: 5000 });
+    assert.deepEqual(res, { answers: ['a-s1', 'a-s2'] });
+    // A client that does not answer: the broadcast times out.
+    ms[1].s.off('q');
+    [res] = await ack(ms[2].s, 'emit-with-ack', { rooms: [room], event: 'q', timeout: 300 });
+    assert.deepEqual(res, { error: 'operation has timed out' });
+
+    // Alone, sockio's server-side emit with acks has no one to answer (Node's in-memory adapter
+    // only warns, and never calls back).
+    if (serverKind() === 'bin') {
+      [res] = await ack(ms[2].s, 'server-emit', { event: 'hello', args: [1], ack: true });
+      assert.deepEqual(res, { answers: [] });
+    }
+
+    const gone = new Promise((resolve) => ms[0].s.once('disconnect', resolve));
+    assert.deepEqual(await ack(ms[2].s, 'disconnect-sockets', { rooms: [room], except: [ms[1].s.id] }), [true]);
+    assert.equal(await gone, 'io server disconnect');
+    assert.equal(ms[1].s.connected, true);
+  });
+});

@@ -18,7 +18,7 @@
  * to its local clients and acking "hello from <name>".
  *
  *   node cluster-server.js -addr 127.0.0.1:0 -redis 127.0.0.1:6379 [-name node] [-redis-mode sharded]
- * (-redis a,b,c: a Redis Cluster; -redis-mode sharded: createShardedAdapter, SPUBLISH/SSUBSCRIBE)
+ * (no -redis: the in-memory adapter, one process; -redis a,b,c: a Redis Cluster; -redis-mode sharded: createShardedAdapter, SPUBLISH/SSUBSCRIBE)
  * prints `listening on http://127.0.0.1:<port>` once its subscriptions are active.
  */
 
@@ -38,18 +38,21 @@ async function main() {
   const addr = arg('addr', '127.0.0.1:0');
   const name = arg('name', `node-${process.pid}`);
   const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
-  const addrs = arg('redis').split(',');
-  const sharded = arg('redis-mode', 'classic') === 'sharded';
-  const pub = addrs.length > 1
-    ? createCluster({ rootNodes: addrs.map((a) => ({ url: `redis://${a}` })) })
-    : createClient({ url: `redis://${addrs[0]}` });
-  const sub = pub.duplicate();
-  pub.on('error', () => {});
-  sub.on('error', () => {});
-  await Promise.all([pub.connect(), sub.connect()]);
-
   const { httpServer, io } = createApp();
-  io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
+  let pub;
+  let sub;
+  if (arg('redis')) { // else the in-memory adapter: one process
+    const addrs = arg('redis').split(',');
+    const sharded = arg('redis-mode', 'classic') === 'sharded';
+    pub = addrs.length > 1
+      ? createCluster({ rootNodes: addrs.map((a) => ({ url: `redis://${a}` })) })
+      : createClient({ url: `redis://${addrs[0]}` });
+    sub = pub.duplicate();
+    pub.on('error', () => {});
+    sub.on('error', () => {});
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
+  }
   const nsp = io.of('/');
 
   nsp.on('hello', (...args) => {
@@ -97,7 +100,7 @@ async function main() {
     process.stdout.write(`listening on http://${host || '127.0.0.1'}:${httpServer.address().port}\n`);
   });
   const shutdown = () => {
-    io.close(() => Promise.allSettled([pub.quit(), sub.quit()]).then(() => process.exit(0)));
+    io.close(() => Promise.allSettled(pub ? [pub.quit(), sub.quit()] : []).then(() => process.exit(0)));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -129,6 +129,14 @@ async function startNode(redisAddr, name, mode = 'classic') {
   return { url: m[1], port: Number(m[2]), name, stop };
 }
 
+/** The conformance app alone (in-memory adapter): the Go one, or cluster-server.js without Redis. */
+async function startSolo() {
+  if (serverKind() === 'bin') return startServer();
+  const { m, stop } = await spawnUntil(process.execPath,
+    [path.join(__dirname, 'cluster-server.js'), '-addr', '127.0.0.1:0', '-name', 'solo'], LISTEN_RE, 'solo');
+  return { url: m[1], port: Number(m[2]), name: 'solo', stop };
+}
+
 async function startSockio(redisAddr, name, mode = 'classic') {
   if (serverKind() !== 'bin') return startNode(redisAddr, name, mode);
   const s = await startServer(['-redis', redisAddr, '-name', name, '-redis-mode', mode]);
@@ -155,4 +163,4 @@ async function waitShardSubscribers(addrCsv, channel, count) {
   }
 }
 
-module.exports = { spawnUntil, waitShardSubscribers, startRedis, startRedisCluster, startSockio, startNode, freePort };
+module.exports = { startSolo, spawnUntil, waitShardSubscribers, startRedis, startRedisCluster, startSockio, startNode, freePort };
