@@ -425,3 +425,16 @@ func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared,
 }
 
 var _ RemoteSocket = (*Socket)(nil)
+
+// AllRooms lists the rooms that have members in this process, the
+// sockets' own id-named rooms included (what adapters answer to socket.io's
+// allRooms request).
+func (a *MemoryAdapter) AllRooms() []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.rooms))
+	for r := range a.rooms {
+		out = append(out, r)
+	}
+	return out
+}

@@ -230,6 +230,11 @@ func (a *adapter) onRequest(channel string, msg []byte) {
 		}
 		opts := namespace.BroadcastOptions{Rooms: rooms(r.Rooms), Local: true}
 		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.SocketIDs(opts)})
+	case typeAllRooms:
+		if a.isPending(r.RequestID) {
+			return
+		}
+		a.respond(r, map[string]any{"requestId": r.RequestID, "rooms": a.AllRooms()})
 	case typeRemoteJoin, typeRemoteLeave, typeRemoteDisconnect:
 		if r.UID == a.uid { // applied here when it was sent
 			return

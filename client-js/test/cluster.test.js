@@ -160,6 +160,14 @@ for (const [mode, title, startRedisFn] of [
     assert.deepEqual(res.sockets.map((s) => s.id), [ms[0].s.id, ms[2].s.id].sort());
   });
 
+  test('Node\'s allRooms() includes the rooms of the sockio processes (classic adapter)', async () => {
+    if (suite.mode !== 'classic') return; // the sharded adapter has no allRooms request
+    const { room, ms } = await group();
+    const [rooms] = await ack(ms[3].s, 'all-rooms', {});
+    for (const m of ms) assert.ok(rooms.includes(m.s.id), `${m.name}'s own room`);
+    assert.ok(rooms.includes(room));
+  });
+
   test('socketsJoin and socketsLeave from either side', async () => {
     const { ms } = await group();
     for (const [asker, target] of [[ms[0], ms[3]], [ms[3], ms[2]], [ms[2], ms[0]]]) {

@@ -13,6 +13,7 @@
  *   emit-with-ack {rooms, except, event, args, timeout}
  *                                          ack({answers: [each client's first ack argument], sorted by JSON}) or ({error})
  *   server-count                           ack(<processes>)
+ *   all-rooms {}                           ack(adapter.allRooms(), sorted)   (Node only: classic adapter)
  *
  * and answers the server-side event "hello" (...args) by sending "server-hello" (name, ...args)
  * to its local clients and acking "hello from <name>".
@@ -75,6 +76,7 @@ async function main() {
     socket.on('sockets-join', ack((o) => { sel(o).socketsJoin(o.join); return true; }));
     socket.on('sockets-leave', ack((o) => { sel(o).socketsLeave(o.leave); return true; }));
     socket.on('disconnect-sockets', ack((o) => { sel(o).disconnectSockets(!!o.close); return true; }));
+    socket.on('all-rooms', ack(async () => [...await nsp.adapter.allRooms()].sort()));
     socket.on('server-count', (cb) => nsp.adapter.serverCount().then((n) => cb(n)));
     socket.on('server-emit', ack(async (o) => {
       if (!o.ack) { nsp.serverSideEmit(o.event, ...(o.args || [])); return true; }
