@@ -73,9 +73,9 @@ function spawnUntil(cmd, args, re, label, opts = {}) {
   return found.then((m) => ({ m, stop, child }), async (err) => { await stop(); throw err; });
 }
 
-/** A redis-server without persistence on a free port. */
-async function startRedis(extra = []) {
-  const port = await freePort();
+/** A redis-server without persistence on a free port (or on port, to restart one). */
+async function startRedis(extra = [], port = 0) {
+  port = port || await freePort();
   const { stop, child } = await spawnUntil('redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '', ...extra],
     /Ready to accept connections/, `redis:${port}`);
@@ -145,16 +145,16 @@ async function startSockio(redisAddr, name, mode = 'classic') {
 
 /**
  * Waits until `count` processes subscribe to the sharded channel (PUBSUB SHARDNUMSUB summed over
- * the nodes of addrCsv). Node's sharded adapter subscribes to a room's channel after the join
+ * the nodes of addrCsv; kind NUMSUB for a classic channel). Node's sharded adapter subscribes to a room's channel after the join
  * returns, and no event tells when; this polls with a deadline.
  */
-async function waitShardSubscribers(addrCsv, channel, count) {
+async function waitShardSubscribers(addrCsv, channel, count, kind = 'SHARDNUMSUB') {
   const deadline = Date.now() + START_MS;
   for (;;) {
     let total = 0;
     for (const a of addrCsv.split(',')) {
       const [host, port] = [a.slice(0, a.lastIndexOf(':')), a.slice(a.lastIndexOf(':') + 1)];
-      const { stdout } = await execFile('redis-cli', ['-h', host, '-p', port, 'PUBSUB', 'SHARDNUMSUB', channel]);
+      const { stdout } = await execFile('redis-cli', ['-h', host, '-p', port, 'PUBSUB', kind, channel]);
       total += Number(stdout.trim().split('\n')[1] || 0);
     }
     if (total >= count) return;
