@@ -404,7 +404,7 @@ func (a *MemoryAdapter) ServerSideEmit(context.Context, []byte, bool) ([]Args, e
 // answers after ctx is done is ignored.
 func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts BroadcastOptions, clientCount func(int), ack func(Args)) error {
 	p.ID, p.HasID = a.ns.nextAckID(), true
-	n := 0
+	var waiting []*Socket
 	for _, id := range a.SocketIDs(opts) {
 		s := a.ns.Socket(id)
 		if s == nil || !s.expectAck(p.ID, func(r ackResult) {
@@ -418,9 +418,15 @@ func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared,
 			s.dropAck(p.ID)
 			continue
 		}
-		n++
+		waiting = append(waiting, s)
 	}
-	clientCount(n)
+	// Clients that never answer do not keep the callback.
+	context.AfterFunc(ctx, func() {
+		for _, s := range waiting {
+			s.dropAck(p.ID)
+		}
+	})
+	clientCount(len(waiting))
 	return nil
 }
 
