@@ -22,6 +22,8 @@ import (
 // safety bounds every wait for something that must happen.
 const safety = 10 * time.Second
 
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 // conn is a namespace.Conn that records the packets sent to a client.
 type conn struct {
 	mu      sync.Mutex

@@ -15,3 +15,17 @@ func EncodeBroadcastForTest(uid, nsp string, data []byte, atts [][]byte, opts na
 	flags := &wireFlags{Volatile: volatile}
 	return marshal([]any{uid, wirePacket{Type: 2, Data: vals, Nsp: nsp}, optsOf(opts, flags)})
 }
+
+// FeedForTest hands msg to adapter a as if it came from Redis on channel.
+func FeedForTest(a namespace.Adapter, channel string, msg []byte) {
+	switch x := a.(type) {
+	case *adapter:
+		if channel == x.channel || len(channel) > len(x.channel) && channel[:len(x.channel)] == x.channel {
+			x.onBroadcast(channel, msg)
+		} else {
+			x.onRequest(channel, msg)
+		}
+	case *shardAdapter:
+		x.onMessage(channel, msg)
+	}
+}

@@ -82,6 +82,11 @@ func marshal(v any) ([]byte, error) {
 // unmarshal decodes msgpack into untyped values: maps with string keys as
 // map[string]any, bin as []byte.
 func unmarshal(b []byte) (any, error) {
+	// Walk the message first: a length the bytes cannot hold ends here,
+	// before the decoder allocates for it.
+	if err := msgpack.NewDecoder(bytes.NewReader(b)).Skip(); err != nil {
+		return nil, err
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
 	dec.SetMapDecoder(func(d *msgpack.Decoder) (any, error) { return d.DecodeMap() })
 	return dec.DecodeInterface()
