@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/sockio/sockio/adapter/redis"
 )
 
@@ -66,13 +68,35 @@ func (w *warnLog) waitCount(t testing.TB, sub string, n int) {
 }
 
 func TestRedisOutage(t *testing.T) {
+	outage(t, func(addr string, log *slog.Logger) *proc {
+		return newProc(t, addr, redis.Options{Logger: log, RequestsTimeout: 2 * time.Second})
+	})
+}
+
+func TestRedisOutageSharded(t *testing.T) {
+	outage(t, func(addr string, log *slog.Logger) *proc {
+		rdb := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
+		opts := redis.ShardedOptions{Options: redis.Options{Logger: log, RequestsTimeout: 2 * time.Second}}
+		return newProcOn(t, rdb, redis.NewSharded(rdb, opts), log)
+	})
+}
+
+// outage stops Redis under two processes and starts it again.
+func outage(t *testing.T, mk func(addr string, log *slog.Logger) *proc) {
 	r := startRedis(t)
 	logA, logB := newWarnLog(), newWarnLog()
-	A := newProc(t, r.Addr, redis.Options{Logger: slog.New(logA), RequestsTimeout: 2 * time.Second})
-	B := newProc(t, r.Addr, redis.Options{Logger: slog.New(logB), RequestsTimeout: 2 * time.Second})
+	A := mk(r.Addr, slog.New(logA))
+	B := mk(r.Addr, slog.New(logB))
 	a1, a2, b1 := A.join(t), A.join(t), B.join(t)
 	for _, c := range []client{a1, a2, b1} {
 		c.s.Join("room")
+	}
+	ctx0, cancel0 := context.WithTimeout(context.Background(), safety)
+	defer cancel0()
+	for _, p := range []*proc{A, B} {
+		if err := p.cl.WaitSubscribed(ctx0); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := a1.s.To("room").Emit("before"); err != nil {
 		t.Fatal(err)
