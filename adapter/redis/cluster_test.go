@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -382,4 +383,68 @@ func (r *sharedRecorder) distinct() int {
 		m[p] = true
 	}
 	return len(m)
+}
+
+// What a sockio process puts on Redis, as a raw subscriber sees it: the
+// Node adapter's channel names and request shapes.
+func TestWireChannels(t *testing.T) {
+	r := startRedis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	spy := goredis.NewClient(&goredis.Options{Addr: r.Addr})
+	defer spy.Close()
+	ps := spy.PSubscribe(ctx, "socket.io*")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
+		t.Fatal(err)
+	}
+	A := newProc(t, r.Addr, redis.Options{})
+	a1 := A.join(t)
+	next := func() *goredis.Message {
+		t.Helper()
+		m, err := ps.ReceiveMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	ns := A.reg.Of("/")
+	if err := ns.To("room1").Emit("greet", map[string]any{"bin": []byte{1, 2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	m := next() // binary as msgpack bin, as Node writes a Buffer
+	if m.Channel != "socket.io#/#room1#" || !strings.Contains(hex.EncodeToString([]byte(m.Payload)), "a362696ec403010203") {
+		t.Errorf("room broadcast on %q: %x", m.Channel, m.Payload)
+	}
+	if err := ns.Except("x").Emit("all"); err != nil {
+		t.Fatal(err)
+	}
+	if m = next(); m.Channel != "socket.io#/#" {
+		t.Errorf("broadcast on %q", m.Channel)
+	}
+	if err := ns.In(a1.s.ID()).SocketsJoin("r2"); err != nil {
+		t.Fatal(err)
+	}
+	m = next()
+	var req map[string]any
+	if err := json.Unmarshal([]byte(m.Payload), &req); err != nil || m.Channel != "socket.io-request#/#" ||
+		req["type"] != float64(2) || req["uid"] == "" {
+		t.Errorf("join request on %q: %s (%v)", m.Channel, m.Payload, err)
+	}
+	if err := ns.ServerSideEmit("hello", 1); err != nil {
+		t.Fatal(err)
+	}
+	if m = next(); m.Payload[0] != '{' || !strings.Contains(m.Payload, `"data":["hello",1]`) || !strings.Contains(m.Payload, `"type":6`) {
+		t.Errorf("server-side emit: %s", m.Payload)
+	}
+	// Local: nothing published; the next message is the marker.
+	if err := ns.Local().Emit("local"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Emit("marker"); err != nil {
+		t.Fatal(err)
+	}
+	if m = next(); !strings.Contains(m.Payload, "marker") {
+		t.Errorf("after a local broadcast, got %q", m.Payload)
+	}
 }
