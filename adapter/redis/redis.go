@@ -15,6 +15,17 @@
 // When Redis is down, publishing returns an error and local delivery goes
 // on; the subscription reconnects and resubscribes by itself, and the
 // outage is logged at warn level once.
+//
+// [NewSharded] is the variant on Redis 7 sharded pub/sub (SPUBLISH,
+// SSUBSCRIBE) for Redis Cluster, wire-compatible with the Node adapter's
+// createShardedAdapter. In its default Dynamic mode a room has a channel of
+// its own while it has local members; call WaitSubscribed before relying on
+// another process reaching a room just joined.
+//
+// Requests that wait for other processes (FetchSockets,
+// ServerSideEmitWithAck, a broadcast's EmitWithAck) end at their context or
+// at Options.RequestsTimeout with what arrived and an error. Connection
+// state recovery is not supported, as with the Node adapter.
 package redis
 
 import (
