@@ -91,14 +91,14 @@ func (a *adapter) packetOf(p *payload.Shared) (wirePacket, error) {
 	return wirePacket{Type: int(payload.Event), Data: vals, Nsp: a.ns.Name()}, nil
 }
 
-// Broadcast implements [namespace.Adapter]: one PUBLISH (unless Local),
-// then local delivery, which goes on when publishing fails.
+// Broadcast implements [namespace.Adapter]: local delivery, then one
+// PUBLISH (unless Local), whose error is returned.
 func (a *adapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOptions) error {
-	var err error
+	err := a.MemoryAdapter.Broadcast(p, opts)
 	if !opts.Local {
-		err = a.publishBroadcast(p, opts)
+		err = errors.Join(err, a.publishBroadcast(p, opts))
 	}
-	return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
+	return err
 }
 
 func (a *adapter) publishBroadcast(p *payload.Shared, opts namespace.BroadcastOptions) error {

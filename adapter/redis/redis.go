@@ -31,6 +31,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -81,6 +82,7 @@ type core struct {
 	confirmed map[string]bool // subscriptions Redis confirmed
 	changed   chan struct{}   // closed and replaced when confirmed changes
 	down      bool            // an outage is being reported
+	nextProbe time.Time       // during an outage, when a publish may try Redis again
 
 	replies chan reply // replies published by the replier goroutine
 	stop    chan struct{}
@@ -374,14 +376,43 @@ func (c *core) replier() {
 
 // send publishes one message (PUBLISH or SPUBLISH) and keeps the outage
 // state.
+//
+// During an outage a publish fails at once with ErrUnreachable, except one
+// every probeInterval, which tries Redis briefly: callers are not held by
+// the client's retries while Redis is gone.
 func (c *core) send(ctx context.Context, channel string, payload any) error {
+	c.mu.Lock()
+	down := c.down
+	if down {
+		if now := time.Now(); now.Before(c.nextProbe) {
+			c.mu.Unlock()
+			return ErrUnreachable
+		} else {
+			c.nextProbe = now.Add(probeInterval)
+		}
+	}
+	c.mu.Unlock()
+	if down {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+	}
 	if err := c.publish(ctx, channel, payload); err != nil {
 		c.outage("publish", err)
-		return err
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	c.recovered()
 	return nil
 }
+
+// ErrUnreachable is returned by the calls that publish while Redis cannot
+// be reached; local delivery has happened.
+var ErrUnreachable = errors.New("redis adapter: Redis unreachable")
+
+const (
+	probeInterval = 500 * time.Millisecond
+	probeTimeout  = 250 * time.Millisecond
+)
 
 // outage logs the first error of an outage at warn level, the rest at
 // debug.
@@ -393,6 +424,9 @@ func (c *core) outage(what string, err error) {
 	}
 	c.mu.Lock()
 	first := !c.down
+	if first {
+		c.nextProbe = time.Now().Add(probeInterval)
+	}
 	c.down = true
 	c.mu.Unlock()
 	if first {
@@ -433,6 +467,8 @@ func (c *core) numSub(ctx context.Context, channel string, shard bool) (int, err
 		})
 		if err != nil {
 			c.outage("numsub", err)
+		} else {
+			c.recovered()
 		}
 		return total, err
 	}
@@ -441,5 +477,6 @@ func (c *core) numSub(ctx context.Context, channel string, shard bool) (int, err
 		c.outage("numsub", err)
 		return 0, err
 	}
+	c.recovered()
 	return int(r[channel]), nil
 }

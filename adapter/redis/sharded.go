@@ -362,9 +362,10 @@ func packetData(p *payload.Shared) (any, bool, error) {
 	return map[string]any{"type": int(payload.Event), "data": vals}, true, nil
 }
 
-// Broadcast implements [namespace.Adapter]: one SPUBLISH (unless Local),
-// then local delivery.
+// Broadcast implements [namespace.Adapter]: local delivery, then one
+// SPUBLISH (unless Local).
 func (a *shardAdapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOptions) error {
+	local := a.MemoryAdapter.Broadcast(p, opts)
 	var err error
 	if !opts.Local {
 		var pkt any
@@ -378,7 +379,7 @@ func (a *shardAdapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOpti
 				map[string]any{"packet": pkt, "opts": optsOf(opts, flagsOf(p))}, bin)
 		}
 	}
-	return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
+	return errors.Join(local, err)
 }
 
 func containsBinary(v any) bool {

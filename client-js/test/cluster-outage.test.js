@@ -57,15 +57,20 @@ describe('Redis stopped and restarted under two sockio processes', () => {
     assert.equal(a1.s.connected && a2.s.connected && b1.s.connected, true, 'clients stay connected');
 
     redis = await startRedis([], redis.port);
-    // Both processes subscribe again by themselves (no event tells when: polled with a deadline).
+    // Both processes subscribe again by themselves (no event tells when: polled with a deadline),
+    // channels and broadcast patterns alike.
     await waitShardSubscribers(redis.addr, 'socket.io-request#/#', 2, 'NUMSUB');
     await waitShardSubscribers(redis.addr, 'socket.io-response#/#', 2, 'NUMSUB');
+    await waitShardSubscribers(redis.addr, '', 2, 'NUMPAT');
+    // A command that reaches Redis ends each process's outage state (publishes failed fast
+    // meanwhile); the server count is one.
+    assert.deepEqual(await ack(a1.s, 'server-count'), [2]);
+    assert.deepEqual(await ack(b1.s, 'server-count'), [2]);
     await to(a1, { rooms: ['room'], event: 'm', args: ['after'] });
     await got(b1, 'm', 'after');
     // The pattern subscription comes back in the same resubscription as the channels.
     await to(b1, { rooms: ['room'], event: 'm', args: ['after-b'] });
     await got(a1, 'm', 'after-b');
     assert.equal(b1.log.events('m').filter((e) => e.args[0] === 'during').length, 0, 'nothing was queued for later');
-    assert.deepEqual(await ack(a1.s, 'server-count'), [2]);
   });
 });

@@ -145,7 +145,7 @@ async function startSockio(redisAddr, name, mode = 'classic') {
 
 /**
  * Waits until `count` processes subscribe to the sharded channel (PUBSUB SHARDNUMSUB summed over
- * the nodes of addrCsv; kind NUMSUB for a classic channel). Node's sharded adapter subscribes to a room's channel after the join
+ * the nodes of addrCsv; kind NUMSUB for a classic channel, NUMPAT with no channel for patterns). Node's sharded adapter subscribes to a room's channel after the join
  * returns, and no event tells when; this polls with a deadline.
  */
 async function waitShardSubscribers(addrCsv, channel, count, kind = 'SHARDNUMSUB') {
@@ -154,8 +154,9 @@ async function waitShardSubscribers(addrCsv, channel, count, kind = 'SHARDNUMSUB
     let total = 0;
     for (const a of addrCsv.split(',')) {
       const [host, port] = [a.slice(0, a.lastIndexOf(':')), a.slice(a.lastIndexOf(':') + 1)];
-      const { stdout } = await execFile('redis-cli', ['-h', host, '-p', port, 'PUBSUB', kind, channel]);
-      total += Number(stdout.trim().split('\n')[1] || 0);
+      const { stdout } = await execFile('redis-cli', ['-h', host, '-p', port, 'PUBSUB', kind, ...(channel ? [channel] : [])]);
+      const lines = stdout.trim().split('\n');
+      total += Number((channel ? lines[1] : lines[0]) || 0); // NUMSUB: name, count; NUMPAT: count
     }
     if (total >= count) return;
     if (Date.now() > deadline) throw new Error(`${channel}: ${total} sharded subscribers, want ${count}`);
