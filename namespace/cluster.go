@@ -296,6 +296,7 @@ func (o Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([
 		if servers, err = o.ns.adapter.ServerCount(ctx); err != nil {
 			return nil, err
 		}
+		servers = max(servers, 1) // this process, even before its subscription counts
 	}
 	p := newShared(payload.Event, o.ns.name, data, atts)
 	p.Volatile = o.volatile
