@@ -107,9 +107,16 @@ func (e *ServerEvent) Ack(v any) {
 	}
 }
 
+// maxServerEvents bounds the server-side event handlers running at once
+// in a namespace; past it events from other processes are refused.
+const maxServerEvents = 1024
+
+var errServerEventsBusy = errors.New("namespace: too many server-side events in flight")
+
 // cluster is a namespace's state for the cluster-wide API.
 type cluster struct {
 	ackIDs   atomic.Uint64
+	running  atomic.Int64 // server-side event handlers running
 	mu       sync.RWMutex
 	handlers map[string]func(*ServerEvent)
 }
@@ -148,10 +155,15 @@ func (n *Namespace) HandleServerEvent(data []byte, ack func(v any)) error {
 	if h == nil {
 		return nil
 	}
+	if n.cluster.running.Add(1) > maxServerEvents {
+		n.cluster.running.Add(-1)
+		return errServerEventsBusy
+	}
 	e := &ServerEvent{Name: name, Args: Args{items: items[1:]}, ack: ack}
 	n.reg.workers.Add(1)
 	go func() {
 		defer n.reg.workers.Done()
+		defer n.cluster.running.Add(-1)
 		defer func() {
 			if v := recover(); v != nil {
 				n.reg.opts.Logger.Error("sockio: server event handler panicked", "namespace", n.name,

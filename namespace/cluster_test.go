@@ -239,3 +239,25 @@ func TestHandleServerEvent(t *testing.T) {
 		t.Errorf("event without handler: %v", err)
 	}
 }
+
+// A flood of server-side events runs a bounded number of handlers.
+func TestServerEventsBounded(t *testing.T) {
+	e := newEnv(t, namespace.Options{})
+	ns := e.reg.Of("/")
+	release := make(chan struct{})
+	ns.OnServerEvent("slow", func(*namespace.ServerEvent) { <-release })
+	refused := 0
+	for range 1100 {
+		if ns.HandleServerEvent([]byte(`["slow"]`), nil) != nil {
+			refused++
+		}
+	}
+	close(release)
+	e.reg.Wait()
+	if refused != 1100-1024 {
+		t.Errorf("%d refused, want %d", refused, 1100-1024)
+	}
+	if err := ns.HandleServerEvent([]byte(`["slow"]`), nil); err != nil {
+		t.Errorf("after the flood: %v", err)
+	}
+}
