@@ -24,7 +24,10 @@ type SubscriptionMode string
 const (
 	// Dynamic (the default) adds one channel per public room, subscribed
 	// while the room has local members, so a room broadcast only reaches
-	// the processes that have the room.
+	// the processes that have the room. Each channel has a connection of
+	// its own (go-redis resubscribes a connection's sharded channels in one
+	// command, which Redis Cluster refuses across slots): with thousands of
+	// rooms per process, prefer Static.
 	Dynamic SubscriptionMode = "dynamic"
 	// Static uses two channels per namespace.
 	Static SubscriptionMode = "static"
