@@ -253,7 +253,7 @@ func socketOut(s namespace.RemoteSocket) wireSocket {
 		Address: hs.Address, Secure: hs.Secure, URL: hs.URL, XDomain: hs.Headers.Get("Origin") != "",
 		Auth: hs.Auth,
 	}}
-	if len(w.Handshake.Auth) == 0 {
+	if !json.Valid(w.Handshake.Auth) {
 		w.Handshake.Auth = json.RawMessage("{}")
 	}
 	for k, vs := range hs.Headers {
