@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"context"
 	"sync"
 
 	"github.com/sockio/sockio/payload"
@@ -20,8 +21,14 @@ type BroadcastOptions struct {
 
 // Adapter keeps the rooms of one namespace and delivers broadcasts. The
 // in-memory adapter serves one process; an adapter that spans processes
-// publishes to its peers and delivers locally through [Namespace.Deliver].
-// Implementations must be safe for concurrent use.
+// publishes to its peers and delivers locally through [Namespace.Deliver]
+// (or an embedded [MemoryAdapter]). Implementations must be safe for
+// concurrent use.
+//
+// The methods after Broadcast are the cluster-wide calls: each acts on the
+// sockets opts selects in every process, or in this one when opts.Local is
+// set. The in-memory adapter is their reference implementation, with this
+// process as the whole cluster.
 type Adapter interface {
 	// Join adds socket id to rooms.
 	Join(id string, rooms ...string)
@@ -38,6 +45,33 @@ type Adapter interface {
 	Broadcast(p *payload.Shared, opts BroadcastOptions) error
 	// Close releases the adapter's resources.
 	Close() error
+
+	// AddSockets makes the selected sockets join rooms.
+	AddSockets(opts BroadcastOptions, rooms []string) error
+	// DelSockets makes the selected sockets leave rooms.
+	DelSockets(opts BroadcastOptions, rooms []string) error
+	// DisconnectSockets disconnects the selected sockets; close also closes
+	// their connections.
+	DisconnectSockets(opts BroadcastOptions, close bool) error
+	// FetchSockets returns the selected sockets: this process's as
+	// *Socket, the others' from [Namespace.RemoteSocket]. When some process
+	// does not answer before ctx is done it returns what arrived and an
+	// error.
+	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]RemoteSocket, error)
+	// ServerCount reports the number of processes serving the namespace,
+	// this one included.
+	ServerCount(ctx context.Context) (int, error)
+	// ServerSideEmit hands a server-side event (data is the JSON array
+	// [event, ...args]) to the other processes' [Namespace.OnServerEvent]
+	// handlers. With ack set it waits for one answer per process and
+	// returns them; missing answers when ctx is done give the partial
+	// result and an error.
+	ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]Args, error)
+	// BroadcastWithAck sends p like Broadcast, each process giving it an
+	// ack id of its own; clientCount is called once per process with the
+	// number of clients that process reached, and ack with each client's
+	// answer, until ctx is done. The caller does the waiting.
+	BroadcastWithAck(ctx context.Context, p *payload.Shared, opts BroadcastOptions, clientCount func(n int), ack func(Args)) error
 }
 
 // AdapterFunc makes the adapter of a namespace.

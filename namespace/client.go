@@ -1,14 +1,14 @@
 package namespace
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/sockio/sockio/payload"
 )
@@ -118,6 +118,15 @@ func (c *Client) Receive(p *payload.Packet) error {
 	return nil
 }
 
+// newSocketID returns a random socket id of 20 URL-safe characters, the
+// length and alphabet of Node socket.io's ids (the Node sharded Redis
+// adapter routes on that length).
+func newSocketID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
 // newSocket reserves nsp for a connecting socket, or answers "Invalid
 // namespace" and returns nil.
 func (c *Client) newSocket(nsp string, auth []byte) *Socket {
@@ -133,7 +142,7 @@ func (c *Client) newSocket(nsp string, auth []byte) *Socket {
 	}
 	id := c.conn.SocketID(nsp)
 	if id == "" {
-		id = uuid.NewString()
+		id = newSocketID()
 	}
 	s := &Socket{id: id, ns: ns, client: c, hs: &hs}
 	c.mu.Lock()

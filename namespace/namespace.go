@@ -275,6 +275,8 @@ type Namespace struct {
 	middleware []Middleware
 	onConnect  []func(*Socket)
 	sockets    map[string]*Socket
+
+	cluster cluster // server-side events and ack ids (cluster.go)
 }
 
 // Name returns the namespace's name ("" for a dynamic parent).

@@ -123,8 +123,8 @@ type Socket struct {
 	handlers     map[string]EventHandler
 	anyHandlers  []EventHandler
 	onDisconnect []func(reason string)
-	acks         map[uint64]chan ackResult
-	nextAck      uint64
+	acks         map[uint64]func(ackResult)
+	data         any
 }
 
 // ID returns the socket's id, unique across namespaces and connections.
@@ -191,18 +191,10 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 		return Args{}, err
 	}
 	ch := make(chan ackResult, 1)
-	s.mu.Lock()
-	if !s.connected {
-		s.mu.Unlock()
+	id := s.ns.nextAckID()
+	if !s.expectAck(id, func(r ackResult) { ch <- r }) {
 		return Args{}, ErrDisconnected
 	}
-	id := s.nextAck
-	s.nextAck++
-	if s.acks == nil {
-		s.acks = map[uint64]chan ackResult{}
-	}
-	s.acks[id] = ch
-	s.mu.Unlock()
 
 	p := newShared(payload.Event, s.ns.name, data, atts)
 	p.ID, p.HasID = id, true
@@ -219,6 +211,22 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 	}
 }
 
+// expectAck registers fn for the client's ack id; it reports false on a
+// socket already disconnected. fn runs once: with the answer, or with
+// ErrDisconnected.
+func (s *Socket) expectAck(id uint64, fn func(ackResult)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = map[uint64]func(ackResult){}
+	}
+	s.acks[id] = fn
+	return true
+}
+
 func (s *Socket) dropAck(id uint64) {
 	s.mu.Lock()
 	delete(s.acks, id)
@@ -227,11 +235,11 @@ func (s *Socket) dropAck(id uint64) {
 
 func (s *Socket) resolveAck(id uint64, args Args) {
 	s.mu.Lock()
-	ch := s.acks[id]
+	fn := s.acks[id]
 	delete(s.acks, id)
 	s.mu.Unlock()
-	if ch != nil {
-		ch <- ackResult{args: args}
+	if fn != nil {
+		fn(ackResult{args: args})
 	}
 }
 
@@ -243,6 +251,22 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	p := newShared(payload.Ack, s.ns.name, data, atts)
 	p.ID, p.HasID = id, true
 	return s.client.conn.Send(p)
+}
+
+// Data returns the application's value attached to the socket (socket.io's
+// socket.data), nil until SetData. Cluster-wide FetchSockets carries it to
+// other processes as JSON.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData attaches v to the socket; see Data.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
 }
 
 // Join adds the socket to rooms.
@@ -305,8 +329,8 @@ func (s *Socket) disconnect(reason string, notify bool) bool {
 	s.acks = nil
 	fns := s.onDisconnect
 	s.mu.Unlock()
-	for _, ch := range acks {
-		ch <- ackResult{err: ErrDisconnected}
+	for _, fn := range acks {
+		fn(ackResult{err: ErrDisconnected})
 	}
 	if notify {
 		_ = s.client.conn.Send(newShared(payload.Disconnect, s.ns.name, nil, nil))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every sockio test on a fresh machine: installs what is missing
 # (Debian's chromium, the pinned real clients), then Go tests with -race
-# (codecs, raw HTTP/websocket bytes, shutdown with real clients), then the
+# (codecs, raw HTTP/websocket bytes, shutdown with real clients, the Redis
+# adapter against redis-server processes the tests start), then the
 # real-client suite in Node and headless Chromium against the example
 # servers, which the suite starts and stops itself.
 set -euo pipefail
@@ -10,6 +11,8 @@ root=$PWD
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server) # cluster tests start their own
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
 if ((${#need_apt[@]})); then
   echo "== installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

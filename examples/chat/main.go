@@ -6,6 +6,9 @@
 //	go run ./examples/chat            # the same once client-js/node_modules is installed
 //	go run ./examples/chat -addr 127.0.0.1:9000
 //
+// With -redis the chat joins a cluster on that Redis (adapter/redis): several
+// chat processes behind a load balancer share the room (examples/cluster).
+//
 // The address comes from -addr, else from $PORT, else :8080. The page loads
 // the official socket.io browser client of the generation it is asked for
 // (?client=4, 2 or 0.9) from this server, which serves the bundles installed
@@ -28,6 +31,9 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
+	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/server"
 )
 
@@ -47,6 +53,8 @@ func run(args []string) error {
 	fs.StringVar(&cfg.modules, "node-modules", "client-js/node_modules", "where the socket.io browser clients are installed")
 	fs.Func("client-url", "`gen=URL`: send a page whose client generation (4, 2 or 0.9) is not installed to URL for its bundle (repeatable; off by default)",
 		cfg.addFallback)
+	redisAddr := fs.String("redis", "", "share the room with other processes through this Redis (host:port)")
+	name := fs.String("name", "", "this process's name, told to clients in the join ack (default: its address)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,8 +72,28 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Options{})
-	mountChat(srv)
+	var opts server.Options
+	var cluster *redisadapter.Cluster
+	if *redisAddr != "" {
+		rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
+		defer rdb.Close()
+		cluster = redisadapter.New(rdb, redisadapter.Options{})
+		defer cluster.Close()
+		opts.Adapter = cluster.Adapter
+	}
+	srv := server.New(opts)
+	if *name == "" {
+		*name = ln.Addr().String()
+	}
+	mountChat(srv, *name)
+	if cluster != nil { // serve once the other processes' messages reach us
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := cluster.WaitSubscribed(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
 	url := "http://" + ln.Addr().String()
 	if strings.HasPrefix(*addr, ":") {
 		url = "http://localhost" + *addr

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sockio/sockio/namespace"
@@ -18,27 +20,36 @@ type message struct {
 	Text string `json:"text"`
 }
 
-// online is a head count of the room. Counts taken by different
-// connections may reach a page in either order; Seq orders them, and a page
-// keeps the count with the highest Seq it has seen.
+// online is a head count of the room, across every process of a cluster
+// (those that answered within a second), and the name of the process that
+// took it. Counts taken by different connections may reach a page in
+// either order; Seq orders them, and a page keeps the count with the
+// highest Seq it has seen.
 type online struct {
 	Online int    `json:"online"`
 	Seq    uint64 `json:"seq"`
+	Server string `json:"server"`
 }
 
-// census numbers head counts. The lock covers counting and numbering only,
-// so that a later number always goes with a later count; the count is sent
-// after it is released.
+// census numbers head counts. The lock covers counting and numbering, so
+// that a later number always goes with a later count; the count is sent
+// after it is released. On the in-memory adapter counting is a map look-up;
+// in a cluster it is one request to the other processes, bounded by a
+// second.
 type census struct {
-	mu  sync.Mutex
-	seq uint64
+	mu      sync.Mutex
+	seq     uint64
+	process string
 }
 
 func (c *census) take(ns *namespace.Namespace) online {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	return online{Online: len(ns.To(room).SocketIDs()), Seq: c.seq}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	heads, _ := ns.In(room).FetchSockets(ctx) // what answered in time
+	return online{Online: len(heads), Seq: c.seq, Server: c.process}
 }
 
 // mountChat wires the chat room on the main namespace:
@@ -49,9 +60,9 @@ func (c *census) take(ns *namespace.Namespace) online {
 //   - the room gets a "notice" (text) when someone joins, is renamed or
 //     leaves, and an "online" {online, seq} head count when someone joins
 //     or leaves.
-func mountChat(srv *server.Server) {
+func mountChat(srv *server.Server, process string) {
 	ns := srv.Of("/")
-	var heads census
+	heads := census{process: process}
 	ns.OnConnection(func(s *namespace.Socket) {
 		// Handlers of one connection run one at a time, the disconnect
 		// handler after every event that came before it: nick and joined

@@ -20,7 +20,9 @@
 // reason (socket id) → that socket's disconnect reason; nsp-children →
 // ack with the sorted names of the dynamic children that exist. With
 // -test-hooks, POST /test/drop-connections closes every other TCP
-// connection at once.
+// connection at once. With -redis the namespaces join a cluster through
+// that Redis (adapter/redis), and the cluster events in cluster.go work
+// across processes.
 package main
 
 import (
@@ -44,7 +46,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	goredis "github.com/redis/go-redis/v9"
 
+	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 	"github.com/sockio/sockio/transports"
@@ -64,6 +68,9 @@ func main() {
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
+	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
+	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
+	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
 		go func() { log.Println(http.ListenAndServe(*pprofAddr, nil)) }()
@@ -87,9 +94,53 @@ func main() {
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
 	}
-	srv := server.New(opts)
+	var cluster interface {
+		WaitSubscribed(context.Context) error
+	}
 	app := newApp()
+	if *redisAddr != "" {
+		var rdb goredis.UniversalClient
+		if addrs := strings.Split(*redisAddr, ","); len(addrs) > 1 {
+			rdb = goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
+		} else {
+			rdb = goredis.NewClient(&goredis.Options{Addr: addrs[0]})
+		}
+		defer rdb.Close()
+		switch *redisMode {
+		case "classic":
+			c := redisadapter.New(rdb, redisadapter.Options{Logger: logger})
+			defer c.Close()
+			opts.Adapter, cluster = c.Adapter, c
+		case "sharded":
+			c := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{Options: redisadapter.Options{Logger: logger}})
+			defer c.Close()
+			opts.Adapter, cluster = c.Adapter, c
+			// A joined room has a channel of its own: ack a join once
+			// it is subscribed.
+			app.settle = func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = c.WaitSubscribed(ctx)
+			}
+		default:
+			log.Fatalf("-redis-mode %q: want classic or sharded", *redisMode)
+		}
+	}
+	srv := server.New(opts)
+	app.name = *name
+	if app.name == "" {
+		app.name = fmt.Sprintf("sockio-%d", os.Getpid())
+	}
 	app.mount(srv)
+	if cluster != nil {
+		// Listen only once the other processes' publications reach us.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := cluster.WaitSubscribed(ctx)
+		cancel()
+		if err != nil {
+			log.Fatalf("redis subscription: %v", err)
+		}
+	}
 
 	eng := server.NewEngine(opts, func(c *server.EngineConn) {
 		c.OnMessage(func(data []byte, binary bool) { _ = c.Send(data, binary) })
@@ -150,6 +201,8 @@ func corsOption(v string) *server.CORS {
 type app struct {
 	dyn *namespace.Namespace // the parent of /dyn-N
 
+	name    string // answers server-side events
+	settle  func() // waits for a joined room's subscriptions (sharded adapter)
 	mu      sync.Mutex
 	reasons map[string]string
 	waiters map[string][]chan string
@@ -163,6 +216,7 @@ func (a *app) mount(srv *server.Server) {
 	a.dyn = srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
 	for _, ns := range []*namespace.Namespace{srv.Of("/"), srv.Of("/custom"), a.dyn, srv.Of("/admin")} {
 		ns.OnConnection(a.onConnection)
+		a.clusterNamespace(ns)
 	}
 	a.dyn.Use(func(s *namespace.Socket) error {
 		var auth struct {
@@ -201,6 +255,7 @@ func (a *app) onConnection(s *namespace.Socket) {
 	_ = s.Emit("auth", s.Handshake().Auth)
 	s.OnDisconnect(func(reason string) { a.record(s.ID(), reason) })
 
+	a.clusterEvents(s)
 	s.On("message", func(e *namespace.Event) { _ = s.Emit("message-back", e.Forward()...) })
 	s.On("message-with-ack", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
 	s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
@@ -209,6 +264,9 @@ func (a *app) onConnection(s *namespace.Socket) {
 		var room string
 		_ = e.Decode(0, &room)
 		s.Join(room)
+		if a.settle != nil {
+			a.settle()
+		}
 		_ = e.Ack(true)
 	})
 	s.On("leave", func(e *namespace.Event) {

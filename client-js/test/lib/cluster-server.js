@@ -1,0 +1,111 @@
+'use strict';
+/*
+ * The reference app (ref-server.js) on a Redis cluster: Node socket.io 4.8.4 with the Node
+ * Redis adapter (@socket.io/redis-adapter 8.3.0, classic createAdapter, on the `redis` client),
+ * plus the cluster events that examples/conformance/cluster.go serves on sockio:
+ *
+ *   set-data v                             socket.data = v; ack(true)
+ *   fetch {rooms, except}                  ack({sockets: [{id, rooms (sorted), data}]}) sorted by id, or ({error})
+ *   sockets-join {rooms, except, join}     ack(true)
+ *   sockets-leave {rooms, except, leave}   ack(true)
+ *   disconnect-sockets {rooms, except, close}  ack(true)
+ *   server-emit {event, args, ack, timeout}    with ack: ack({answers}) or ({error, answers}); else ack(true)
+ *   emit-with-ack {rooms, except, event, args, timeout}
+ *                                          ack({answers: [each client's first ack argument], sorted by JSON}) or ({error})
+ *   server-count                           ack(<processes>)
+ *   all-rooms {}                           ack(adapter.allRooms(), sorted)   (Node only: classic adapter)
+ *
+ * and answers the server-side event "hello" (...args) by sending "server-hello" (name, ...args)
+ * to its local clients and acking "hello from <name>".
+ *
+ *   node cluster-server.js -addr 127.0.0.1:0 -redis 127.0.0.1:6379 [-name node] [-redis-mode sharded]
+ * (no -redis: the in-memory adapter, one process; -redis a,b,c: a Redis Cluster; -redis-mode sharded: createShardedAdapter, SPUBLISH/SSUBSCRIBE)
+ * prints `listening on http://127.0.0.1:<port>` once its subscriptions are active.
+ */
+
+const { createClient, createCluster } = require('redis');
+const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
+const { createApp } = require('./ref-server');
+
+function arg(name, def) {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf(`-${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+}
+
+const byJSON = (a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0);
+
+async function main() {
+  const addr = arg('addr', '127.0.0.1:0');
+  const name = arg('name', `node-${process.pid}`);
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const { httpServer, io } = createApp();
+  let pub;
+  let sub;
+  if (arg('redis')) { // else the in-memory adapter: one process
+    const addrs = arg('redis').split(',');
+    const sharded = arg('redis-mode', 'classic') === 'sharded';
+    pub = addrs.length > 1
+      ? createCluster({ rootNodes: addrs.map((a) => ({ url: `redis://${a}` })) })
+      : createClient({ url: `redis://${addrs[0]}` });
+    sub = pub.duplicate();
+    pub.on('error', () => {});
+    sub.on('error', () => {});
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
+  }
+  const nsp = io.of('/');
+
+  nsp.on('hello', (...args) => {
+    const cb = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    nsp.local.emit('server-hello', name, ...args);
+    if (cb) cb(`hello from ${name}`);
+  });
+
+  const sel = (o) => nsp.to(o.rooms || []).except(o.except || []);
+  nsp.on('connection', (socket) => {
+    const ack = (fn) => (o, cb) => Promise.resolve().then(() => fn(o || {})).then(
+      (v) => cb && cb(v), (err) => cb && cb({ error: err.message }));
+    socket.on('set-data', ack((v) => { socket.data = v; return true; }));
+    socket.on('fetch', ack(async (o) => {
+      const found = await sel(o).fetchSockets();
+      const sockets = found.map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data === undefined ? null : s.data }));
+      sockets.sort((a, b) => (a.id < b.id ? -1 : 1));
+      return { sockets };
+    }));
+    socket.on('sockets-join', ack((o) => { sel(o).socketsJoin(o.join); return true; }));
+    socket.on('sockets-leave', ack((o) => { sel(o).socketsLeave(o.leave); return true; }));
+    socket.on('disconnect-sockets', ack((o) => { sel(o).disconnectSockets(!!o.close); return true; }));
+    socket.on('all-rooms', ack(async () => [...await nsp.adapter.allRooms()].sort()));
+    socket.on('server-count', (cb) => nsp.adapter.serverCount().then((n) => cb(n)));
+    socket.on('server-emit', ack(async (o) => {
+      if (!o.ack) { nsp.serverSideEmit(o.event, ...(o.args || [])); return true; }
+      return new Promise((resolve) => {
+        nsp.serverSideEmit(o.event, ...(o.args || []), (err, answers) => {
+          if (err) resolve({ error: err.message, answers: (answers || []).sort(byJSON) });
+          else resolve({ answers: answers.sort(byJSON) });
+        });
+      });
+    }));
+    socket.on('emit-with-ack', ack(async (o) => {
+      const answers = await sel(o).timeout(o.timeout || 5000).emitWithAck(o.event, ...(o.args || []));
+      return { answers: answers.sort(byJSON) };
+    }));
+  });
+
+  // Listen once the adapter's subscriptions are active (this process counts itself).
+  for (;;) {
+    if (await nsp.adapter.serverCount() >= 1) break;
+    await new Promise((r) => setTimeout(r, 20)); // polling a condition with a deadline (START_TIMEOUT in server.js)
+  }
+  httpServer.listen(port, host || '127.0.0.1', () => {
+    process.stdout.write(`listening on http://${host || '127.0.0.1'}:${httpServer.address().port}\n`);
+  });
+  const shutdown = () => {
+    io.close(() => Promise.allSettled(pub ? [pub.quit(), sub.quit()] : []).then(() => process.exit(0)));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
