@@ -5,7 +5,8 @@
  * placeholders do not match their attachments; relayed, each would make socket.io-client fail
  * with "illegal attachments" and disconnect. The REAL socket.io-client 4.8.4 (websocket and
  * polling) and 2.5.0 sockets in a room must receive none of them and stay connected, and the
- * next valid binary bcast must reach them intact.
+ * next valid bcasts must reach them intact: a plain EVENT holding {"_placeholder":true,"num":0}
+ * (data to socket.io's parsers, which reconstruct binary packets only) and a binary one.
  *
  * Own server, relaxed heartbeat (ping interval 400 ms, timeout 2 s) as in v2.test.js.
  */
@@ -123,20 +124,24 @@ describe('hostile binary placeholders from a raw peer', () => {
       }
     }
 
-    // A valid binary bcast afterwards reaches every receiver, and is the first one each gets.
+    // Then, from one peer: a plain EVENT holding a placeholder lookalike (no attachments: the
+    // clients read it as data, as socket.io's parsers do) and a valid binary bcast. They are the
+    // first two bcasts each receiver gets.
     const arrived = receivers.map((s) => within(new Promise((resolve) => {
-      if (s.bcasts.length > 0) resolve();
-      else s.once('bcast', () => resolve());
-    }), `${s.label}: the valid bcast`));
+      const check = () => { if (s.bcasts.length >= 2) resolve(); else s.once('bcast', check); };
+      check();
+    }), `${s.label}: the two valid bcasts`));
     const { ws } = await rawPeer(4);
+    ws.send('42["bcast",{"_placeholder":true,"num":0}]');
     ws.send('451-["bcast",{"bin":{"_placeholder":true,"num":0}},"after"]');
     ws.send(attachment(4, [9, 8, 7]));
     await Promise.all(arrived);
     ws.close();
     for (const s of receivers) {
       assert.deepEqual(s.disconnects, [], `${s.label} disconnected`);
-      assert.equal(s.bcasts.length, 1, `${s.label} got ${s.bcasts.length} bcasts`);
-      const [[obj, tail]] = s.bcasts;
+      assert.equal(s.bcasts.length, 2, `${s.label} got ${s.bcasts.length} bcasts`);
+      assert.deepEqual(s.bcasts[0], [{ _placeholder: true, num: 0 }], `${s.label}: the lookalike is data`);
+      const [obj, tail] = s.bcasts[1];
       assert.deepEqual([...Buffer.from(obj.bin)], [9, 8, 7], `${s.label}: attachment bytes`);
       assert.equal(tail, 'after');
       const echoed = await within(new Promise((resolve) => s.emit('echo', 'still here', resolve)), `${s.label} echo`);
