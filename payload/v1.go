@@ -243,7 +243,8 @@ func fastEvent(d []byte) (name string, args []byte, ok bool) {
 	if !bytes.HasPrefix(rest, []byte(argsKey)) {
 		return "", nil, false
 	}
-	args = rest[len(argsKey) : len(rest)-1]
+	// Whitespace before the closing brace is not part of the array.
+	args = bytes.TrimRight(rest[len(argsKey):len(rest)-1], " \t\r\n")
 	if len(args) < 2 || args[0] != '[' || !json.Valid(args) {
 		return "", nil, false
 	}
