@@ -97,7 +97,7 @@ func encodeArray(name *string, args []any) ([]byte, [][]byte, error) {
 		if len(atts) > MaxAttachments {
 			return nil, nil, ErrAttachments
 		}
-		if !onlyOwnPlaceholders(out, len(atts)) && checkPlaceholders(out, len(atts)) != nil {
+		if checkPlaceholders(out, len(atts)) != nil {
 			return nil, nil, ErrPlaceholder
 		}
 	}
@@ -107,12 +107,44 @@ func encodeArray(name *string, args []any) ([]byte, [][]byte, error) {
 // placeholderKey is the key of a placeholder as encoding/json writes it.
 var placeholderKey = []byte(`"_placeholder"`)
 
-// onlyOwnPlaceholders reports, without decoding, that data (encoded with
-// n placeholders) holds no other "_placeholder" key: the key appears
-// exactly n times and nothing is written with \u escapes, the only other
-// way to spell it.
-func onlyOwnPlaceholders(data []byte, n int) bool {
-	return bytes.Count(data, placeholderKey) == n && !bytes.Contains(data, []byte(`\u`))
+// canonicalPlaceholders reports, without decoding, that the valid JSON data
+// holds exactly n placeholders, each written {"_placeholder":true,"num":k}
+// as socket.io's clients and this package write them, numbered 0 to n-1
+// once each, and no other "_placeholder" key. False means "decode to know":
+// other spellings (spaces, key order, \u escapes, which could also spell
+// the key) are left to the decoding check. In valid JSON a raw quote
+// cannot stand inside a string, so every match is an object of its own.
+func canonicalPlaceholders(data []byte, n int) bool {
+	const mid = `:true,"num":`
+	if n > MaxAttachments || bytes.Contains(data, []byte(`\u`)) {
+		return false
+	}
+	var seen uint64
+	count := 0
+	for rest := data; ; {
+		i := bytes.Index(rest, placeholderKey)
+		if i < 0 {
+			break
+		}
+		if count++; count > n || i == 0 || rest[i-1] != '{' {
+			return false
+		}
+		tail := rest[i+len(placeholderKey):]
+		if !bytes.HasPrefix(tail, []byte(mid)) {
+			return false
+		}
+		tail = tail[len(mid):]
+		k, j := 0, 0
+		for ; j < len(tail) && j < 3 && tail[j] >= '0' && tail[j] <= '9'; j++ {
+			k = k*10 + int(tail[j]-'0')
+		}
+		if j == 0 || j >= len(tail) || tail[j] != '}' || k >= n || seen&(1<<k) != 0 {
+			return false
+		}
+		seen |= 1 << k
+		rest = tail[j+1:]
+	}
+	return count == n && seen == 1<<n-1
 }
 
 // minPlaceholder is the shortest text of a placeholder.
@@ -128,9 +160,14 @@ func checkPlaceholders(data []byte, n int) error {
 	if n < 0 || n > MaxAttachments || len(data) < n*minPlaceholder {
 		return ErrPlaceholder
 	}
-	if n == 0 && !bytes.Contains(data, []byte("_placeholder")) && !bytes.Contains(data, []byte(`\u`)) {
+	if canonicalPlaceholders(data, n) {
 		return nil
 	}
+	return decodePlaceholders(data, n)
+}
+
+// decodePlaceholders is checkPlaceholders by decoding data.
+func decodePlaceholders(data []byte, n int) error {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -136,3 +136,47 @@ func TestEncodeAttachmentsLimit(t *testing.T) {
 		t.Errorf("ParsePacket(%q) = %d, %v", text, n, err)
 	}
 }
+
+// The placeholder check is what a binary packet costs more than a plain
+// one: one JSON decode of the packet's data on the way in; on the way out
+// none, unless an argument holds a "_placeholder" key of its own.
+func BenchmarkParseBinaryPacket(b *testing.B) {
+	text := []byte(`52-["upload",{"name":"a.bin","size":1024,"data":{"_placeholder":true,"num":0}},{"_placeholder":true,"num":1}]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := ParsePacket(text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeBinaryEvent(b *testing.B) {
+	args := []any{map[string]any{"name": "a.bin", "size": 1024, "data": []byte{1, 2, 3}}, []byte{4}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := EncodeEvent("upload", args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzCheckPlaceholders: the byte-level fast path never accepts what the
+// decoding check refuses.
+func FuzzCheckPlaceholders(f *testing.F) {
+	for _, s := range hostilePlaceholders {
+		f.Add([]byte(s[strings.IndexByte(s, '-')+1:]), uint8(1))
+	}
+	f.Add([]byte(`["x",{"_placeholder":true,"num":1},{"a":{"_placeholder":true,"num":0}}]`), uint8(2))
+	f.Add([]byte(`["x","{\"_placeholder\":true,\"num\":0}",{"_placeholder":true,"num":0}]`), uint8(1))
+	f.Add([]byte(`["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]`), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
+		if n > MaxAttachments || !json.Valid(data) {
+			return
+		}
+		if canonicalPlaceholders(data, int(n)) {
+			if err := decodePlaceholders(data, int(n)); err != nil {
+				t.Fatalf("canonicalPlaceholders(%q, %d) accepts what decoding refuses", data, n)
+			}
+		}
+	})
+}
