@@ -4,10 +4,26 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
+)
+
+// Errors of the argument encoders.
+var (
+	// ErrPlaceholder reports arguments that hold an object socket.io's
+	// clients would read as a binary placeholder ({"_placeholder":true,…},
+	// for example in a json.RawMessage) next to binary values: in a binary
+	// packet the clients would take it for one of the attachments, or fail
+	// on it ("illegal attachments").
+	ErrPlaceholder = errors.New("payload: arguments hold an object that reads as a binary placeholder")
+	// ErrAttachments reports arguments with more binary values than
+	// [MaxAttachments], which socket.io's clients refuse ("too many
+	// attachments").
+	ErrAttachments = errors.New("payload: more binary values than MaxAttachments")
 )
 
 type placeholder struct {
@@ -32,6 +48,10 @@ var jsonBufs = sync.Pool{New: func() any {
 // map[string]any and []byte-holding slices of any) becomes a placeholder and
 // is returned in attachments, in depth-first order. Other values are
 // marshalled with encoding/json, HTML characters unescaped.
+//
+// More than [MaxAttachments] binary values is [ErrAttachments]; an object
+// with "_placeholder": true among arguments that hold binary values is
+// [ErrPlaceholder]. Without binary values such an object is plain data.
 func EncodeEvent(name string, args []any) (data []byte, attachments [][]byte, err error) {
 	return encodeArray(&name, args)
 }
@@ -72,7 +92,125 @@ func encodeArray(name *string, args []any) ([]byte, [][]byte, error) {
 		b.buf.Truncate(b.buf.Len() - 1) // Encode's newline
 	}
 	b.buf.WriteByte(']')
-	return bytes.Clone(b.buf.Bytes()), atts, nil
+	out := b.buf.Bytes()
+	if len(atts) > 0 {
+		if len(atts) > MaxAttachments {
+			return nil, nil, ErrAttachments
+		}
+		if checkPlaceholders(out, len(atts)) != nil {
+			return nil, nil, ErrPlaceholder
+		}
+	}
+	return bytes.Clone(out), atts, nil
+}
+
+// placeholderKey is the key of a placeholder as encoding/json writes it.
+var placeholderKey = []byte(`"_placeholder"`)
+
+// canonicalPlaceholders reports, without decoding, that the valid JSON data
+// holds exactly n placeholders, each written {"_placeholder":true,"num":k}
+// as socket.io's clients and this package write them, numbered 0 to n-1
+// once each, and no other "_placeholder" key. False means "decode to know":
+// other spellings (spaces, key order, \u escapes, which could also spell
+// the key) are left to the decoding check. In valid JSON a raw quote
+// cannot stand inside a string, so every match is an object of its own.
+func canonicalPlaceholders(data []byte, n int) bool {
+	const mid = `:true,"num":`
+	if n > MaxAttachments || bytes.Contains(data, []byte(`\u`)) {
+		return false
+	}
+	var seen uint64
+	count := 0
+	for rest := data; ; {
+		i := bytes.Index(rest, placeholderKey)
+		if i < 0 {
+			break
+		}
+		if count++; count > n || i == 0 || rest[i-1] != '{' {
+			return false
+		}
+		tail := rest[i+len(placeholderKey):]
+		if !bytes.HasPrefix(tail, []byte(mid)) {
+			return false
+		}
+		tail = tail[len(mid):]
+		k, j := 0, 0
+		for ; j < len(tail) && j < 3 && tail[j] >= '0' && tail[j] <= '9'; j++ {
+			k = k*10 + int(tail[j]-'0')
+		}
+		if j == 0 || j >= len(tail) || tail[j] != '}' || k >= n || seen&(1<<k) != 0 {
+			return false
+		}
+		seen |= 1 << k
+		rest = tail[j+1:]
+	}
+	return count == n && seen == 1<<n-1
+}
+
+// minPlaceholder is the shortest text of a placeholder.
+const minPlaceholder = len(`{"_placeholder":true,"num":0}`)
+
+// checkPlaceholders checks the JSON data of a binary packet with n
+// attachments (0 ≤ n ≤ MaxAttachments): every object whose "_placeholder"
+// is true is exactly {"_placeholder":true,"num":k} with k an integer,
+// 0 ≤ k < n, and every k appears once. socket.io's clients fail on a num
+// out of range and ignore extra keys; a second use of one attachment would
+// be sent twice when relayed. The result is nil or [ErrPlaceholder].
+func checkPlaceholders(data []byte, n int) error {
+	if n < 0 || n > MaxAttachments || len(data) < n*minPlaceholder {
+		return ErrPlaceholder
+	}
+	if canonicalPlaceholders(data, n) {
+		return nil
+	}
+	return decodePlaceholders(data, n)
+}
+
+// decodePlaceholders is checkPlaceholders by decoding data.
+func decodePlaceholders(data []byte, n int) error {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return ErrPlaceholder
+	}
+	var seen uint64
+	if !walkPlaceholders(v, n, &seen) || seen != 1<<n-1 {
+		return ErrPlaceholder
+	}
+	return nil
+}
+
+// walkPlaceholders marks in seen the placeholders found in v, false on one
+// that is malformed, out of range or seen before.
+func walkPlaceholders(v any, n int, seen *uint64) bool {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if !walkPlaceholders(e, n, seen) {
+				return false
+			}
+		}
+	case map[string]any:
+		if x["_placeholder"] == true {
+			num, ok := x["num"].(json.Number)
+			if !ok || len(x) != 2 {
+				return false
+			}
+			k, err := strconv.Atoi(string(num))
+			if err != nil || k < 0 || k >= n || *seen&(1<<k) != 0 {
+				return false
+			}
+			*seen |= 1 << k
+			return true
+		}
+		for _, e := range x {
+			if !walkPlaceholders(e, n, seen) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func hasBinary(v any) bool {

@@ -16,5 +16,12 @@
 // encoding per dialect so that a broadcast is encoded once per generation,
 // never once per receiver.
 //
+// Every decoder takes hostile input: a length or count is checked against
+// the bytes actually present before anything is allocated for it, a binary
+// packet announces 1 to [MaxAttachments] attachments and uses each exactly
+// once (see [ParsePacket]), and failures are errors ([ErrParse],
+// [ErrPacket], [ErrV1Packet], [ErrV1Payload]), never panics. The fuzz
+// targets of this package run for a time budget with scripts/fuzz.sh.
+//
 // This package imports nothing else of sockio's.
 package payload

@@ -100,7 +100,15 @@ func DecodePayloadV4(body []byte) ([]Frame, error) {
 	if len(body) == 0 {
 		return nil, ErrParse
 	}
-	n := 1 + bytes.Count(body, []byte{RecordSeparator})
+	// Check every record's type first, so that a body of empty or
+	// untyped records is refused before the frames are allocated.
+	n := 0
+	for rec := range bytes.SplitSeq(body, []byte{RecordSeparator}) {
+		if len(rec) == 0 || rec[0] != 'b' && (rec[0] < '0' || rec[0] > '0'+byte(FrameNoop)) {
+			return nil, ErrParse
+		}
+		n++
+	}
 	frames := make([]Frame, 0, n)
 	for len(body) > 0 || n > len(frames) {
 		i := bytes.IndexByte(body, RecordSeparator)

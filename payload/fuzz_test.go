@@ -106,6 +106,15 @@ func FuzzParsePacket(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, s := range hostilePlaceholders {
+		f.Add([]byte(s[1:]))
+	}
+	for _, s := range []string{
+		`52-["x",{"_placeholder":true,"num":1},{"a":{"_placeholder":true,"num":0}}]`,
+		`51-["x",{"num":0,"_placeholder":true},{"_placeholder":false,"num":9}]`,
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, text []byte) {
 		p, n, err := ParsePacket(text)
 		if err != nil {
@@ -117,7 +126,7 @@ func FuzzParsePacket(f *testing.F) {
 		if p.Type > BinaryAck {
 			t.Fatalf("ParsePacket(%q): type %d", text, p.Type)
 		}
-		if n < 0 || n > MaxAttachments || (n > 0 && p.Type != BinaryEvent && p.Type != BinaryAck) {
+		if n < 0 || n > MaxAttachments || (n > 0) != (p.Type == BinaryEvent || p.Type == BinaryAck) {
 			t.Fatalf("ParsePacket(%q): %d attachments for %v", text, n, p.Type)
 		}
 		if !strings.HasPrefix(p.Namespace, "/") || strings.Contains(p.Namespace, ",") {
@@ -157,8 +166,26 @@ func FuzzParsePacket(f *testing.F) {
 			for i := range atts {
 				atts[i] = []byte{byte(i)}
 			}
-			if _, err := DecodeArgs(items, atts); err != nil && !isNumberRange(err) {
+			vals, err := DecodeArgs(items, atts)
+			if err != nil && !isNumberRange(err) {
 				t.Fatalf("DecodeArgs(%q): %v", p.Data, err)
+			}
+			if err == nil && n > 0 {
+				// Every attachment takes the place of exactly one
+				// placeholder and no object a client would read as a
+				// placeholder is left.
+				uses := make([]int, n)
+				for _, v := range vals {
+					if looksLikePlaceholder(v) {
+						t.Fatalf("ParsePacket(%q): a placeholder is left after DecodeArgs: %#v", text, vals)
+					}
+					countAttachments(v, uses)
+				}
+				for i, u := range uses {
+					if u != 1 {
+						t.Fatalf("ParsePacket(%q): attachment %d used %d times", text, i, u)
+					}
+				}
 			}
 		}
 
@@ -338,6 +365,23 @@ func looksLikePlaceholder(v any) bool {
 		}
 	}
 	return false
+}
+
+// countAttachments counts in uses the []byte values in v, attachment i
+// being []byte{i}.
+func countAttachments(v any, uses []int) {
+	switch x := v.(type) {
+	case []byte:
+		uses[x[0]]++
+	case []any:
+		for _, e := range x {
+			countAttachments(e, uses)
+		}
+	case map[string]any:
+		for _, e := range x {
+			countAttachments(e, uses)
+		}
+	}
 }
 
 func containsBytes(v any) bool {

@@ -32,7 +32,12 @@ func (t PacketType) String() string {
 	return "UNKNOWN"
 }
 
-// MaxAttachments bounds the attachments one binary packet may announce.
+// MaxAttachments bounds the attachments one binary packet may announce, as
+// socket.io's own parser does (its maxAttachments default). The bound keeps
+// what a header can make the receiver hold to MaxAttachments binary
+// messages of at most the server's MaxPayload each, and the slots for them
+// are allocated only once the header's data has shown that many
+// placeholders.
 const MaxAttachments = 10
 
 // Packet is one Socket.IO packet. Data is the raw JSON that follows the
@@ -69,6 +74,14 @@ var reserved = map[string]bool{
 // Engine.IO message). For BINARY_EVENT and BINARY_ACK, attachments is the
 // number of binary messages that complete the packet; [Packet.Attachments]
 // is left for the caller to fill. Data aliases text.
+//
+// A binary packet announces 1 to [MaxAttachments] attachments and its data
+// holds exactly that many placeholders, {"_placeholder":true,"num":n} with
+// n an integer, each of 0 to attachments-1 once, and no other object whose
+// "_placeholder" is true: socket.io's clients fail on a placeholder out of
+// range ("illegal attachments"), so such a packet is refused before it can
+// reach a handler or be relayed. In EVENT and ACK packets such objects are
+// plain data.
 func ParsePacket(text []byte) (p Packet, attachments int, err error) {
 	if len(text) == 0 || text[0] < '0' || text[0] > '6' {
 		return p, 0, ErrPacket
@@ -81,7 +94,7 @@ func ParsePacket(text []byte) (p Packet, attachments int, err error) {
 			return p, 0, ErrPacket
 		}
 		n, err := strconv.Atoi(string(s[:i]))
-		if err != nil || n < 0 || n > MaxAttachments {
+		if err != nil || n < 1 || n > MaxAttachments {
 			return p, 0, ErrPacket
 		}
 		attachments, s = n, s[i+1:]
@@ -110,6 +123,9 @@ func ParsePacket(text []byte) (p Packet, attachments int, err error) {
 		p.Data = s
 	}
 	if !validData(p.Type, p.Data) {
+		return p, 0, ErrPacket
+	}
+	if attachments > 0 && checkPlaceholders(p.Data, attachments) != nil {
 		return p, 0, ErrPacket
 	}
 	return p, attachments, nil

@@ -243,7 +243,8 @@ func fastEvent(d []byte) (name string, args []byte, ok bool) {
 	if !bytes.HasPrefix(rest, []byte(argsKey)) {
 		return "", nil, false
 	}
-	args = rest[len(argsKey) : len(rest)-1]
+	// Whitespace before the closing brace is not part of the array.
+	args = bytes.TrimRight(rest[len(argsKey):len(rest)-1], " \t\r\n")
 	if len(args) < 2 || args[0] != '[' || !json.Valid(args) {
 		return "", nil, false
 	}
@@ -255,6 +256,12 @@ func fastEvent(d []byte) (name string, args []byte, ok bool) {
 
 // AppendV1Packet appends the wire form of p. Event arguments and ack
 // arguments must be JSON arrays (or empty); they are omitted when empty.
+//
+// JSON text (event arguments, ack arguments, json data) is written with
+// U+2028 and U+2029 escaped as \u2028 and \u2029: the 0.9 client reads
+// a packet with regular expressions whose "." stops at those line
+// terminators, and loses the arguments of a packet that holds one raw.
+// Arguments forwarded as the sender wrote them are escaped here too.
 func AppendV1Packet(dst []byte, p *V1Packet) []byte {
 	dst = append(dst, '0'+byte(p.Type), ':')
 	if p.HasID {
@@ -266,10 +273,15 @@ func AppendV1Packet(dst []byte, p *V1Packet) []byte {
 	dst = append(dst, ':')
 	dst = append(dst, p.Endpoint...)
 	switch p.Type {
-	case V1Message, V1JSON:
+	case V1Message:
 		if len(p.Data) > 0 {
 			dst = append(dst, ':')
 			dst = append(dst, p.Data...)
+		}
+	case V1JSON:
+		if len(p.Data) > 0 {
+			dst = append(dst, ':')
+			dst = appendLineSafe(dst, p.Data)
 		}
 	case V1Connect:
 		if p.Query != "" {
@@ -281,7 +293,7 @@ func AppendV1Packet(dst []byte, p *V1Packet) []byte {
 		dst = appendJSONString(dst, p.Name)
 		if !emptyArray(p.Args) {
 			dst = append(dst, `,"args":`...)
-			dst = append(dst, p.Args...)
+			dst = appendLineSafe(dst, p.Args)
 		}
 		dst = append(dst, '}')
 	case V1Ack:
@@ -289,7 +301,7 @@ func AppendV1Packet(dst []byte, p *V1Packet) []byte {
 		dst = strconv.AppendUint(dst, p.AckID, 10)
 		if !emptyArray(p.Args) {
 			dst = append(dst, '+')
-			dst = append(dst, p.Args...)
+			dst = appendLineSafe(dst, p.Args)
 		}
 	case V1Error:
 		if p.Reason != "" || p.Advice != "" {
@@ -302,6 +314,27 @@ func AppendV1Packet(dst []byte, p *V1Packet) []byte {
 		}
 	}
 	return dst
+}
+
+// appendLineSafe appends the JSON text src with every U+2028 and U+2029
+// written as the escapes \u2028 and \u2029. In valid JSON those characters
+// occur only inside strings, where the escape means the same character.
+func appendLineSafe(dst, src []byte) []byte {
+	for {
+		i := bytes.IndexByte(src, 0xE2) // first byte of U+2028 and U+2029
+		if i < 0 {
+			return append(dst, src...)
+		}
+		if i+2 < len(src) && src[i+1] == 0x80 && (src[i+2] == 0xA8 || src[i+2] == 0xA9) {
+			dst = append(dst, src[:i]...)
+			dst = append(dst, `\u202`...)
+			dst = append(dst, '8'+src[i+2]-0xA8)
+			src = src[i+3:]
+			continue
+		}
+		dst = append(dst, src[:i+1]...)
+		src = src[i+1:]
+	}
 }
 
 // emptyArray reports whether a JSON array is absent or "[]".
