@@ -387,7 +387,7 @@ func (n *Namespace) Volatile() Operator { return n.op().Volatile() }
 // Local keeps a broadcast in this process.
 func (n *Namespace) Local() Operator { return n.op().Local() }
 
-func (n *Namespace) op() Operator { return Operator{ns: n, broadcast: true} }
+func (n *Namespace) op() Operator { return Operator{ns: n} }
 
 func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()

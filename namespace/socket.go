@@ -179,7 +179,7 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 
 // Emit sends an event to this socket's client.
 func (s *Socket) Emit(event string, args ...any) error {
-	return Operator{ns: s.ns, target: s}.Emit(event, args...)
+	return Operator{ns: s.ns, sender: s, toSender: true}.Emit(event, args...)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
@@ -298,11 +298,19 @@ func (s *Socket) Except(rooms ...string) Operator { return s.broadcastOp().Excep
 // Broadcast starts a broadcast to every other socket of the namespace.
 func (s *Socket) Broadcast() Operator { return s.broadcastOp() }
 
+// Local starts a broadcast to every other socket of the namespace in this
+// process (socket.io's socket.local).
+func (s *Socket) Local() Operator { return s.broadcastOp().Local() }
+
 // Volatile marks the next emit to this socket as droppable.
-func (s *Socket) Volatile() Operator { return Operator{ns: s.ns, target: s, volatile: true} }
+// Chained with To, In, Except or Local it starts a volatile broadcast that
+// leaves this socket out.
+func (s *Socket) Volatile() Operator {
+	return Operator{ns: s.ns, sender: s, toSender: true, volatile: true}
+}
 
 func (s *Socket) broadcastOp() Operator {
-	return Operator{ns: s.ns, broadcast: true, except: []string{s.id}}
+	return Operator{ns: s.ns, sender: s}
 }
 
 // BufferedAmount reports the bytes queued for this socket's connection.

@@ -60,7 +60,7 @@ type WebSocket struct {
 	probing  atomic.Bool // an upgrade probe: only ping "probe" and upgrade are legal
 	b64      bool
 	onProbe  func(*WebSocket)
-	onUpgade func(*WebSocket) error
+	onUpgrade func(*WebSocket) error
 
 	conn *websocket.Conn
 	bc   batchConn
@@ -79,7 +79,7 @@ func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
-	t := &WebSocket{sess: sess, up: up, opts: opts, b64: b64, onProbe: onProbe, onUpgade: onUpgrade}
+	t := &WebSocket{sess: sess, up: up, opts: opts, b64: b64, onProbe: onProbe, onUpgrade: onUpgrade}
 	t.probing.Store(probe)
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
 		fail: func(err error) { sess.Fail("transport error", err) }, cut: func() { _ = t.conn.Close() }}
@@ -174,7 +174,7 @@ func (t *WebSocket) probe(f payload.Frame) bool {
 		return true
 	case f.Type == payload.FrameUpgrade:
 		t.probing.Store(false)
-		return t.onUpgade(t) == nil
+		return t.onUpgrade(t) == nil
 	}
 	t.sess.Logger().Debug("websocket upgrade aborted", "frame", f.Type.String())
 	return false
