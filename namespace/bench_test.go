@@ -24,9 +24,9 @@ func (c benchConn) Send(p *payload.Shared) error {
 	c.n.Add(int64(len(f)))
 	return nil
 }
-func (benchConn) BufferedAmount() int    { return 0 }
-func (benchConn) Close(string)           {}
-func (benchConn) SocketID(string) string { return "" }
+func (benchConn) BufferedAmount() int              { return 0 }
+func (benchConn) Close(namespace.DisconnectReason) {}
+func (benchConn) SocketID(string) string           { return "" }
 
 func benchRegistry(b *testing.B, sockets int, room string) (*namespace.Registry, *atomic.Int64) {
 	b.Helper()

@@ -218,7 +218,7 @@ func (c *Client) forget(s *Socket) {
 
 // Close disconnects every socket of the connection with reason. Handlers
 // already queued still run; Registry.Wait waits for them.
-func (c *Client) Close(reason string) {
+func (c *Client) Close(reason DisconnectReason) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

@@ -199,7 +199,7 @@ func TestChildKeptWhileASocketConnects(t *testing.T) {
 	})
 	left := make(chan struct{}, 1)
 	parent.OnConnection(func(s *namespace.Socket) {
-		s.OnDisconnect(func(string) { left <- struct{}{} })
+		s.OnDisconnect(func(namespace.DisconnectReason) { left <- struct{}{} })
 	})
 	c1, _, s1 := e.join("/dyn-1")
 	child := s1.Namespace()

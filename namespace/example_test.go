@@ -33,9 +33,9 @@ func (c *printConn) Send(p *payload.Shared) error {
 	}
 	return nil
 }
-func (c *printConn) BufferedAmount() int    { return 0 }
-func (c *printConn) Close(reason string)    { fmt.Println(c.name, "closed:", reason) }
-func (c *printConn) SocketID(string) string { return c.name } // fixed ids keep the output stable
+func (c *printConn) BufferedAmount() int                     { return 0 }
+func (c *printConn) Close(reason namespace.DisconnectReason) { fmt.Println(c.name, "closed:", reason) }
+func (c *printConn) SocketID(string) string                  { return c.name } // fixed ids keep the output stable
 
 // print writes what the client received so far.
 func (c *printConn) print() {

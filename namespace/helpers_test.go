@@ -21,7 +21,7 @@ const safety = 10 * time.Second
 type fakeConn struct {
 	mu      sync.Mutex
 	sent    []*payload.Shared
-	closes  []string
+	closes  []namespace.DisconnectReason
 	changed chan struct{} // closed and replaced on every Send and Close
 }
 
@@ -42,7 +42,7 @@ func (f *fakeConn) Send(p *payload.Shared) error {
 
 func (f *fakeConn) BufferedAmount() int { return 0 }
 
-func (f *fakeConn) Close(reason string) {
+func (f *fakeConn) Close(reason namespace.DisconnectReason) {
 	f.mu.Lock()
 	f.closes = append(f.closes, reason)
 	f.notifyLocked()
@@ -67,10 +67,10 @@ func (f *fakeConn) texts() []string {
 	return out
 }
 
-func (f *fakeConn) closeReasons() []string {
+func (f *fakeConn) closeReasons() []namespace.DisconnectReason {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.closes...)
+	return append([]namespace.DisconnectReason(nil), f.closes...)
 }
 
 // reset forgets the packets sent so far.
@@ -109,7 +109,7 @@ func (f *fakeConn) waitSent(t testing.TB, n int) []*payload.Shared {
 }
 
 // waitClosed waits for a Close call and returns its reason.
-func (f *fakeConn) waitClosed(t testing.TB) string {
+func (f *fakeConn) waitClosed(t testing.TB) namespace.DisconnectReason {
 	t.Helper()
 	f.waitUntil(t, "Close", func() bool { return len(f.closes) > 0 })
 	return f.closeReasons()[0]

@@ -32,7 +32,7 @@ type Conn interface {
 	// BufferedAmount reports the bytes queued for the client.
 	BufferedAmount() int
 	// Close ends the connection; every socket on it disconnects with reason.
-	Close(reason string)
+	Close(reason DisconnectReason)
 	// SocketID returns the id the client's generation expects for a socket
 	// in namespace nsp, or "" when any unique id will do.
 	SocketID(nsp string) string

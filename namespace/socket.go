@@ -15,18 +15,24 @@ import (
 // also by a pending EmitWithAck when its socket disconnects.
 var ErrDisconnected = errors.New("namespace: socket disconnected")
 
+// DisconnectReason is why a socket disconnected, as OnDisconnect handlers
+// receive it: one of the Reason constants, socket.io's strings. The same
+// type names the reasons in the server and transports packages.
+type DisconnectReason = payload.DisconnectReason
+
 // Disconnect reasons reported to OnDisconnect handlers, as socket.io names
-// them.
+// them (see [payload.DisconnectReason] for when each occurs).
 const (
-	ReasonClientNamespaceDisconnect = "client namespace disconnect"
-	ReasonServerNamespaceDisconnect = "server namespace disconnect"
-	ReasonServerShuttingDown        = "server shutting down"
-	ReasonTransportClose            = "transport close"
-	ReasonTransportError            = "transport error"
-	ReasonPingTimeout               = "ping timeout"
-	ReasonParseError                = "parse error"
-	ReasonForcedClose               = "forced close"
-	ReasonForcedServerClose         = "forced server close"
+	ReasonClientNamespaceDisconnect = payload.ReasonClientNamespaceDisconnect
+	ReasonServerNamespaceDisconnect = payload.ReasonServerNamespaceDisconnect
+	ReasonServerShuttingDown        = payload.ReasonServerShuttingDown
+	ReasonTransportClose            = payload.ReasonTransportClose
+	ReasonTransportError            = payload.ReasonTransportError
+	ReasonPingTimeout               = payload.ReasonPingTimeout
+	ReasonParseError                = payload.ReasonParseError
+	ReasonForcedClose               = payload.ReasonForcedClose
+	ReasonForcedServerClose         = payload.ReasonForcedServerClose
+	ReasonClientTooSlow             = payload.ReasonClientTooSlow
 )
 
 // EventHandler handles one event from the client.
@@ -119,10 +125,10 @@ type Socket struct {
 
 	mu           sync.Mutex
 	connected    bool
-	reason       string // why it disconnected; "" until then
+	reason       DisconnectReason // why it disconnected; "" until then
 	handlers     map[string]EventHandler
 	anyHandlers  []EventHandler
-	onDisconnect []func(reason string)
+	onDisconnect []func(reason DisconnectReason)
 	acks         map[uint64]func(ackResult)
 	data         any
 }
@@ -166,7 +172,7 @@ func (s *Socket) OnAny(h EventHandler) {
 // OnDisconnect registers fn to run once with the disconnect reason. On a
 // socket already disconnected (the connection may close while connection
 // handlers still run) fn is queued at once.
-func (s *Socket) OnDisconnect(fn func(reason string)) {
+func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
 	if reason := s.reason; reason != "" {
 		s.mu.Unlock()
@@ -325,7 +331,7 @@ func (s *Socket) Disconnect(close bool) {
 }
 
 // disconnect ends the socket once; it reports whether this call did.
-func (s *Socket) disconnect(reason string, notify bool) bool {
+func (s *Socket) disconnect(reason DisconnectReason, notify bool) bool {
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()

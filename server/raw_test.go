@@ -60,7 +60,7 @@ func newHarness(t *testing.T, opts server.Options, setup func(srv *server.Server
 	h.srv = server.New(opts)
 	h.srv.Of("/").OnConnection(func(s *namespace.Socket) {
 		id := s.ID()
-		s.OnDisconnect(func(reason string) { h.rec.record(id, reason) })
+		s.OnDisconnect(func(reason namespace.DisconnectReason) { h.rec.record(id, string(reason)) })
 	})
 	if setup != nil {
 		setup(h.srv)

@@ -102,7 +102,7 @@ var errBinary = errors.New("server: unexpected binary message")
 func (c *sioConn) message(f payload.Frame) error {
 	if c.pending != nil {
 		if !f.Binary {
-			return &protocolError{"parse error", errors.New("text message while attachments were due")}
+			return &protocolError{payload.ReasonParseError, errors.New("text message while attachments were due")}
 		}
 		c.pending.Attachments = append(c.pending.Attachments, f.Data)
 		if len(c.pending.Attachments) < c.need {
@@ -113,11 +113,11 @@ func (c *sioConn) message(f payload.Frame) error {
 		return c.deliver(p)
 	}
 	if f.Binary {
-		return &protocolError{"parse error", errBinary}
+		return &protocolError{payload.ReasonParseError, errBinary}
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
 	if err != nil {
-		return &protocolError{"parse error", err}
+		return &protocolError{payload.ReasonParseError, err}
 	}
 	if a, ok := c.s.d.(autoAcker); ok {
 		if ack := a.autoAck(f.Data); ack != nil {
@@ -134,12 +134,12 @@ func (c *sioConn) message(f payload.Frame) error {
 
 func (c *sioConn) deliver(p *payload.Packet) error {
 	if err := c.client.Receive(p); err != nil {
-		return &protocolError{"forced close", err}
+		return &protocolError{payload.ReasonForcedClose, err}
 	}
 	return nil
 }
 
-func (c *sioConn) closed(reason string) { c.client.Close(reason) }
+func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reason) }
 
 // Send implements namespace.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
@@ -151,7 +151,7 @@ func (c *sioConn) Send(p *payload.Shared) error {
 func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
 
 // Close implements namespace.Conn.
-func (c *sioConn) Close(reason string) { c.s.shutdown(reason) }
+func (c *sioConn) Close(reason payload.DisconnectReason) { c.s.shutdown(reason) }
 
 // SocketID implements namespace.Conn.
 func (c *sioConn) SocketID(nsp string) string { return c.s.d.socketID(c.s.id, nsp) }

@@ -91,7 +91,7 @@ func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 	}
 	h := &Hixie76{sess: sess, max: maxMessage}
 	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
-		fail: func(err error) { sess.Fail("transport error", err) }, cut: func() { _ = h.conn.Close() }}
+		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = h.conn.Close() }}
 	return h
 }
 
@@ -141,7 +141,7 @@ func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
 // ServeHTTP upgrades the request and starts serving the connection.
 func (h *Hixie76) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.Upgrade(w, r); err != nil {
-		h.sess.Fail("transport error", err)
+		h.sess.Fail(payload.ReasonTransportError, err)
 		return
 	}
 	h.Start()
@@ -163,9 +163,9 @@ func (h *Hixie76) read() {
 		data, err := h.readFrame()
 		if err != nil {
 			if !h.w.closed() {
-				reason := "transport close"
+				reason := payload.ReasonTransportClose
 				if errors.Is(err, ErrHixieFrame) {
-					reason = "transport error"
+					reason = payload.ReasonTransportError
 				}
 				h.sess.Fail(reason, err)
 			}
@@ -174,7 +174,7 @@ func (h *Hixie76) read() {
 		}
 		f, err := framing.ParseMessage(data, false)
 		if err != nil {
-			h.sess.Fail("parse error", err)
+			h.sess.Fail(payload.ReasonParseError, err)
 			h.Close(true)
 			return
 		}

@@ -30,9 +30,9 @@ func (c *countConn) Send(p *payload.Shared) error {
 	}
 	return nil
 }
-func (c *countConn) BufferedAmount() int    { return 0 }
-func (c *countConn) SocketID(string) string { return "" }
-func (c *countConn) Close(string)           {}
+func (c *countConn) BufferedAmount() int              { return 0 }
+func (c *countConn) SocketID(string) string           { return "" }
+func (c *countConn) Close(namespace.DisconnectReason) {}
 
 const receivers = 500
 

@@ -45,9 +45,9 @@ func (c *conn) Send(p *payload.Shared) error {
 }
 func (c *conn) BufferedAmount() int    { return 0 }
 func (c *conn) SocketID(string) string { return "" }
-func (c *conn) Close(reason string) {
+func (c *conn) Close(reason namespace.DisconnectReason) {
 	c.mu.Lock()
-	c.closed = append(c.closed, reason)
+	c.closed = append(c.closed, string(reason))
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
@@ -348,9 +348,9 @@ func (r *sharedRecorder) Send(p *payload.Shared) error {
 	r.mu.Unlock()
 	return nil
 }
-func (r *sharedRecorder) BufferedAmount() int    { return 0 }
-func (r *sharedRecorder) SocketID(string) string { return "" }
-func (r *sharedRecorder) Close(string)           {}
+func (r *sharedRecorder) BufferedAmount() int              { return 0 }
+func (r *sharedRecorder) SocketID(string) string           { return "" }
+func (r *sharedRecorder) Close(namespace.DisconnectReason) {}
 func (r *sharedRecorder) reset() {
 	r.mu.Lock()
 	r.sent = nil

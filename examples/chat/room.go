@@ -99,7 +99,7 @@ func mountChat(srv *server.Server, process string) {
 			_ = s.To(room).Emit("chat", message{From: nick, Text: text})
 			_ = e.Ack(true)
 		})
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason namespace.DisconnectReason) {
 			if !joined {
 				return
 			}

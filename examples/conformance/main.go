@@ -253,7 +253,7 @@ func (a *app) record(id, reason string) {
 
 func (a *app) onConnection(s *namespace.Socket) {
 	_ = s.Emit("auth", s.Handshake().Auth)
-	s.OnDisconnect(func(reason string) { a.record(s.ID(), reason) })
+	s.OnDisconnect(func(reason namespace.DisconnectReason) { a.record(s.ID(), string(reason)) })
 
 	a.clusterEvents(s)
 	s.On("message", func(e *namespace.Event) { _ = s.Emit("message-back", e.Forward()...) })
