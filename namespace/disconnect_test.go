@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 )
 
@@ -59,7 +60,7 @@ func TestClientDisconnectPacket(t *testing.T) {
 	}
 	// Events for the namespace left are protocol errors; the client may
 	// join again.
-	if err := c.Receive(packet(t, `2/admin,["x"]`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `2/admin,["x"]`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("EVENT after DISCONNECT: %v", err)
 	}
 	s2 := e.connect(c, conn, "/admin", "")

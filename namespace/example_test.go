@@ -10,13 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
 
 // printConn stands in for the server's connection in these examples: it
 // keeps the text of every packet sent to the client. A real server
-// implements namespace.Conn on top of its Engine.IO sessions.
+// implements the connection on top of its Engine.IO sessions.
 type printConn struct {
 	name string
 	sent chan *payload.Shared // when not nil, also gets every packet
@@ -47,8 +48,14 @@ func (c *printConn) print() {
 	c.got = nil
 }
 
+// connect stands in for the server accepting a client connection: it
+// starts the namespace side of the connection.
+func connect(reg *namespace.Registry, conn *printConn, hs namespace.Handshake) bridge.Client {
+	return bridge.NewClient(reg, conn, hs)
+}
+
 // receive feeds the client packets as the server would after decoding them.
-func receive(c *namespace.Client, packets ...string) {
+func receive(c bridge.Client, packets ...string) {
 	for _, text := range packets {
 		p, _, err := payload.ParsePacket([]byte(text))
 		if err != nil {
@@ -81,7 +88,7 @@ func ExampleSocket_On() {
 	})
 
 	conn := &printConn{name: "alice"}
-	c := reg.NewClient(conn, namespace.Handshake{})
+	c := connect(reg, conn, namespace.Handshake{})
 	receive(c, `0`, `21["echo",{"b":1,"a":2}]`, `2["greet",{"name":"Ann"}]`)
 	reg.Wait()
 	conn.print()
@@ -112,7 +119,7 @@ func ExampleOperator_Emit() {
 	for _, j := range []struct{ name, room string }{{"alice", "go"}, {"bob", "go"}, {"carol", "rust"}} {
 		conn := &printConn{name: j.name}
 		conns = append(conns, conn)
-		c := reg.NewClient(conn, namespace.Handshake{})
+		c := connect(reg, conn, namespace.Handshake{})
 		receive(c, `0/chat,`, `2/chat,["join","`+j.room+`"]`)
 		reg.Wait()
 	}
@@ -163,7 +170,7 @@ func ExampleNamespace_Use() {
 		{"bob", "192.0.2.2:5000", `{"token":"s3cret"}`},
 	} {
 		conn := &printConn{name: try.name}
-		c := reg.NewClient(conn, namespace.Handshake{Address: try.addr})
+		c := connect(reg, conn, namespace.Handshake{Address: try.addr})
 		receive(c, `0/admin,`+try.auth)
 		reg.Wait()
 		conn.print()
@@ -183,9 +190,9 @@ func ExampleRegistry_OfRegexp() {
 	})
 
 	a := &printConn{name: "a"}
-	receive(reg.NewClient(a, namespace.Handshake{}), `0/workspace-1,`)
+	receive(connect(reg, a, namespace.Handshake{}), `0/workspace-1,`)
 	b := &printConn{name: "b"}
-	receive(reg.NewClient(b, namespace.Handshake{}), `0/workspace-2,`, `0/elsewhere,`)
+	receive(connect(reg, b, namespace.Handshake{}), `0/workspace-2,`, `0/elsewhere,`)
 	reg.Wait()
 
 	// The parent reaches the sockets of every workspace.
@@ -205,7 +212,7 @@ func ExampleRegistry_OfRegexp() {
 func ExampleSocket_EmitWithAck() {
 	reg := namespace.NewRegistry(namespace.Options{})
 	conn := &printConn{name: "alice", sent: make(chan *payload.Shared, 8)}
-	c := reg.NewClient(conn, namespace.Handshake{})
+	c := connect(reg, conn, namespace.Handshake{})
 	receive(c, `0`)
 	reg.Wait()
 	<-conn.sent // CONNECT

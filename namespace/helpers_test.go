@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -159,9 +160,9 @@ func newEnv(t testing.TB, opts namespace.Options) *env {
 }
 
 // client opens a client connection with a fake conn.
-func (e *env) client() (*namespace.Client, *fakeConn) {
+func (e *env) client() (bridge.Client, *fakeConn) {
 	conn := newFakeConn()
-	return e.reg.NewClient(conn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5}), conn
+	return bridge.NewClient(e.reg, conn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5}), conn
 }
 
 // packet parses the text of a Socket.IO packet, with its attachments.
@@ -181,7 +182,7 @@ func packet(t testing.TB, s string, atts ...[]byte) *payload.Packet {
 }
 
 // recv has c receive the packet s and waits for the handlers to finish.
-func (e *env) recv(c *namespace.Client, s string, atts ...[]byte) {
+func (e *env) recv(c bridge.Client, s string, atts ...[]byte) {
 	e.t.Helper()
 	if err := c.Receive(packet(e.t, s, atts...)); err != nil {
 		e.t.Fatalf("Receive(%q): %v", s, err)
@@ -191,7 +192,7 @@ func (e *env) recv(c *namespace.Client, s string, atts ...[]byte) {
 
 // connect joins nsp ("/" or "/name") with the optional auth object and
 // returns the connected socket.
-func (e *env) connect(c *namespace.Client, conn *fakeConn, nsp, auth string) *namespace.Socket {
+func (e *env) connect(c bridge.Client, conn *fakeConn, nsp, auth string) *namespace.Socket {
 	e.t.Helper()
 	s := "0"
 	if nsp != "/" {
@@ -225,7 +226,7 @@ func (e *env) connect(c *namespace.Client, conn *fakeConn, nsp, auth string) *na
 }
 
 // join opens a client and connects it to nsp.
-func (e *env) join(nsp string) (*namespace.Client, *fakeConn, *namespace.Socket) {
+func (e *env) join(nsp string) (bridge.Client, *fakeConn, *namespace.Socket) {
 	e.t.Helper()
 	c, conn := e.client()
 	s := e.connect(c, conn, nsp, "")

@@ -120,7 +120,7 @@ type ackResult struct {
 type Socket struct {
 	id     string
 	ns     *Namespace
-	client *Client
+	client *client
 	hs     *Handshake
 
 	mu           sync.Mutex

@@ -374,7 +374,7 @@ func (h *harness) pendingGet(sid string) <-chan response {
 	h.t.Helper()
 	ch := h.asyncGet(h.pollURL(sid))
 	deadline := time.Now().Add(waitTimeout)
-	for !server.PollPending(h.srv.Engine, sid) {
+	for !server.PollPending(h.srv, sid) {
 		select {
 		case r := <-ch:
 			h.t.Fatalf("GET sid=%s answered at once: status %d body %q", sid, r.status, r.body)

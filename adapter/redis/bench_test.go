@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -39,7 +40,7 @@ const receivers = 500
 // receiversOn connects n counting clients to reg's "/".
 func receiversOn(b *testing.B, reg *namespace.Registry, n int, counter *atomic.Int64, done chan struct{}) {
 	for range n {
-		c := reg.NewClient(&countConn{n: counter, want: int64(n), done: done}, namespace.Handshake{Protocol: 5})
+		c := bridge.NewClient(reg, &countConn{n: counter, want: int64(n), done: done}, namespace.Handshake{Protocol: 5})
 		pk, _, _ := payload.ParsePacket([]byte("0"))
 		if err := c.Receive(&pk); err != nil {
 			b.Fatal(err)

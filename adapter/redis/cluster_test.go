@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -133,7 +134,7 @@ func newProcOn(t testing.TB, rdb goredis.UniversalClient, cl hub, logger *slog.L
 }
 
 type client struct {
-	c    *namespace.Client
+	c    bridge.Client
 	conn *conn
 	s    *namespace.Socket
 }
@@ -142,7 +143,7 @@ type client struct {
 func (p *proc) join(t testing.TB) client {
 	t.Helper()
 	cn := newConn()
-	c := p.reg.NewClient(cn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5, Time: time.Now()})
+	c := bridge.NewClient(p.reg, cn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5, Time: time.Now()})
 	pk, _, err := payload.ParsePacket([]byte("0"))
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +316,7 @@ func TestReceivedBroadcastIsSharedOnce(t *testing.T) {
 	_ = A
 	var rec sharedRecorder
 	for range 3 {
-		c := B.reg.NewClient(&rec, namespace.Handshake{Protocol: 5})
+		c := bridge.NewClient(B.reg, &rec, namespace.Handshake{Protocol: 5})
 		pk, _, _ := payload.ParsePacket([]byte("0"))
 		_ = c.Receive(&pk)
 	}
