@@ -73,7 +73,7 @@ func ExampleSocket_On() {
 	reg.Of("/").OnConnection(func(s *namespace.Socket) {
 		// Answer the client's callback with the arguments unchanged.
 		s.On("echo", func(e *namespace.Event) {
-			_ = e.Ack(e.Forward()...)
+			e.Ack(e.Forward()...)
 		})
 		s.On("greet", func(e *namespace.Event) {
 			var who struct {
@@ -82,7 +82,7 @@ func ExampleSocket_On() {
 			if err := e.Decode(0, &who); err != nil {
 				return
 			}
-			_ = s.Emit("greeting", "hello "+who.Name)
+			s.Emit("greeting", "hello "+who.Name)
 		})
 		s.OnAny(func(e *namespace.Event) { fmt.Println("event:", e.Name, e.Len(), "args") })
 	})
@@ -111,7 +111,7 @@ func ExampleOperator_Emit() {
 			}
 			s.Join(room)
 			// Everyone in the room but the newcomer.
-			_ = s.To(room).Emit("joined", s.ID())
+			s.To(room).Emit("joined", s.ID())
 		})
 	})
 
@@ -123,9 +123,9 @@ func ExampleOperator_Emit() {
 		receive(c, `0/chat,`, `2/chat,["join","`+j.room+`"]`)
 		reg.Wait()
 	}
-	_ = chat.To("go").Emit("news", "Go 1.26 is out")
-	_ = chat.Except("go").Emit("news", "not for gophers")
-	_ = chat.To("go", "rust").Emit("all", "one copy each")
+	chat.To("go").Emit("news", "Go 1.26 is out")
+	chat.Except("go").Emit("news", "not for gophers")
+	chat.To("go", "rust").Emit("all", "one copy each")
 
 	for _, conn := range conns {
 		conn.print()
@@ -196,7 +196,7 @@ func ExampleRegistry_OfRegexp() {
 	reg.Wait()
 
 	// The parent reaches the sockets of every workspace.
-	_ = workspaces.Emit("maintenance", "at 2am")
+	workspaces.Emit("maintenance", "at 2am")
 	a.print()
 	b.print()
 	// Unordered output:

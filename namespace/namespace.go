@@ -363,7 +363,9 @@ func (n *Namespace) Deliver(id string, p *payload.Shared) error {
 	return s.client.conn.Send(p)
 }
 
-// Emit sends an event to every socket of the namespace.
+// Emit sends an event to every socket of the namespace. It fails only as
+// a broadcast does (see [Operator.Emit]): arguments that cannot be encoded,
+// or a cluster adapter that cannot publish.
 func (n *Namespace) Emit(event string, args ...any) error {
 	return n.op().Emit(event, args...)
 }

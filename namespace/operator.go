@@ -58,6 +58,14 @@ func (o Operator) Local() Operator {
 
 // Emit sends the event. The packet is encoded to JSON once, and to each
 // generation's frames once, whatever the number of receivers.
+//
+// Emitting to the sender alone ([Socket.Volatile]) fails as [Socket.Emit]
+// does. A broadcast fails only when the arguments cannot be encoded, or
+// when the adapter cannot hand the packet on to the other processes of a
+// cluster (the local receivers have it by then); the in-memory adapter
+// never fails. Receivers that are gone or too slow do not make a broadcast
+// fail: the too slow are disconnected, and a volatile packet is dropped for
+// clients that are behind.
 func (o Operator) Emit(event string, args ...any) error {
 	data, atts, err := payload.EncodeEvent(event, args)
 	if err != nil {
@@ -66,7 +74,7 @@ func (o Operator) Emit(event string, args ...any) error {
 	if o.toSender {
 		p := newShared(payload.Event, o.ns.name, data, atts)
 		p.Volatile = o.volatile
-		return o.sender.client.conn.Send(p)
+		return o.sender.send(p)
 	}
 	opts := o.options()
 	if o.ns.children != nil { // a dynamic parent reaches its children

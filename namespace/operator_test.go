@@ -2,10 +2,13 @@ package namespace_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/payload"
 )
 
 // TestSocketChainsLeaveSenderOut checks every operator chain that starts
@@ -84,5 +87,43 @@ func TestSocketChainsLeaveSenderOut(t *testing.T) {
 				t.Errorf("FetchSockets() = %q, want %q", got, ids(want...))
 			}
 		})
+	}
+}
+
+var errConnGone = errors.New("connection gone")
+
+// goneConn is a connection that refuses every packet, as the server's does
+// once it has closed.
+type goneConn struct{ *fakeConn }
+
+func (goneConn) Send(*payload.Shared) error { return errConnGone }
+
+// TestEmitErrors checks what the emits report: an emit to one socket fails
+// when its connection refuses the packet (wrapping ErrDisconnected) or the
+// arguments do not encode; a broadcast does not fail for a receiver that
+// is gone.
+func TestEmitErrors(t *testing.T) {
+	e := newEnv(t, namespace.Options{})
+	joined := make(chan *namespace.Socket, 1)
+	e.reg.Of("/").OnConnection(func(s *namespace.Socket) { joined <- s })
+	c := bridge.NewClient(e.reg, goneConn{newFakeConn()}, namespace.Handshake{Protocol: 5})
+	e.recv(c, "0")
+	s := <-joined
+	for name, err := range map[string]error{
+		"Emit":          s.Emit("x", 1),
+		"Volatile.Emit": s.Volatile().Emit("x"),
+	} {
+		if !errors.Is(err, namespace.ErrDisconnected) || !errors.Is(err, errConnGone) {
+			t.Errorf("%s on a gone connection: %v, want ErrDisconnected wrapping the connection's error", name, err)
+		}
+	}
+	if err := s.Emit("x", func() {}); err == nil || errors.Is(err, namespace.ErrDisconnected) {
+		t.Errorf("Emit of a value that does not encode: %v, want an encoding error", err)
+	}
+	if err := e.reg.Of("/").Emit("x"); err != nil {
+		t.Errorf("broadcast reaching a gone connection: %v, want nil", err)
+	}
+	if err := e.reg.Of("/").Emit("x", make(chan int)); err == nil {
+		t.Error("broadcast of a value that does not encode: nil error")
 	}
 }

@@ -99,7 +99,8 @@ type Event struct {
 func (e *Event) HasAck() bool { return e.hasAck }
 
 // Ack answers the client's acknowledgement callback with args. Only the
-// first call sends; it is a no-op when the client asked for none.
+// first call sends; it is a no-op when the client asked for none. It fails
+// as [Socket.Emit] does, and on a second call.
 func (e *Event) Ack(args ...any) error {
 	if !e.hasAck {
 		return nil
@@ -183,7 +184,16 @@ func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 	s.mu.Unlock()
 }
 
-// Emit sends an event to this socket's client.
+// Emit sends an event to this socket's client. It queues the packet for
+// the connection and never waits for the network.
+//
+// It fails only when the arguments cannot be encoded (a value
+// encoding/json refuses, more than payload.MaxAttachments binary values),
+// or when the socket's connection is gone: closed, or disconnected by this
+// very emit because the client fell too far behind. That error wraps
+// [ErrDisconnected]; the socket's OnDisconnect handlers run either way, so
+// a handler that emits values known to encode may ignore the result. A
+// volatile packet dropped for a client that is behind is not an error.
 func (s *Socket) Emit(event string, args ...any) error {
 	return Operator{ns: s.ns, sender: s, toSender: true}.Emit(event, args...)
 }
@@ -256,7 +266,16 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	}
 	p := newShared(payload.Ack, s.ns.name, data, atts)
 	p.ID, p.HasID = id, true
-	return s.client.conn.Send(p)
+	return s.send(p)
+}
+
+// send queues p for the socket's client; a connection that refuses it is
+// gone (closed, or just closed as too slow).
+func (s *Socket) send(p *payload.Shared) error {
+	if err := s.client.conn.Send(p); err != nil {
+		return fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return nil
 }
 
 // Data returns the application's value attached to the socket (socket.io's
