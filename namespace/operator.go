@@ -11,9 +11,9 @@ import (
 // rooms and exceptions chosen so far. Its methods return modified copies,
 // so an Operator can be kept and reused.
 //
-// An Operator that starts from a socket ([Socket.To], [Socket.Except],
-// [Socket.Broadcast], [Socket.Volatile]) leaves that socket out of every
-// broadcast it makes, whatever the order of To, Except, Volatile and Local
+// An Operator that starts from a socket ([Socket.To], [Socket.In],
+// [Socket.Except], [Socket.Broadcast], [Socket.Local], [Socket.Volatile])
+// leaves that socket out of every broadcast it makes, whatever the order of To, Except, Volatile and Local
 // after it. Only [Socket.Volatile] followed by nothing but Volatile emits to
 // the socket itself, as socket.io's socket.volatile.emit does.
 type Operator struct {
