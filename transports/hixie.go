@@ -52,9 +52,9 @@ func hixieKey(k string) (uint32, error) {
 	return uint32(n / uint64(spaces)), nil
 }
 
-// HixieChallenge is the 16-byte answer to a hixie-76 handshake: the MD5 of
+// hixieChallenge is the 16-byte answer to a hixie-76 handshake: the MD5 of
 // both keys' values (32-bit big-endian) and the 8 bytes of key3.
-func HixieChallenge(key1, key2 string, key3 []byte) ([]byte, error) {
+func hixieChallenge(key1, key2 string, key3 []byte) ([]byte, error) {
 	n1, err := hixieKey(key1)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
 		conn.Close()
 		return err
 	}
-	sum, err := HixieChallenge(r.Header.Get("Sec-WebSocket-Key1"), r.Header.Get("Sec-WebSocket-Key2"), key3[:])
+	sum, err := hixieChallenge(r.Header.Get("Sec-WebSocket-Key1"), r.Header.Get("Sec-WebSocket-Key2"), key3[:])
 	if err != nil {
 		_, _ = io.WriteString(conn, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
 		conn.Close()
