@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -24,9 +25,9 @@ func (c benchConn) Send(p *payload.Shared) error {
 	c.n.Add(int64(len(f)))
 	return nil
 }
-func (benchConn) BufferedAmount() int    { return 0 }
-func (benchConn) Close(string)           {}
-func (benchConn) SocketID(string) string { return "" }
+func (benchConn) BufferedAmount() int              { return 0 }
+func (benchConn) Close(namespace.DisconnectReason) {}
+func (benchConn) SocketID(string) string           { return "" }
 
 func benchRegistry(b *testing.B, sockets int, room string) (*namespace.Registry, *atomic.Int64) {
 	b.Helper()
@@ -38,7 +39,7 @@ func benchRegistry(b *testing.B, sockets int, room string) (*namespace.Registry,
 	var n atomic.Int64
 	connect := packet(b, "0")
 	for range sockets {
-		c := reg.NewClient(benchConn{&n}, namespace.Handshake{})
+		c := bridge.NewClient(reg, benchConn{&n}, namespace.Handshake{})
 		p := *connect
 		if err := c.Receive(&p); err != nil {
 			b.Fatal(err)
@@ -109,7 +110,7 @@ func BenchmarkReceiveEvent(b *testing.B) {
 				s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
 			})
 			var n atomic.Int64
-			c := reg.NewClient(benchConn{&n}, namespace.Handshake{})
+			c := bridge.NewClient(reg, benchConn{&n}, namespace.Handshake{})
 			p := *packet(b, "0")
 			if err := c.Receive(&p); err != nil {
 				b.Fatal(err)

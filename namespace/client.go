@@ -10,14 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/payload"
 )
-
-// ErrProtocol is returned by [Client.Receive] for a packet the Socket.IO
-// protocol forbids (a second CONNECT to a namespace, an event for a
-// namespace not joined, a CONNECT_ERROR from the client): the server closes
-// the connection.
-var ErrProtocol = errors.New("namespace: protocol violation")
 
 // errMiddlewarePanic refuses a socket whose middleware panicked.
 var errMiddlewarePanic = errors.New("server error")
@@ -26,13 +21,14 @@ var errMiddlewarePanic = errors.New("server error")
 // the reader waits (backpressure on the client).
 const maxInbox = 256
 
-// Client is one connection's view of the namespaces: which it joined, and
+// client is one connection's view of the namespaces: which it joined, and
 // the goroutine that runs its handlers. Handlers of one connection run one
 // at a time, in the order packets arrived; acks from the client are
-// resolved at once, so a handler may wait for one.
-type Client struct {
+// resolved at once, so a handler may wait for one. The server reaches it
+// through package bridge.
+type client struct {
 	reg  *Registry
-	conn Conn
+	conn bridge.Conn
 	hs   Handshake
 
 	mu         sync.Mutex
@@ -45,10 +41,16 @@ type Client struct {
 	connectTmr *time.Timer
 }
 
-// NewClient starts the namespace side of a connection. The connection is
+func init() {
+	bridge.NewClient = func(registry any, conn bridge.Conn, hs any) bridge.Client {
+		return registry.(*Registry).newClient(conn, hs.(Handshake))
+	}
+}
+
+// newClient starts the namespace side of a connection. The connection is
 // closed if it joins no namespace within the connect timeout.
-func (r *Registry) NewClient(conn Conn, hs Handshake) *Client {
-	c := &Client{reg: r, conn: conn, hs: hs, sockets: map[string]*Socket{}}
+func (r *Registry) newClient(conn bridge.Conn, hs Handshake) *client {
+	c := &client{reg: r, conn: conn, hs: hs, sockets: map[string]*Socket{}}
 	c.cond.L = &c.mu
 	c.connectTmr = time.AfterFunc(r.opts.ConnectTimeout, func() {
 		c.mu.Lock()
@@ -61,10 +63,10 @@ func (r *Registry) NewClient(conn Conn, hs Handshake) *Client {
 	return c
 }
 
-// Receive handles one complete packet from the client (attachments
-// included), as payload.ParsePacket returns it: its data is valid JSON. It
-// returns ErrProtocol when the connection must be closed.
-func (c *Client) Receive(p *payload.Packet) error {
+// Receive implements bridge.Client: it handles one complete packet from
+// the client, as payload.ParsePacket returns it (its data is valid JSON),
+// and returns an error wrapping bridge.ErrProtocol when the connection must be closed.
+func (c *client) Receive(p *payload.Packet) error {
 	nsp := p.Nsp()
 	c.mu.Lock()
 	s, known := c.sockets[nsp]
@@ -73,7 +75,7 @@ func (c *Client) Receive(p *payload.Packet) error {
 	switch p.Type {
 	case payload.Connect:
 		if known {
-			return fmt.Errorf("%w: second CONNECT to %s", ErrProtocol, nsp)
+			return fmt.Errorf("%w: second CONNECT to %s", bridge.ErrProtocol, nsp)
 		}
 		if max := c.reg.opts.MaxNamespacesPerConnection; max > 0 && open >= max {
 			c.reg.opts.Logger.Debug("sockio: namespace refused: too many on one connection", "namespace", nsp, "max", max)
@@ -88,7 +90,7 @@ func (c *Client) Receive(p *payload.Packet) error {
 		c.run(func() { c.connect(s) })
 	case payload.Disconnect:
 		if !known {
-			return fmt.Errorf("%w: DISCONNECT for %s not joined", ErrProtocol, nsp)
+			return fmt.Errorf("%w: DISCONNECT for %s not joined", bridge.ErrProtocol, nsp)
 		}
 		// Free the namespace at once: the client may CONNECT again before
 		// the handler goroutine reaches the disconnect.
@@ -96,7 +98,7 @@ func (c *Client) Receive(p *payload.Packet) error {
 		c.run(func() { s.disconnect(ReasonClientNamespaceDisconnect, false) })
 	case payload.Event, payload.BinaryEvent:
 		if !known {
-			return fmt.Errorf("%w: EVENT for %s not joined", ErrProtocol, nsp)
+			return fmt.Errorf("%w: EVENT for %s not joined", bridge.ErrProtocol, nsp)
 		}
 		c.run(func() {
 			if s.Connected() {
@@ -105,7 +107,7 @@ func (c *Client) Receive(p *payload.Packet) error {
 		})
 	case payload.Ack, payload.BinaryAck:
 		if !known {
-			return fmt.Errorf("%w: ACK for %s not joined", ErrProtocol, nsp)
+			return fmt.Errorf("%w: ACK for %s not joined", bridge.ErrProtocol, nsp)
 		}
 		items, err := payload.SplitValidArgs(p.Data)
 		if err != nil {
@@ -113,7 +115,7 @@ func (c *Client) Receive(p *payload.Packet) error {
 		}
 		s.resolveAck(p.ID, Args{items: items, attachments: p.Attachments})
 	default:
-		return fmt.Errorf("%w: %s from a client", ErrProtocol, p.Type)
+		return fmt.Errorf("%w: %s from a client", bridge.ErrProtocol, p.Type)
 	}
 	return nil
 }
@@ -129,7 +131,7 @@ func newSocketID() string {
 
 // newSocket reserves nsp for a connecting socket, or answers "Invalid
 // namespace" and returns nil.
-func (c *Client) newSocket(nsp string, auth []byte) *Socket {
+func (c *client) newSocket(nsp string, auth []byte) *Socket {
 	ns := c.reg.lookup(nsp)
 	if ns == nil {
 		c.refuse(nsp, "Invalid namespace", nil)
@@ -151,7 +153,7 @@ func (c *Client) newSocket(nsp string, auth []byte) *Socket {
 	return s
 }
 
-func (c *Client) refuse(nsp, message string, data any) {
+func (c *client) refuse(nsp, message string, data any) {
 	body := struct {
 		Message string `json:"message"`
 		Data    any    `json:"data,omitempty"`
@@ -166,7 +168,7 @@ func (c *Client) refuse(nsp, message string, data any) {
 }
 
 // connect runs the middleware and the connection handlers of a socket.
-func (c *Client) connect(s *Socket) {
+func (c *client) connect(s *Socket) {
 	middleware, onConnect := s.ns.handlers()
 	for _, m := range middleware {
 		err := errMiddlewarePanic // kept if m panics: refuse, never let in
@@ -208,7 +210,7 @@ func (c *Client) connect(s *Socket) {
 }
 
 // forget drops s from the connection's namespaces.
-func (c *Client) forget(s *Socket) {
+func (c *client) forget(s *Socket) {
 	c.mu.Lock()
 	if c.sockets[s.ns.name] == s {
 		delete(c.sockets, s.ns.name)
@@ -216,9 +218,10 @@ func (c *Client) forget(s *Socket) {
 	c.mu.Unlock()
 }
 
-// Close disconnects every socket of the connection with reason. Handlers
-// already queued still run; Registry.Wait waits for them.
-func (c *Client) Close(reason string) {
+// Close implements bridge.Client: it disconnects every socket of the
+// connection with reason. Handlers already queued still run;
+// Registry.Wait waits for them.
+func (c *client) Close(reason DisconnectReason) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -239,10 +242,10 @@ func (c *Client) Close(reason string) {
 
 // run queues job for the connection's handler goroutine, starting it if
 // needed. When the inbox is full it waits, slowing the client's reader.
-func (c *Client) run(job func()) { c.enqueue(job, true) }
+func (c *client) run(job func()) { c.enqueue(job, true) }
 
 // enqueue is run; block false never waits (for jobs queued by handlers).
-func (c *Client) enqueue(job func(), block bool) {
+func (c *client) enqueue(job func(), block bool) {
 	c.mu.Lock()
 	for block && len(c.inbox) >= maxInbox && !c.closed {
 		c.cond.Wait()
@@ -258,7 +261,7 @@ func (c *Client) enqueue(job func(), block bool) {
 	go c.work()
 }
 
-func (c *Client) work() {
+func (c *client) work() {
 	defer c.reg.workers.Done()
 	for {
 		c.mu.Lock()
@@ -279,7 +282,7 @@ func (c *Client) work() {
 
 // safely runs a user function, recovering and logging a panic so that only
 // this socket's event is lost.
-func (c *Client) safely(s *Socket, what string, fn func()) {
+func (c *client) safely(s *Socket, what string, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.reg.opts.Logger.Error("sockio: handler panicked", "socket", s.id, "namespace", s.ns.name,

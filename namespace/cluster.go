@@ -231,11 +231,17 @@ func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) 
 	return n.op().EmitWithAck(ctx, event, args...)
 }
 
+// options returns the receivers the operator selects: its sender alone, or
+// its rooms without its exceptions and without the sender.
 func (o Operator) options() BroadcastOptions {
-	if o.target != nil {
-		return BroadcastOptions{Rooms: []string{o.target.id}, Local: true}
+	if o.toSender {
+		return BroadcastOptions{Rooms: []string{o.sender.id}, Local: true}
 	}
-	return BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
+	except := o.except
+	if o.sender != nil {
+		except = append([]string{o.sender.id}, o.except...)
+	}
+	return BroadcastOptions{Rooms: o.rooms, Except: except, Local: o.local}
 }
 
 // namespaces lists the namespaces the operator acts on: its own, or a

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -102,7 +103,7 @@ func TestSecondConnectIsProtocolError(t *testing.T) {
 	c, conn := e.client()
 	e.connect(c, conn, "/", "")
 	err := c.Receive(packet(t, "0"))
-	if !errors.Is(err, namespace.ErrProtocol) {
+	if !errors.Is(err, bridge.ErrProtocol) {
 		t.Fatalf("second CONNECT: %v, want ErrProtocol", err)
 	}
 	e.reg.Wait()
@@ -122,7 +123,7 @@ func TestSecondConnectWhileConnectingIsProtocolError(t *testing.T) {
 	err := c.Receive(packet(t, "0"))
 	close(release)
 	e.reg.Wait()
-	if !errors.Is(err, namespace.ErrProtocol) {
+	if !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("CONNECT during middleware: %v, want ErrProtocol", err)
 	}
 	if n := len(conn.packets()); n != 1 {
@@ -152,7 +153,7 @@ func TestConnectUnknownNamespace(t *testing.T) {
 	}
 	// No socket was kept: events for /x are protocol errors, a new CONNECT
 	// is answered again.
-	if err := c.Receive(packet(t, `2/x,["ev"]`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `2/x,["ev"]`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("EVENT for refused namespace: %v, want ErrProtocol", err)
 	}
 	e.recv(c, "0/x,")
@@ -176,15 +177,15 @@ func TestPacketsForNamespacesNotJoined(t *testing.T) {
 		`1/admin,`,
 		`2/nowhere,["ev"]`,
 	} {
-		if err := c.Receive(packet(t, s)); !errors.Is(err, namespace.ErrProtocol) {
+		if err := c.Receive(packet(t, s)); !errors.Is(err, bridge.ErrProtocol) {
 			t.Errorf("Receive(%q) = %v, want ErrProtocol", s, err)
 		}
 	}
-	if err := c.Receive(packet(t, `4{"message":"x"}`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `4{"message":"x"}`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("CONNECT_ERROR from a client: %v, want ErrProtocol", err)
 	}
 	p := packet(t, `51-/admin,["ev",{"_placeholder":true,"num":0}]`, []byte{1})
-	if err := c.Receive(p); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(p); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("BINARY_EVENT for /admin not joined: %v, want ErrProtocol", err)
 	}
 	e.reg.Wait()
@@ -193,7 +194,7 @@ func TestPacketsForNamespacesNotJoined(t *testing.T) {
 func TestEventBeforeConnectIsProtocolError(t *testing.T) {
 	e := newEnv(t, namespace.Options{})
 	c, _ := e.client()
-	if err := c.Receive(packet(t, `2["ev"]`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `2["ev"]`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("EVENT before CONNECT: %v, want ErrProtocol", err)
 	}
 }
@@ -229,7 +230,7 @@ func TestMiddlewareConnectError(t *testing.T) {
 	if connected != 0 || len(ns.Sockets()) != 0 {
 		t.Errorf("refused socket connected (%d, %d sockets)", connected, len(ns.Sockets()))
 	}
-	if err := c.Receive(packet(t, `2/admin,["ev"]`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `2/admin,["ev"]`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("EVENT after refusal: %v, want ErrProtocol", err)
 	}
 	if r := conn.closeReasons(); len(r) != 0 {

@@ -6,19 +6,20 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 )
 
 // reasons records the OnDisconnect reasons of the sockets of a namespace.
 type reasons struct {
 	mu  sync.Mutex
-	got map[string][]string // by socket id
+	got map[string][]namespace.DisconnectReason // by socket id
 }
 
 func watchDisconnects(ns *namespace.Namespace) *reasons {
-	r := &reasons{got: map[string][]string{}}
+	r := &reasons{got: map[string][]namespace.DisconnectReason{}}
 	ns.OnConnection(func(s *namespace.Socket) {
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason namespace.DisconnectReason) {
 			r.mu.Lock()
 			r.got[s.ID()] = append(r.got[s.ID()], reason)
 			r.mu.Unlock()
@@ -27,7 +28,7 @@ func watchDisconnects(ns *namespace.Namespace) *reasons {
 	return r
 }
 
-func (r *reasons) of(s *namespace.Socket) []string {
+func (r *reasons) of(s *namespace.Socket) []namespace.DisconnectReason {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.got[s.ID()]
@@ -44,7 +45,7 @@ func TestClientDisconnectPacket(t *testing.T) {
 	conn.reset()
 
 	e.recv(c, "1/admin,")
-	if got := rAdmin.of(sAdmin); !slices.Equal(got, []string{namespace.ReasonClientNamespaceDisconnect}) {
+	if got := rAdmin.of(sAdmin); !slices.Equal(got, []namespace.DisconnectReason{namespace.ReasonClientNamespaceDisconnect}) {
 		t.Errorf("OnDisconnect(%q), want client namespace disconnect", got)
 	}
 	if sAdmin.Connected() || e.reg.Of("/admin").Socket(sAdmin.ID()) != nil {
@@ -59,7 +60,7 @@ func TestClientDisconnectPacket(t *testing.T) {
 	}
 	// Events for the namespace left are protocol errors; the client may
 	// join again.
-	if err := c.Receive(packet(t, `2/admin,["x"]`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `2/admin,["x"]`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("EVENT after DISCONNECT: %v", err)
 	}
 	s2 := e.connect(c, conn, "/admin", "")
@@ -118,7 +119,7 @@ func TestReconnectRightAfterDisconnect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CONNECT right after DISCONNECT: %v", err)
 	}
-	if got := rs.of(s1); !slices.Equal(got, []string{namespace.ReasonClientNamespaceDisconnect}) {
+	if got := rs.of(s1); !slices.Equal(got, []namespace.DisconnectReason{namespace.ReasonClientNamespaceDisconnect}) {
 		t.Errorf("old socket OnDisconnect(%q)", got)
 	}
 	sockets := e.reg.Of("/").Sockets()
@@ -146,7 +147,7 @@ func TestServerDisconnect(t *testing.T) {
 	sAdmin.Disconnect(false)
 	e.reg.Wait()
 	wantTexts(t, "client", conn.texts(), "1/admin,")
-	if got := rs.of(sAdmin); !slices.Equal(got, []string{namespace.ReasonServerNamespaceDisconnect}) {
+	if got := rs.of(sAdmin); !slices.Equal(got, []namespace.DisconnectReason{namespace.ReasonServerNamespaceDisconnect}) {
 		t.Errorf("OnDisconnect(%q)", got)
 	}
 	if r := conn.closeReasons(); len(r) != 0 {
@@ -176,10 +177,10 @@ func TestServerDisconnectClose(t *testing.T) {
 	s.Disconnect(true)
 	e.reg.Wait()
 	wantTexts(t, "client", conn.texts(), "1")
-	if got := conn.closeReasons(); !slices.Equal(got, []string{namespace.ReasonForcedServerClose}) {
+	if got := conn.closeReasons(); !slices.Equal(got, []namespace.DisconnectReason{namespace.ReasonForcedServerClose}) {
 		t.Errorf("Close(%q), want forced server close", got)
 	}
-	if got := rs.of(s); !slices.Equal(got, []string{namespace.ReasonServerNamespaceDisconnect}) {
+	if got := rs.of(s); !slices.Equal(got, []namespace.DisconnectReason{namespace.ReasonServerNamespaceDisconnect}) {
 		t.Errorf("OnDisconnect(%q)", got)
 	}
 	// The server then reports the closed transport; nothing more happens.
@@ -211,7 +212,7 @@ func TestClientClose(t *testing.T) {
 		s *namespace.Socket
 		r *reasons
 	}{{sMain, rMain}, {sA, rA}, {sB, rB}} {
-		if got := x.r.of(x.s); !slices.Equal(got, []string{namespace.ReasonTransportClose}) {
+		if got := x.r.of(x.s); !slices.Equal(got, []namespace.DisconnectReason{namespace.ReasonTransportClose}) {
 			t.Errorf("%s OnDisconnect(%q), want transport close", x.s.Namespace().Name(), got)
 		}
 		if x.s.Connected() || x.s.Namespace().Socket(x.s.ID()) != nil || len(x.s.Rooms()) != 0 {
@@ -279,7 +280,7 @@ func TestCloseRacingConnect(t *testing.T) {
 		mu.Lock()
 		joined++
 		mu.Unlock()
-		s.OnDisconnect(func(string) {
+		s.OnDisconnect(func(namespace.DisconnectReason) {
 			mu.Lock()
 			left++
 			mu.Unlock()
@@ -315,11 +316,11 @@ func TestOnDisconnectRegisteredAfterDisconnect(t *testing.T) {
 	ns := e.reg.Of("/")
 	entered := make(chan *namespace.Socket)
 	release := make(chan struct{})
-	got := make(chan string, 2)
+	got := make(chan namespace.DisconnectReason, 2)
 	ns.OnConnection(func(s *namespace.Socket) {
 		entered <- s
 		<-release
-		s.OnDisconnect(func(r string) { got <- r })
+		s.OnDisconnect(func(r namespace.DisconnectReason) { got <- r })
 	})
 	c, _ := e.client()
 	if err := c.Receive(packet(t, "0")); err != nil {
@@ -349,7 +350,7 @@ func TestOnDisconnectInRefusingMiddlewareNeverRuns(t *testing.T) {
 	e := newEnv(t, namespace.Options{})
 	ran := false
 	e.reg.Of("/").Use(func(s *namespace.Socket) error {
-		s.OnDisconnect(func(string) { ran = true })
+		s.OnDisconnect(func(namespace.DisconnectReason) { ran = true })
 		return errors.New("no")
 	})
 	c, _ := e.client()

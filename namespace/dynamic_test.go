@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -199,7 +200,7 @@ func TestChildKeptWhileASocketConnects(t *testing.T) {
 	})
 	left := make(chan struct{}, 1)
 	parent.OnConnection(func(s *namespace.Socket) {
-		s.OnDisconnect(func(string) { left <- struct{}{} })
+		s.OnDisconnect(func(namespace.DisconnectReason) { left <- struct{}{} })
 	})
 	c1, _, s1 := e.join("/dyn-1")
 	child := s1.Namespace()
@@ -297,7 +298,7 @@ func TestMaxNamespacesPerConnection(t *testing.T) {
 		t.Error("the refusal disconnected the connection's other namespaces")
 	}
 	// Events of the refused namespace are for a namespace not joined.
-	if err := c.Receive(packet(t, `2/dyn-2,["x"]`)); !errors.Is(err, namespace.ErrProtocol) {
+	if err := c.Receive(packet(t, `2/dyn-2,["x"]`)); !errors.Is(err, bridge.ErrProtocol) {
 		t.Errorf("EVENT to the refused namespace: %v", err)
 	}
 	// Leaving one makes room for another.

@@ -541,10 +541,10 @@ func TestPanickingHandler(t *testing.T) {
 
 func TestPanickingConnectionAndDisconnectHandlers(t *testing.T) {
 	e := newEnv(t, namespace.Options{})
-	var reasons []string
+	var reasons []namespace.DisconnectReason
 	e.reg.Of("/").OnConnection(func(s *namespace.Socket) {
-		s.OnDisconnect(func(string) { panic("in disconnect") })
-		s.OnDisconnect(func(r string) { reasons = append(reasons, r) })
+		s.OnDisconnect(func(namespace.DisconnectReason) { panic("in disconnect") })
+		s.OnDisconnect(func(r namespace.DisconnectReason) { reasons = append(reasons, r) })
 		panic("in connection")
 	})
 	second := false
@@ -554,7 +554,7 @@ func TestPanickingConnectionAndDisconnectHandlers(t *testing.T) {
 		t.Errorf("second OnConnection ran %v, connected %v", second, s.Connected())
 	}
 	e.recv(c, "1")
-	if !slices.Equal(reasons, []string{namespace.ReasonClientNamespaceDisconnect}) {
+	if !slices.Equal(reasons, []namespace.DisconnectReason{namespace.ReasonClientNamespaceDisconnect}) {
 		t.Errorf("OnDisconnect reasons %q", reasons)
 	}
 	log := e.log.String()

@@ -10,13 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
 
 // printConn stands in for the server's connection in these examples: it
 // keeps the text of every packet sent to the client. A real server
-// implements namespace.Conn on top of its Engine.IO sessions.
+// implements the connection on top of its Engine.IO sessions.
 type printConn struct {
 	name string
 	sent chan *payload.Shared // when not nil, also gets every packet
@@ -33,9 +34,9 @@ func (c *printConn) Send(p *payload.Shared) error {
 	}
 	return nil
 }
-func (c *printConn) BufferedAmount() int    { return 0 }
-func (c *printConn) Close(reason string)    { fmt.Println(c.name, "closed:", reason) }
-func (c *printConn) SocketID(string) string { return c.name } // fixed ids keep the output stable
+func (c *printConn) BufferedAmount() int                     { return 0 }
+func (c *printConn) Close(reason namespace.DisconnectReason) { fmt.Println(c.name, "closed:", reason) }
+func (c *printConn) SocketID(string) string                  { return c.name } // fixed ids keep the output stable
 
 // print writes what the client received so far.
 func (c *printConn) print() {
@@ -47,8 +48,14 @@ func (c *printConn) print() {
 	c.got = nil
 }
 
+// connect stands in for the server accepting a client connection: it
+// starts the namespace side of the connection.
+func connect(reg *namespace.Registry, conn *printConn, hs namespace.Handshake) bridge.Client {
+	return bridge.NewClient(reg, conn, hs)
+}
+
 // receive feeds the client packets as the server would after decoding them.
-func receive(c *namespace.Client, packets ...string) {
+func receive(c bridge.Client, packets ...string) {
 	for _, text := range packets {
 		p, _, err := payload.ParsePacket([]byte(text))
 		if err != nil {
@@ -66,7 +73,7 @@ func ExampleSocket_On() {
 	reg.Of("/").OnConnection(func(s *namespace.Socket) {
 		// Answer the client's callback with the arguments unchanged.
 		s.On("echo", func(e *namespace.Event) {
-			_ = e.Ack(e.Forward()...)
+			e.Ack(e.Forward()...)
 		})
 		s.On("greet", func(e *namespace.Event) {
 			var who struct {
@@ -75,13 +82,13 @@ func ExampleSocket_On() {
 			if err := e.Decode(0, &who); err != nil {
 				return
 			}
-			_ = s.Emit("greeting", "hello "+who.Name)
+			s.Emit("greeting", "hello "+who.Name)
 		})
 		s.OnAny(func(e *namespace.Event) { fmt.Println("event:", e.Name, e.Len(), "args") })
 	})
 
 	conn := &printConn{name: "alice"}
-	c := reg.NewClient(conn, namespace.Handshake{})
+	c := connect(reg, conn, namespace.Handshake{})
 	receive(c, `0`, `21["echo",{"b":1,"a":2}]`, `2["greet",{"name":"Ann"}]`)
 	reg.Wait()
 	conn.print()
@@ -104,7 +111,7 @@ func ExampleOperator_Emit() {
 			}
 			s.Join(room)
 			// Everyone in the room but the newcomer.
-			_ = s.To(room).Emit("joined", s.ID())
+			s.To(room).Emit("joined", s.ID())
 		})
 	})
 
@@ -112,13 +119,13 @@ func ExampleOperator_Emit() {
 	for _, j := range []struct{ name, room string }{{"alice", "go"}, {"bob", "go"}, {"carol", "rust"}} {
 		conn := &printConn{name: j.name}
 		conns = append(conns, conn)
-		c := reg.NewClient(conn, namespace.Handshake{})
+		c := connect(reg, conn, namespace.Handshake{})
 		receive(c, `0/chat,`, `2/chat,["join","`+j.room+`"]`)
 		reg.Wait()
 	}
-	_ = chat.To("go").Emit("news", "Go 1.26 is out")
-	_ = chat.Except("go").Emit("news", "not for gophers")
-	_ = chat.To("go", "rust").Emit("all", "one copy each")
+	chat.To("go").Emit("news", "Go 1.26 is out")
+	chat.Except("go").Emit("news", "not for gophers")
+	chat.To("go", "rust").Emit("all", "one copy each")
 
 	for _, conn := range conns {
 		conn.print()
@@ -163,7 +170,7 @@ func ExampleNamespace_Use() {
 		{"bob", "192.0.2.2:5000", `{"token":"s3cret"}`},
 	} {
 		conn := &printConn{name: try.name}
-		c := reg.NewClient(conn, namespace.Handshake{Address: try.addr})
+		c := connect(reg, conn, namespace.Handshake{Address: try.addr})
 		receive(c, `0/admin,`+try.auth)
 		reg.Wait()
 		conn.print()
@@ -183,13 +190,13 @@ func ExampleRegistry_OfRegexp() {
 	})
 
 	a := &printConn{name: "a"}
-	receive(reg.NewClient(a, namespace.Handshake{}), `0/workspace-1,`)
+	receive(connect(reg, a, namespace.Handshake{}), `0/workspace-1,`)
 	b := &printConn{name: "b"}
-	receive(reg.NewClient(b, namespace.Handshake{}), `0/workspace-2,`, `0/elsewhere,`)
+	receive(connect(reg, b, namespace.Handshake{}), `0/workspace-2,`, `0/elsewhere,`)
 	reg.Wait()
 
 	// The parent reaches the sockets of every workspace.
-	_ = workspaces.Emit("maintenance", "at 2am")
+	workspaces.Emit("maintenance", "at 2am")
 	a.print()
 	b.print()
 	// Unordered output:
@@ -205,7 +212,7 @@ func ExampleRegistry_OfRegexp() {
 func ExampleSocket_EmitWithAck() {
 	reg := namespace.NewRegistry(namespace.Options{})
 	conn := &printConn{name: "alice", sent: make(chan *payload.Shared, 8)}
-	c := reg.NewClient(conn, namespace.Handshake{})
+	c := connect(reg, conn, namespace.Handshake{})
 	receive(c, `0`)
 	reg.Wait()
 	<-conn.sent // CONNECT

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -21,7 +22,7 @@ const safety = 10 * time.Second
 type fakeConn struct {
 	mu      sync.Mutex
 	sent    []*payload.Shared
-	closes  []string
+	closes  []namespace.DisconnectReason
 	changed chan struct{} // closed and replaced on every Send and Close
 }
 
@@ -42,7 +43,7 @@ func (f *fakeConn) Send(p *payload.Shared) error {
 
 func (f *fakeConn) BufferedAmount() int { return 0 }
 
-func (f *fakeConn) Close(reason string) {
+func (f *fakeConn) Close(reason namespace.DisconnectReason) {
 	f.mu.Lock()
 	f.closes = append(f.closes, reason)
 	f.notifyLocked()
@@ -67,10 +68,10 @@ func (f *fakeConn) texts() []string {
 	return out
 }
 
-func (f *fakeConn) closeReasons() []string {
+func (f *fakeConn) closeReasons() []namespace.DisconnectReason {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.closes...)
+	return append([]namespace.DisconnectReason(nil), f.closes...)
 }
 
 // reset forgets the packets sent so far.
@@ -109,7 +110,7 @@ func (f *fakeConn) waitSent(t testing.TB, n int) []*payload.Shared {
 }
 
 // waitClosed waits for a Close call and returns its reason.
-func (f *fakeConn) waitClosed(t testing.TB) string {
+func (f *fakeConn) waitClosed(t testing.TB) namespace.DisconnectReason {
 	t.Helper()
 	f.waitUntil(t, "Close", func() bool { return len(f.closes) > 0 })
 	return f.closeReasons()[0]
@@ -159,9 +160,9 @@ func newEnv(t testing.TB, opts namespace.Options) *env {
 }
 
 // client opens a client connection with a fake conn.
-func (e *env) client() (*namespace.Client, *fakeConn) {
+func (e *env) client() (bridge.Client, *fakeConn) {
 	conn := newFakeConn()
-	return e.reg.NewClient(conn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5}), conn
+	return bridge.NewClient(e.reg, conn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5}), conn
 }
 
 // packet parses the text of a Socket.IO packet, with its attachments.
@@ -181,7 +182,7 @@ func packet(t testing.TB, s string, atts ...[]byte) *payload.Packet {
 }
 
 // recv has c receive the packet s and waits for the handlers to finish.
-func (e *env) recv(c *namespace.Client, s string, atts ...[]byte) {
+func (e *env) recv(c bridge.Client, s string, atts ...[]byte) {
 	e.t.Helper()
 	if err := c.Receive(packet(e.t, s, atts...)); err != nil {
 		e.t.Fatalf("Receive(%q): %v", s, err)
@@ -191,7 +192,7 @@ func (e *env) recv(c *namespace.Client, s string, atts ...[]byte) {
 
 // connect joins nsp ("/" or "/name") with the optional auth object and
 // returns the connected socket.
-func (e *env) connect(c *namespace.Client, conn *fakeConn, nsp, auth string) *namespace.Socket {
+func (e *env) connect(c bridge.Client, conn *fakeConn, nsp, auth string) *namespace.Socket {
 	e.t.Helper()
 	s := "0"
 	if nsp != "/" {
@@ -225,7 +226,7 @@ func (e *env) connect(c *namespace.Client, conn *fakeConn, nsp, auth string) *na
 }
 
 // join opens a client and connects it to nsp.
-func (e *env) join(nsp string) (*namespace.Client, *fakeConn, *namespace.Socket) {
+func (e *env) join(nsp string) (bridge.Client, *fakeConn, *namespace.Socket) {
 	e.t.Helper()
 	c, conn := e.client()
 	s := e.connect(c, conn, nsp, "")

@@ -4,9 +4,10 @@
 // in-memory one by default).
 //
 // It works on [payload.Packet] values and knows nothing of transports or of
-// the client's protocol generation: the server hands it a [Conn] per client
-// connection and feeds it decoded packets through a [Client]; the Conn
-// encodes outbound packets for its own generation.
+// the client's protocol generation: the server hands it a connection per
+// client and feeds it the packets it decoded (through the module's internal
+// bridge package); the connection encodes outbound packets for its own
+// generation.
 package namespace
 
 import (
@@ -23,19 +24,14 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
-// Conn is one client connection as namespaces see it; the server
-// implements it.
+// Conn is the client connection a socket lives on (socket.io's
+// socket.conn): one per client, shared by its sockets in every namespace.
 type Conn interface {
-	// Send queues p for the client without blocking. The connection
-	// encodes p for its generation through p's shared encoding cache.
-	Send(p *payload.Shared) error
 	// BufferedAmount reports the bytes queued for the client.
 	BufferedAmount() int
-	// Close ends the connection; every socket on it disconnects with reason.
-	Close(reason string)
-	// SocketID returns the id the client's generation expects for a socket
-	// in namespace nsp, or "" when any unique id will do.
-	SocketID(nsp string) string
+	// Close ends the connection; every socket on it disconnects with
+	// reason (socket.io's socket.conn.close() gives ReasonForcedClose).
+	Close(reason DisconnectReason)
 }
 
 // Handshake describes the request that opened a connection, and for a
@@ -367,7 +363,9 @@ func (n *Namespace) Deliver(id string, p *payload.Shared) error {
 	return s.client.conn.Send(p)
 }
 
-// Emit sends an event to every socket of the namespace.
+// Emit sends an event to every socket of the namespace. It fails only as
+// a broadcast does (see [Operator.Emit]): arguments that cannot be encoded,
+// or a cluster adapter that cannot publish.
 func (n *Namespace) Emit(event string, args ...any) error {
 	return n.op().Emit(event, args...)
 }
@@ -387,7 +385,7 @@ func (n *Namespace) Volatile() Operator { return n.op().Volatile() }
 // Local keeps a broadcast in this process.
 func (n *Namespace) Local() Operator { return n.op().Local() }
 
-func (n *Namespace) op() Operator { return Operator{ns: n, broadcast: true} }
+func (n *Namespace) op() Operator { return Operator{ns: n} }
 
 func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()

@@ -10,20 +10,26 @@ import (
 // Operator is an emit in the making: to one socket, or a broadcast to the
 // rooms and exceptions chosen so far. Its methods return modified copies,
 // so an Operator can be kept and reused.
+//
+// An Operator that starts from a socket ([Socket.To], [Socket.In],
+// [Socket.Except], [Socket.Broadcast], [Socket.Local], [Socket.Volatile])
+// leaves that socket out of every broadcast it makes, whatever the order of To, Except, Volatile and Local
+// after it. Only [Socket.Volatile] followed by nothing but Volatile emits to
+// the socket itself, as socket.io's socket.volatile.emit does.
 type Operator struct {
-	ns        *Namespace
-	target    *Socket // emit to this socket only
-	broadcast bool
-	rooms     []string
-	except    []string
-	volatile  bool
-	local     bool
+	ns       *Namespace
+	sender   *Socket // the socket the chain started from: never a receiver of a broadcast
+	toSender bool    // emit to sender alone
+	rooms    []string
+	except   []string
+	volatile bool
+	local    bool
 }
 
 // To adds rooms to the receivers (a socket in several gets one copy).
 func (o Operator) To(rooms ...string) Operator {
 	o.rooms = append(slices.Clip(o.rooms), rooms...)
-	o.broadcast, o.target = true, nil
+	o.toSender = false
 	return o
 }
 
@@ -33,6 +39,7 @@ func (o Operator) In(rooms ...string) Operator { return o.To(rooms...) }
 // Except leaves out the sockets in rooms (a socket id names its own room).
 func (o Operator) Except(rooms ...string) Operator {
 	o.except = append(slices.Clip(o.except), rooms...)
+	o.toSender = false
 	return o
 }
 
@@ -45,22 +52,31 @@ func (o Operator) Volatile() Operator {
 // Local keeps a broadcast in this process.
 func (o Operator) Local() Operator {
 	o.local = true
+	o.toSender = false
 	return o
 }
 
 // Emit sends the event. The packet is encoded to JSON once, and to each
 // generation's frames once, whatever the number of receivers.
+//
+// Emitting to the sender alone ([Socket.Volatile]) fails as [Socket.Emit]
+// does. A broadcast fails only when the arguments cannot be encoded, or
+// when the adapter cannot hand the packet on to the other processes of a
+// cluster (the local receivers have it by then); the in-memory adapter
+// never fails. Receivers that are gone or too slow do not make a broadcast
+// fail: the too slow are disconnected, and a volatile packet is dropped for
+// clients that are behind.
 func (o Operator) Emit(event string, args ...any) error {
 	data, atts, err := payload.EncodeEvent(event, args)
 	if err != nil {
 		return err
 	}
-	if o.target != nil {
+	if o.toSender {
 		p := newShared(payload.Event, o.ns.name, data, atts)
 		p.Volatile = o.volatile
-		return o.target.client.conn.Send(p)
+		return o.sender.send(p)
 	}
-	opts := BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
+	opts := o.options()
 	if o.ns.children != nil { // a dynamic parent reaches its children
 		var errs []error
 		for _, c := range o.ns.childList() {
@@ -81,10 +97,10 @@ func (o Operator) Emit(event string, args ...any) error {
 
 // SocketIDs lists the ids of the sockets this broadcast would reach.
 func (o Operator) SocketIDs() []string {
-	if o.target != nil {
-		return []string{o.target.id}
+	if o.toSender {
+		return []string{o.sender.id}
 	}
-	opts := BroadcastOptions{Rooms: o.rooms, Except: o.except, Local: o.local}
+	opts := o.options()
 	if o.ns.children != nil {
 		var ids []string
 		for _, c := range o.ns.childList() {

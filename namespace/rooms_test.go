@@ -5,12 +5,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
 
 type member struct {
-	c    *namespace.Client
+	c    bridge.Client
 	conn *fakeConn
 	s    *namespace.Socket
 }

@@ -15,18 +15,24 @@ import (
 // also by a pending EmitWithAck when its socket disconnects.
 var ErrDisconnected = errors.New("namespace: socket disconnected")
 
+// DisconnectReason is why a socket disconnected, as OnDisconnect handlers
+// receive it: one of the Reason constants, socket.io's strings. The same
+// type names the reasons in the server and transports packages.
+type DisconnectReason = payload.DisconnectReason
+
 // Disconnect reasons reported to OnDisconnect handlers, as socket.io names
-// them.
+// them (see [payload.DisconnectReason] for when each occurs).
 const (
-	ReasonClientNamespaceDisconnect = "client namespace disconnect"
-	ReasonServerNamespaceDisconnect = "server namespace disconnect"
-	ReasonServerShuttingDown        = "server shutting down"
-	ReasonTransportClose            = "transport close"
-	ReasonTransportError            = "transport error"
-	ReasonPingTimeout               = "ping timeout"
-	ReasonParseError                = "parse error"
-	ReasonForcedClose               = "forced close"
-	ReasonForcedServerClose         = "forced server close"
+	ReasonClientNamespaceDisconnect = payload.ReasonClientNamespaceDisconnect
+	ReasonServerNamespaceDisconnect = payload.ReasonServerNamespaceDisconnect
+	ReasonServerShuttingDown        = payload.ReasonServerShuttingDown
+	ReasonTransportClose            = payload.ReasonTransportClose
+	ReasonTransportError            = payload.ReasonTransportError
+	ReasonPingTimeout               = payload.ReasonPingTimeout
+	ReasonParseError                = payload.ReasonParseError
+	ReasonForcedClose               = payload.ReasonForcedClose
+	ReasonForcedServerClose         = payload.ReasonForcedServerClose
+	ReasonClientTooSlow             = payload.ReasonClientTooSlow
 )
 
 // EventHandler handles one event from the client.
@@ -93,7 +99,8 @@ type Event struct {
 func (e *Event) HasAck() bool { return e.hasAck }
 
 // Ack answers the client's acknowledgement callback with args. Only the
-// first call sends; it is a no-op when the client asked for none.
+// first call sends; it is a no-op when the client asked for none. It fails
+// as [Socket.Emit] does, and on a second call.
 func (e *Event) Ack(args ...any) error {
 	if !e.hasAck {
 		return nil
@@ -114,15 +121,15 @@ type ackResult struct {
 type Socket struct {
 	id     string
 	ns     *Namespace
-	client *Client
+	client *client
 	hs     *Handshake
 
 	mu           sync.Mutex
 	connected    bool
-	reason       string // why it disconnected; "" until then
+	reason       DisconnectReason // why it disconnected; "" until then
 	handlers     map[string]EventHandler
 	anyHandlers  []EventHandler
-	onDisconnect []func(reason string)
+	onDisconnect []func(reason DisconnectReason)
 	acks         map[uint64]func(ackResult)
 	data         any
 }
@@ -166,7 +173,7 @@ func (s *Socket) OnAny(h EventHandler) {
 // OnDisconnect registers fn to run once with the disconnect reason. On a
 // socket already disconnected (the connection may close while connection
 // handlers still run) fn is queued at once.
-func (s *Socket) OnDisconnect(fn func(reason string)) {
+func (s *Socket) OnDisconnect(fn func(reason DisconnectReason)) {
 	s.mu.Lock()
 	if reason := s.reason; reason != "" {
 		s.mu.Unlock()
@@ -177,9 +184,18 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Unlock()
 }
 
-// Emit sends an event to this socket's client.
+// Emit sends an event to this socket's client. It queues the packet for
+// the connection and never waits for the network.
+//
+// It fails only when the arguments cannot be encoded (a value
+// encoding/json refuses, more than payload.MaxAttachments binary values),
+// or when the socket's connection is gone: closed, or disconnected by this
+// very emit because the client fell too far behind. That error wraps
+// [ErrDisconnected]; the socket's OnDisconnect handlers run either way, so
+// a handler that emits values known to encode may ignore the result. A
+// volatile packet dropped for a client that is behind is not an error.
 func (s *Socket) Emit(event string, args ...any) error {
-	return Operator{ns: s.ns, target: s}.Emit(event, args...)
+	return Operator{ns: s.ns, sender: s, toSender: true}.Emit(event, args...)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
@@ -250,7 +266,16 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	}
 	p := newShared(payload.Ack, s.ns.name, data, atts)
 	p.ID, p.HasID = id, true
-	return s.client.conn.Send(p)
+	return s.send(p)
+}
+
+// send queues p for the socket's client; a connection that refuses it is
+// gone (closed, or just closed as too slow).
+func (s *Socket) send(p *payload.Shared) error {
+	if err := s.client.conn.Send(p); err != nil {
+		return fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return nil
 }
 
 // Data returns the application's value attached to the socket (socket.io's
@@ -298,11 +323,19 @@ func (s *Socket) Except(rooms ...string) Operator { return s.broadcastOp().Excep
 // Broadcast starts a broadcast to every other socket of the namespace.
 func (s *Socket) Broadcast() Operator { return s.broadcastOp() }
 
+// Local starts a broadcast to every other socket of the namespace in this
+// process (socket.io's socket.local).
+func (s *Socket) Local() Operator { return s.broadcastOp().Local() }
+
 // Volatile marks the next emit to this socket as droppable.
-func (s *Socket) Volatile() Operator { return Operator{ns: s.ns, target: s, volatile: true} }
+// Chained with To, In, Except or Local it starts a volatile broadcast that
+// leaves this socket out.
+func (s *Socket) Volatile() Operator {
+	return Operator{ns: s.ns, sender: s, toSender: true, volatile: true}
+}
 
 func (s *Socket) broadcastOp() Operator {
-	return Operator{ns: s.ns, broadcast: true, except: []string{s.id}}
+	return Operator{ns: s.ns, sender: s}
 }
 
 // BufferedAmount reports the bytes queued for this socket's connection.
@@ -317,7 +350,7 @@ func (s *Socket) Disconnect(close bool) {
 }
 
 // disconnect ends the socket once; it reports whether this call did.
-func (s *Socket) disconnect(reason string, notify bool) bool {
+func (s *Socket) disconnect(reason DisconnectReason, notify bool) bool {
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()

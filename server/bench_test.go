@@ -30,11 +30,11 @@ func benchSessions(tb testing.TB, srv *Server, n int, dialectFor func(i int) dia
 	sessions := make([]*session, n)
 	for i := range sessions {
 		d := dialectFor(i)
-		s := newSession(srv.Engine, "bench"+strconv.Itoa(i), d, req)
+		s := newSession(srv.eng, "bench"+strconv.Itoa(i), d, req)
 		s.tr = transports.NewPolling(s, transports.PollingOptions{}, false)
-		srv.Engine.mu.Lock()
-		srv.Engine.sessions[s.id] = s
-		srv.Engine.mu.Unlock()
+		srv.eng.mu.Lock()
+		srv.eng.sessions[s.id] = s
+		srv.eng.mu.Unlock()
 		s.start()
 		if !d.implicitConnect() { // 4.x asks for "/"; the others are joined unasked
 			if err := s.up.message(payload.Frame{Type: payload.FrameMessage, Data: []byte("0")}); err != nil {

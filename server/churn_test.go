@@ -628,10 +628,10 @@ func (p *pollConv) dropPoll() error {
 			done <- err
 		}()
 		deadline := time.Now().Add(waitTimeout)
-		for !server.PollPending(p.c.srv.Engine, p.sid) && time.Now().Before(deadline) && len(done) == 0 {
+		for !server.PollPending(p.c.srv, p.sid) && time.Now().Before(deadline) && len(done) == 0 {
 			time.Sleep(time.Millisecond) // polling a condition, not a guess at timing
 		}
-		held := server.PollPending(p.c.srv.Engine, p.sid)
+		held := server.PollPending(p.c.srv, p.sid)
 		cancel()
 		err := <-done
 		if !errors.Is(err, errAnswered) {

@@ -28,7 +28,7 @@ func dynParent(srv *server.Server, onLeave func()) *namespace.Namespace {
 	p.OnConnection(func(s *namespace.Socket) {
 		s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
 		if onLeave != nil {
-			s.OnDisconnect(func(string) { onLeave() })
+			s.OnDisconnect(func(namespace.DisconnectReason) { onLeave() })
 		}
 	})
 	return p

@@ -28,16 +28,16 @@ type upper interface {
 	// the session with the reason it names.
 	message(f payload.Frame) error
 	// closed is called once when the session ends.
-	closed(reason string)
+	closed(reason payload.DisconnectReason)
 }
 
 // protocolError closes a session with a reason.
 type protocolError struct {
-	reason string
+	reason payload.DisconnectReason
 	err    error
 }
 
-func (e *protocolError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *protocolError) Error() string { return string(e.reason) + ": " + e.err.Error() }
 func (e *protocolError) Unwrap() error { return e.err }
 
 // Engine is the Engine.IO layer: handshakes, sessions, transports,
@@ -239,7 +239,8 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 
 	var tr transports.Transport
 	if transport == "websocket" {
-		ws := transports.NewWebSocket(s, e.upgrader, e.wsOpts, r.URL.Query().Get("b64") != "", false, nil, nil)
+		ws := transports.NewWebSocket(s, transports.WebSocketConfig{Upgrader: e.upgrader, Options: e.wsOpts,
+			Base64: r.URL.Query().Get("b64") != ""})
 		if err := ws.Upgrade(w, r, nil); err != nil {
 			e.log.Debug("sockio: websocket handshake failed", "err", err)
 			return
@@ -308,7 +309,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	for _, s := range sessions {
-		s.closeAs("server shutting down", nil, closeRestart)
+		s.closeAs(payload.ReasonServerShuttingDown, nil, closeRestart)
 	}
 
 	expired := false
@@ -388,10 +389,10 @@ func (e *Engine) Len() int {
 
 // Stats are an engine's counters since it was made.
 type Stats struct {
-	// Closes counts the sessions that have closed, by reason: "ping
-	// timeout", "transport close", "transport error", "parse error",
-	// "forced close", "server shutting down", or a reason the application
-	// gave.
+	// Closes counts the sessions that have closed, by reason: the string
+	// of a payload.DisconnectReason ("ping timeout", "transport close",
+	// "transport error", "parse error", "forced close", "forced server
+	// close", "server shutting down", "client too slow").
 	Closes map[string]uint64
 }
 
@@ -407,9 +408,9 @@ func (e *Engine) Stats() Stats {
 }
 
 // closedSession counts and logs (at debug level) the close of s.
-func (e *Engine) closedSession(s *session, tr transports.Transport, reason string, err error) {
+func (e *Engine) closedSession(s *session, tr transports.Transport, reason payload.DisconnectReason, err error) {
 	e.statsMu.Lock()
-	e.closes[reason]++
+	e.closes[string(reason)]++
 	e.statsMu.Unlock()
 	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
 		return

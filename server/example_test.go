@@ -24,8 +24,8 @@ func Example() {
 			if err := e.Decode(0, &text); err != nil {
 				return
 			}
-			_ = s.To("lobby").Emit("chat", text) // everyone in the room but the sender
-			_ = e.Ack("delivered")
+			s.To("lobby").Emit("chat", text) // everyone in the room but the sender
+			e.Ack("delivered")
 		})
 	})
 
@@ -53,7 +53,7 @@ func ExampleServer_Of_middleware() {
 func ExampleServer_OfRegexp() {
 	io := server.New(server.Options{})
 	io.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`)).OnConnection(func(s *namespace.Socket) {
-		_ = s.Emit("welcome", s.Namespace().Name())
+		s.Emit("welcome", s.Namespace().Name())
 	})
 }
 

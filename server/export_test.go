@@ -2,9 +2,10 @@ package server
 
 import "github.com/sockio/sockio/transports"
 
-// PollPending reports whether session sid of e has a poll (GET) waiting
+// PollPending reports whether session sid of srv has a poll (GET) waiting
 // for data, so that tests can order requests against it without sleeping.
-func PollPending(e *Engine, sid string) bool {
+func PollPending(srv *Server, sid string) bool {
+	e := srv.eng
 	e.mu.Lock()
 	s := e.sessions[sid]
 	e.mu.Unlock()

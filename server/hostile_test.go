@@ -153,7 +153,7 @@ func (h *harness) pendingV1(sid, url string) <-chan response {
 	h.t.Helper()
 	ch := h.asyncGet(url)
 	deadline := time.Now().Add(waitTimeout)
-	for !server.PollPending(h.srv.Engine, sid) {
+	for !server.PollPending(h.srv, sid) {
 		select {
 		case r := <-ch:
 			h.t.Fatalf("poll %s answered at once: %d %q", url, r.status, r.body)

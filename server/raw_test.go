@@ -60,7 +60,7 @@ func newHarness(t *testing.T, opts server.Options, setup func(srv *server.Server
 	h.srv = server.New(opts)
 	h.srv.Of("/").OnConnection(func(s *namespace.Socket) {
 		id := s.ID()
-		s.OnDisconnect(func(reason string) { h.rec.record(id, reason) })
+		s.OnDisconnect(func(reason namespace.DisconnectReason) { h.rec.record(id, string(reason)) })
 	})
 	if setup != nil {
 		setup(h.srv)
@@ -374,7 +374,7 @@ func (h *harness) pendingGet(sid string) <-chan response {
 	h.t.Helper()
 	ch := h.asyncGet(h.pollURL(sid))
 	deadline := time.Now().Add(waitTimeout)
-	for !server.PollPending(h.srv.Engine, sid) {
+	for !server.PollPending(h.srv, sid) {
 		select {
 		case r := <-ch:
 			h.t.Fatalf("GET sid=%s answered at once: status %d body %q", sid, r.status, r.body)

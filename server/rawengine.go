@@ -22,7 +22,7 @@ type EngineConn struct {
 	s         *session
 	mu        sync.Mutex
 	onMessage func(data []byte, binary bool)
-	onClose   func(reason string)
+	onClose   func(reason payload.DisconnectReason)
 }
 
 // ID returns the session id.
@@ -37,7 +37,7 @@ func (c *EngineConn) OnMessage(fn func(data []byte, binary bool)) {
 }
 
 // OnClose sets the function called once with the reason the session ended.
-func (c *EngineConn) OnClose(fn func(reason string)) {
+func (c *EngineConn) OnClose(fn func(reason payload.DisconnectReason)) {
 	c.mu.Lock()
 	c.onClose = fn
 	c.mu.Unlock()
@@ -54,7 +54,7 @@ func (c *EngineConn) Send(data []byte, binary bool) error {
 func (c *EngineConn) BufferedAmount() int { return c.s.q.Bytes() }
 
 // Close ends the session.
-func (c *EngineConn) Close() { c.s.shutdown("forced close") }
+func (c *EngineConn) Close() { c.s.shutdown(payload.ReasonForcedClose) }
 
 func (c *EngineConn) message(f payload.Frame) error {
 	c.mu.Lock()
@@ -66,7 +66,7 @@ func (c *EngineConn) message(f payload.Frame) error {
 	return nil
 }
 
-func (c *EngineConn) closed(reason string) {
+func (c *EngineConn) closed(reason payload.DisconnectReason) {
 	c.mu.Lock()
 	fn := c.onClose
 	c.mu.Unlock()

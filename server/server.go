@@ -16,16 +16,18 @@ package server
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"regexp"
 
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
 
 // Server is a socket.io server: an [Engine] with namespaces on top.
 type Server struct {
-	*Engine
+	eng *Engine
 	reg *namespace.Registry
 }
 
@@ -40,7 +42,7 @@ func New(opts Options) *Server {
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
 	})
-	srv.Engine = newEngine(opts, srv.openSession)
+	srv.eng = newEngine(opts, srv.openSession)
 	return srv
 }
 
@@ -58,11 +60,26 @@ func (srv *Server) OfRegexp(re *regexp.Regexp) *namespace.Namespace { return srv
 // Namespaces returns the registry of the server's namespaces.
 func (srv *Server) Namespaces() *namespace.Registry { return srv.reg }
 
+// ServeHTTP serves every client generation's requests under the mount
+// point: handshakes, polls, websocket upgrades.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { srv.eng.ServeHTTP(w, r) }
+
+// Len reports the number of Engine.IO sessions (closed ones whose polling
+// client has not yet been told included).
+func (srv *Server) Len() int { return srv.eng.Len() }
+
+// Stats returns a copy of the server's counters.
+func (srv *Server) Stats() Stats { return srv.eng.Stats() }
+
+// FlashPolicyAddr is the address the Flash policy server listens on (see
+// Options.FlashPolicyAddr), or nil.
+func (srv *Server) FlashPolicyAddr() net.Addr { return srv.eng.FlashPolicyAddr() }
+
 // Close disconnects every client ("server shutting down"), stops every
 // session, transport and handler goroutine, and closes the adapters. It
 // returns ctx's error if that takes longer than ctx allows.
 func (srv *Server) Close(ctx context.Context) error {
-	if err := srv.Engine.Close(ctx); err != nil {
+	if err := srv.eng.Close(ctx); err != nil {
 		return err
 	}
 	done := make(chan struct{})
@@ -79,10 +96,10 @@ var _ http.Handler = (*Server)(nil)
 
 // sioConn bridges one engine session and the namespaces: it assembles
 // binary packets from their attachments and encodes outbound packets in the
-// session's dialect. It implements namespace.Conn.
+// session's dialect. It implements bridge.Conn.
 type sioConn struct {
 	s       *session
-	client  *namespace.Client
+	client  bridge.Client
 	pending *payload.Packet
 	need    int
 }
@@ -90,7 +107,7 @@ type sioConn struct {
 func (srv *Server) openSession(s *session) upper {
 	c := &sioConn{s: s}
 	hs := handshakeOf(s.req, s.d.protocol())
-	c.client = srv.reg.NewClient(c, hs)
+	c.client = bridge.NewClient(srv.reg, c, hs)
 	if s.d.implicitConnect() {
 		_ = c.client.Receive(&payload.Packet{Type: payload.Connect, Namespace: "/"})
 	}
@@ -102,7 +119,7 @@ var errBinary = errors.New("server: unexpected binary message")
 func (c *sioConn) message(f payload.Frame) error {
 	if c.pending != nil {
 		if !f.Binary {
-			return &protocolError{"parse error", errors.New("text message while attachments were due")}
+			return &protocolError{payload.ReasonParseError, errors.New("text message while attachments were due")}
 		}
 		c.pending.Attachments = append(c.pending.Attachments, f.Data)
 		if len(c.pending.Attachments) < c.need {
@@ -113,11 +130,11 @@ func (c *sioConn) message(f payload.Frame) error {
 		return c.deliver(p)
 	}
 	if f.Binary {
-		return &protocolError{"parse error", errBinary}
+		return &protocolError{payload.ReasonParseError, errBinary}
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
 	if err != nil {
-		return &protocolError{"parse error", err}
+		return &protocolError{payload.ReasonParseError, err}
 	}
 	if a, ok := c.s.d.(autoAcker); ok {
 		if ack := a.autoAck(f.Data); ack != nil {
@@ -134,24 +151,24 @@ func (c *sioConn) message(f payload.Frame) error {
 
 func (c *sioConn) deliver(p *payload.Packet) error {
 	if err := c.client.Receive(p); err != nil {
-		return &protocolError{"forced close", err}
+		return &protocolError{payload.ReasonForcedClose, err}
 	}
 	return nil
 }
 
-func (c *sioConn) closed(reason string) { c.client.Close(reason) }
+func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reason) }
 
-// Send implements namespace.Conn.
+// Send implements bridge.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
 	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
 	return c.s.push(p.Volatile, frames...)
 }
 
-// BufferedAmount implements namespace.Conn.
+// BufferedAmount implements bridge.Conn.
 func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
 
-// Close implements namespace.Conn.
-func (c *sioConn) Close(reason string) { c.s.shutdown(reason) }
+// Close implements bridge.Conn.
+func (c *sioConn) Close(reason payload.DisconnectReason) { c.s.shutdown(reason) }
 
-// SocketID implements namespace.Conn.
+// SocketID implements bridge.Conn.
 func (c *sioConn) SocketID(nsp string) string { return c.s.d.socketID(c.s.id, nsp) }

@@ -32,7 +32,7 @@ type session struct {
 	due          time.Time // when the heartbeat timer was meant to fire
 	opened       time.Time // when start ran
 	awaitingPong bool
-	reason       string
+	reason       payload.DisconnectReason
 	olds         []transports.Transport // replaced transports, to wait for
 	restart      atomic.Bool            // closed by a server shutdown: Framing tells 0.9 clients to reconnect
 }
@@ -78,7 +78,7 @@ func (s *session) heartbeat() {
 	}
 	if s.awaitingPong || s.deafLocked() {
 		s.mu.Unlock()
-		s.close("ping timeout", nil)
+		s.close(payload.ReasonPingTimeout, nil)
 		return
 	}
 	s.awaitingPong = true
@@ -114,7 +114,7 @@ func (s *session) deafLocked() bool {
 
 // reasonTooSlow is the disconnect reason of a client whose outbound queue
 // is full. socket.io has none for this; its client sees a transport close.
-const reasonTooSlow = "client too slow"
+const reasonTooSlow = payload.ReasonClientTooSlow
 
 // push queues frames for the client. A push that finds the queue full
 // (QueueLimit frames or QueueBytes bytes) disconnects the client with
@@ -144,7 +144,7 @@ func (s *session) Framing() transports.Framing {
 func (s *session) Logger() *slog.Logger { return s.eng.log }
 
 // Fail implements transports.Session.
-func (s *session) Fail(reason string, err error) { s.close(reason, err) }
+func (s *session) Fail(reason payload.DisconnectReason, err error) { s.close(reason, err) }
 
 var errSessionClosed = errors.New("server: session closed")
 
@@ -155,7 +155,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 	deaf := !s.closed && s.deafLocked()
 	s.mu.Unlock()
 	if deaf {
-		s.close("ping timeout", errors.New("frames from a client that does not poll"))
+		s.close(payload.ReasonPingTimeout, errors.New("frames from a client that does not poll"))
 		return errSessionClosed
 	}
 	for _, f := range frames {
@@ -171,13 +171,13 @@ func (s *session) Receive(frames []payload.Frame) error {
 		switch f.Type {
 		case payload.FramePing:
 			if s.d.serverPings() {
-				s.close("transport error", errors.New("ping from a client that should answer pings"))
+				s.close(payload.ReasonTransportError, errors.New("ping from a client that should answer pings"))
 				return errSessionClosed
 			}
 			_ = s.push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
 			if !s.d.serverPings() {
-				s.close("transport error", errors.New("pong from a client that should ping"))
+				s.close(payload.ReasonTransportError, errors.New("pong from a client that should ping"))
 				return errSessionClosed
 			}
 			s.mu.Lock()
@@ -188,11 +188,11 @@ func (s *session) Receive(frames []payload.Frame) error {
 			}
 			s.mu.Unlock()
 		case payload.FrameClose:
-			s.closeAs("transport close", nil, closeByClient)
+			s.closeAs(payload.ReasonTransportClose, nil, closeByClient)
 			return nil // as asked: not an error
 		case payload.FrameMessage:
 			if err := up.message(f); err != nil {
-				reason := "parse error"
+				reason := payload.ReasonParseError
 				var pe *protocolError
 				if errors.As(err, &pe) {
 					reason = pe.reason
@@ -202,7 +202,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 			}
 		case payload.FrameNoop, payload.FrameUpgrade:
 		default: // open
-			s.close("transport error", errors.New("unexpected "+f.Type.String()+" packet"))
+			s.close(payload.ReasonTransportError, errors.New("unexpected "+f.Type.String()+" packet"))
 			return errSessionClosed
 		}
 	}
@@ -216,7 +216,7 @@ func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 	if s.closed || s.probe != nil || !polling {
 		s.mu.Unlock()
 		// As the reference does: accept the websocket, then close it.
-		ws := transports.NewWebSocket(s, s.eng.upgrader, s.eng.wsOpts, false, true, nil, nil)
+		ws := transports.NewWebSocket(s, transports.WebSocketConfig{Upgrader: s.eng.upgrader, Options: s.eng.wsOpts, Probe: true})
 		if ws.Upgrade(w, r, nil) == nil {
 			ws.Close(true)
 			ws.Wait()
@@ -224,7 +224,8 @@ func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b64 := r.URL.Query().Get("b64") != ""
-	ws := transports.NewWebSocket(s, s.eng.upgrader, s.eng.wsOpts, b64, true, s.probed, s.upgraded)
+	ws := transports.NewWebSocket(s, transports.WebSocketConfig{Upgrader: s.eng.upgrader, Options: s.eng.wsOpts,
+		Base64: b64, Probe: true, OnProbe: s.probed, OnUpgrade: s.upgraded})
 	s.probe = ws
 	s.upgradeTimer = time.AfterFunc(s.eng.opts.UpgradeTimeout, func() { s.abortUpgrade(ws) })
 	s.mu.Unlock()
@@ -300,15 +301,17 @@ const (
 )
 
 // close ends the session after a failure.
-func (s *session) close(reason string, err error) { s.closeAs(reason, err, closeAbort) }
+func (s *session) close(reason payload.DisconnectReason, err error) {
+	s.closeAs(reason, err, closeAbort)
+}
 
 // shutdown ends the session by the server's choice.
-func (s *session) shutdown(reason string) { s.closeAs(reason, nil, closeTell) }
+func (s *session) shutdown(reason payload.DisconnectReason) { s.closeAs(reason, nil, closeTell) }
 
 // closeAs ends the session once: the layer above hears the reason, the
 // transport sends what is queued and then the close frame (noop for
 // closeByClient).
-func (s *session) closeAs(reason string, err error, mode closeMode) {
+func (s *session) closeAs(reason payload.DisconnectReason, err error, mode closeMode) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -51,9 +51,9 @@ func TestCloseDisconnectsRealClients(t *testing.T) {
 	var mu sync.Mutex
 	var reasons []string
 	srv.Of("/").OnConnection(func(s *namespace.Socket) {
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason namespace.DisconnectReason) {
 			mu.Lock()
-			reasons = append(reasons, reason)
+			reasons = append(reasons, string(reason))
 			mu.Unlock()
 		})
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
 )
 
@@ -110,7 +111,7 @@ func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.Has("disconnect") {
 		if s != nil {
-			s.closeAs("transport close", nil, closeByClient)
+			s.closeAs(payload.ReasonTransportClose, nil, closeByClient)
 		}
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
@@ -316,7 +317,7 @@ func (e *Engine) websocketV1(s *session, w http.ResponseWriter, r *http.Request)
 		http.Error(w, "websocket upgrade expected", http.StatusBadRequest)
 		return
 	}
-	ws := transports.NewWebSocket(s, e.upgrader, e.wsOpts, false, false, nil, nil)
+	ws := transports.NewWebSocket(s, transports.WebSocketConfig{Upgrader: e.upgrader, Options: e.wsOpts})
 	if err := ws.Upgrade(w, r, nil); err != nil {
 		e.log.Debug("sockio: websocket handshake failed", "sid", s.id, "err", err)
 		return

@@ -276,7 +276,7 @@ func TestV1SecondGETReplacesFirst(t *testing.T) {
 func waitPending(t *testing.T, h *harness, sid string) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
-	for !server.PollPending(h.srv.Engine, sid) {
+	for !server.PollPending(h.srv, sid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no pending poll on %s", sid)
 		}
@@ -455,7 +455,7 @@ func TestV1CloseLeavesNoGoroutines(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		pending <- string(b)
 	}()
-	for deadline := time.Now().Add(waitTimeout); !server.PollPending(srv.Engine, psid); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(waitTimeout); !server.PollPending(srv, psid); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("poll not pending")
 		}

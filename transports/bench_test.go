@@ -46,11 +46,11 @@ func (testFraming) Noop() payload.Frame                                  { retur
 type testSession struct {
 	q        *Queue
 	received chan payload.Frame
-	failed   chan string
+	failed   chan payload.DisconnectReason
 }
 
 func newTestSession() *testSession {
-	return &testSession{q: NewQueue(0, 0), received: make(chan payload.Frame, 1024), failed: make(chan string, 4)}
+	return &testSession{q: NewQueue(0, 0), received: make(chan payload.Frame, 1024), failed: make(chan payload.DisconnectReason, 4)}
 }
 
 func (s *testSession) Told()                {}
@@ -63,7 +63,7 @@ func (s *testSession) Receive(frames []payload.Frame) error {
 	}
 	return nil
 }
-func (s *testSession) Fail(reason string, err error) {
+func (s *testSession) Fail(reason payload.DisconnectReason, err error) {
 	select {
 	case s.failed <- reason:
 	default:
@@ -89,7 +89,7 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 	var writes atomic.Int64
 	ready := make(chan *WebSocket, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws := NewWebSocket(sess, NewUpgrader(WebSocketOptions{}), WebSocketOptions{}, false, false, nil, nil)
+		ws := NewWebSocket(sess, WebSocketConfig{Upgrader: NewUpgrader(WebSocketOptions{})})
 		if err := ws.Upgrade(w, r, nil); err != nil {
 			b.Error(err)
 			return

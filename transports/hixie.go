@@ -52,9 +52,9 @@ func hixieKey(k string) (uint32, error) {
 	return uint32(n / uint64(spaces)), nil
 }
 
-// HixieChallenge is the 16-byte answer to a hixie-76 handshake: the MD5 of
+// hixieChallenge is the 16-byte answer to a hixie-76 handshake: the MD5 of
 // both keys' values (32-bit big-endian) and the 8 bytes of key3.
-func HixieChallenge(key1, key2 string, key3 []byte) ([]byte, error) {
+func hixieChallenge(key1, key2 string, key3 []byte) ([]byte, error) {
 	n1, err := hixieKey(key1)
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 	}
 	h := &Hixie76{sess: sess, max: maxMessage}
 	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
-		fail: func(err error) { sess.Fail("transport error", err) }, cut: func() { _ = h.conn.Close() }}
+		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = h.conn.Close() }}
 	return h
 }
 
@@ -110,7 +110,7 @@ func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
 		conn.Close()
 		return err
 	}
-	sum, err := HixieChallenge(r.Header.Get("Sec-WebSocket-Key1"), r.Header.Get("Sec-WebSocket-Key2"), key3[:])
+	sum, err := hixieChallenge(r.Header.Get("Sec-WebSocket-Key1"), r.Header.Get("Sec-WebSocket-Key2"), key3[:])
 	if err != nil {
 		_, _ = io.WriteString(conn, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
 		conn.Close()
@@ -141,7 +141,7 @@ func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
 // ServeHTTP upgrades the request and starts serving the connection.
 func (h *Hixie76) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.Upgrade(w, r); err != nil {
-		h.sess.Fail("transport error", err)
+		h.sess.Fail(payload.ReasonTransportError, err)
 		return
 	}
 	h.Start()
@@ -163,9 +163,9 @@ func (h *Hixie76) read() {
 		data, err := h.readFrame()
 		if err != nil {
 			if !h.w.closed() {
-				reason := "transport close"
+				reason := payload.ReasonTransportClose
 				if errors.Is(err, ErrHixieFrame) {
-					reason = "transport error"
+					reason = payload.ReasonTransportError
 				}
 				h.sess.Fail(reason, err)
 			}
@@ -174,7 +174,7 @@ func (h *Hixie76) read() {
 		}
 		f, err := framing.ParseMessage(data, false)
 		if err != nil {
-			h.sess.Fail("parse error", err)
+			h.sess.Fail(payload.ReasonParseError, err)
 			h.Close(true)
 			return
 		}

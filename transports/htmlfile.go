@@ -142,7 +142,7 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 	h.writes.arm(rc)
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(HTMLFilePrelude); err != nil || rc.Flush() != nil {
-		h.sess.Fail("transport error", errors.New("htmlfile write failed"))
+		h.sess.Fail(payload.ReasonTransportError, errors.New("htmlfile write failed"))
 		return
 	}
 	q := h.sess.Queue()
@@ -164,7 +164,7 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 			h.writes.arm(rc)
 			if _, err := w.Write(chunk); err != nil || rc.Flush() != nil {
 				if !closed {
-					h.sess.Fail("transport error", errors.New("htmlfile write failed"))
+					h.sess.Fail(payload.ReasonTransportError, errors.New("htmlfile write failed"))
 				}
 				return
 			}
@@ -178,7 +178,7 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 		select {
 		case <-h.wake:
 		case <-r.Context().Done():
-			h.sess.Fail("transport close", errors.New("htmlfile stream closed by the client"))
+			h.sess.Fail(payload.ReasonTransportClose, errors.New("htmlfile stream closed by the client"))
 			return
 		}
 	}

@@ -192,7 +192,7 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 	p.mu.Lock()
 	if p.getting && !p.opts.Replace {
 		p.mu.Unlock()
-		p.sess.Fail("transport error", ErrOverlap)
+		p.sess.Fail(payload.ReasonTransportError, ErrOverlap)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -258,7 +258,7 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 			err := p.respond(w, r, rc, frames)
 			clear(frames)
 			if err != nil && !closed {
-				p.sess.Fail("transport error", err)
+				p.sess.Fail(payload.ReasonTransportError, err)
 			}
 			return
 		}
@@ -273,7 +273,7 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 			p.release = true
 			p.mu.Unlock()
 		case <-r.Context().Done():
-			p.sess.Fail("transport error", errors.New("poll ended by the client"))
+			p.sess.Fail(payload.ReasonTransportError, errors.New("poll ended by the client"))
 			return
 		}
 	}
@@ -328,7 +328,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 	p.mu.Lock()
 	if p.posting {
 		p.mu.Unlock()
-		p.sess.Fail("transport error", ErrOverlap)
+		p.sess.Fail(payload.ReasonTransportError, ErrOverlap)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -358,7 +358,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		p.sess.Fail("transport error", err)
+		p.sess.Fail(payload.ReasonTransportError, err)
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -367,7 +367,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 	if r.URL.Query().Has("j") {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			p.sess.Fail("parse error", err)
+			p.sess.Fail(payload.ReasonParseError, err)
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
@@ -375,7 +375,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 	}
 	frames, err := framing.DecodePayload(body, ctype)
 	if err != nil {
-		p.sess.Fail("parse error", err)
+		p.sess.Fail(payload.ReasonParseError, err)
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}

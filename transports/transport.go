@@ -56,9 +56,9 @@ type Session interface {
 	// has closed and the transport should stop.
 	Receive(frames []payload.Frame) error
 	// Fail closes the session because its transport failed: reason is the
-	// disconnect reason ("transport close", "transport error", "parse
-	// error"), err the cause for the log.
-	Fail(reason string, err error)
+	// disconnect reason (payload.ReasonTransportClose,
+	// ReasonTransportError or ReasonParseError), err the cause for the log.
+	Fail(reason payload.DisconnectReason, err error)
 	// Told reports that the client has been sent the session's last
 	// answer (a polling transport that closed with no poll pending answers
 	// the next one); the session may now be forgotten.

@@ -33,12 +33,12 @@ func TestAppendHTMLFileScript(t *testing.T) {
 
 func TestHixieChallenge(t *testing.T) {
 	// The hixie-76 draft's example.
-	got, err := HixieChallenge("4 @1  46546xW%0l 1 5", "12998 5 Y3 1  .P00", []byte("^n:ds[4U"))
+	got, err := hixieChallenge("4 @1  46546xW%0l 1 5", "12998 5 Y3 1  .P00", []byte("^n:ds[4U"))
 	if err != nil || string(got) != "8jKS'y:G*Co,Wxa-" {
 		t.Fatalf("HixieChallenge = %q, %v", got, err)
 	}
 	for _, bad := range []string{"", "123", "12  5", "99999999999 "} {
-		if _, err := HixieChallenge(bad, "12998 5 Y3 1  .P00", []byte("^n:ds[4U")); err == nil {
+		if _, err := hixieChallenge(bad, "12998 5 Y3 1  .P00", []byte("^n:ds[4U")); err == nil {
 			t.Errorf("key %q accepted", bad)
 		}
 	}

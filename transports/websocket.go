@@ -54,35 +54,51 @@ func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
 // goroutine exists only while frames are waiting, takes every frame queued
 // at that moment, writes them into one buffer and flushes once.
 type WebSocket struct {
-	sess     Session
-	up       *websocket.Upgrader
-	opts     WebSocketOptions
-	probing  atomic.Bool // an upgrade probe: only ping "probe" and upgrade are legal
-	b64      bool
-	onProbe  func(*WebSocket)
-	onUpgade func(*WebSocket) error
+	sess      Session
+	up        *websocket.Upgrader
+	opts      WebSocketOptions
+	probing   atomic.Bool // an upgrade probe: only ping "probe" and upgrade are legal
+	b64       bool
+	onProbe   func(*WebSocket)
+	onUpgrade func(*WebSocket) error
 
 	conn *websocket.Conn
 	bc   batchConn
 	w    writer
 }
 
-// NewWebSocket returns a websocket transport for sess. b64 makes it send
-// binary frames in their text form. With probe set it starts as an upgrade
-// probe: it answers ping "probe" and calls onProbe, and on the upgrade
-// packet calls onUpgrade, which must activate it; any other frame ends it.
-func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b64 bool,
-	probe bool, onProbe func(*WebSocket), onUpgrade func(*WebSocket) error) *WebSocket {
+// WebSocketConfig is what one websocket transport is made with, besides
+// its session.
+type WebSocketConfig struct {
+	// Upgrader performs the websocket handshake; share the one NewUpgrader
+	// returns.
+	Upgrader *websocket.Upgrader
+	// Options are the limits every websocket transport of a server shares.
+	Options WebSocketOptions
+	// Base64 makes the transport send binary frames in their text form.
+	Base64 bool
+	// Probe starts the transport as an upgrade probe: it answers ping
+	// "probe" and calls OnProbe, and on the upgrade packet calls OnUpgrade,
+	// which must activate it; any other frame ends it, and so does the
+	// upgrade packet when OnUpgrade is nil.
+	Probe     bool
+	OnProbe   func(*WebSocket)
+	OnUpgrade func(*WebSocket) error
+}
+
+// NewWebSocket returns a websocket transport for sess made as cfg says.
+func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
+	opts := cfg.Options
 	if opts.MaxMessage <= 0 {
 		opts.MaxMessage = 1_000_000
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
-	t := &WebSocket{sess: sess, up: up, opts: opts, b64: b64, onProbe: onProbe, onUpgade: onUpgrade}
-	t.probing.Store(probe)
+	t := &WebSocket{sess: sess, up: cfg.Upgrader, opts: opts, b64: cfg.Base64, onProbe: cfg.OnProbe, onUpgrade: cfg.OnUpgrade}
+	t.probing.Store(cfg.Probe)
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
-		fail: func(err error) { sess.Fail("transport error", err) }, cut: func() { _ = t.conn.Close() }}
+		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = t.conn.Close() }}
 	return t
 }
 
@@ -112,7 +128,7 @@ func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Heade
 func (t *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := t.Upgrade(w, r, nil); err != nil {
 		t.sess.Logger().Debug("websocket upgrade failed", "err", err)
-		t.sess.Fail("transport error", err)
+		t.sess.Fail(payload.ReasonTransportError, err)
 		return
 	}
 	t.Start(nil)
@@ -146,7 +162,7 @@ func (t *WebSocket) serveConn() {
 		}
 		f, err := framing.ParseMessage(data, typ == websocket.BinaryMessage)
 		if err != nil {
-			t.sess.Fail("parse error", err)
+			t.sess.Fail(payload.ReasonParseError, err)
 			t.Close(true)
 			return
 		}
@@ -170,11 +186,13 @@ func (t *WebSocket) probe(f payload.Frame) bool {
 		if err := t.writeFrames([]payload.Frame{{Type: payload.FramePong, Data: f.Data}}); err != nil {
 			return false
 		}
-		t.onProbe(t)
+		if t.onProbe != nil {
+			t.onProbe(t)
+		}
 		return true
 	case f.Type == payload.FrameUpgrade:
 		t.probing.Store(false)
-		return t.onUpgade(t) == nil
+		return t.onUpgrade != nil && t.onUpgrade(t) == nil
 	}
 	t.sess.Logger().Debug("websocket upgrade aborted", "frame", f.Type.String())
 	return false
@@ -185,9 +203,9 @@ func (t *WebSocket) readFailed(err error) {
 		t.Close(true)
 		return
 	}
-	reason := "transport close"
+	reason := payload.ReasonTransportClose
 	if errors.Is(err, websocket.ErrReadLimit) {
-		reason = "transport error"
+		reason = payload.ReasonTransportError
 		msg := websocket.FormatCloseMessage(websocket.CloseMessageTooBig, "")
 		_ = t.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	}

@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -30,16 +31,16 @@ func (c *countConn) Send(p *payload.Shared) error {
 	}
 	return nil
 }
-func (c *countConn) BufferedAmount() int    { return 0 }
-func (c *countConn) SocketID(string) string { return "" }
-func (c *countConn) Close(string)           {}
+func (c *countConn) BufferedAmount() int              { return 0 }
+func (c *countConn) SocketID(string) string           { return "" }
+func (c *countConn) Close(namespace.DisconnectReason) {}
 
 const receivers = 500
 
 // receiversOn connects n counting clients to reg's "/".
 func receiversOn(b *testing.B, reg *namespace.Registry, n int, counter *atomic.Int64, done chan struct{}) {
 	for range n {
-		c := reg.NewClient(&countConn{n: counter, want: int64(n), done: done}, namespace.Handshake{Protocol: 5})
+		c := bridge.NewClient(reg, &countConn{n: counter, want: int64(n), done: done}, namespace.Handshake{Protocol: 5})
 		pk, _, _ := payload.ParsePacket([]byte("0"))
 		if err := c.Receive(&pk); err != nil {
 			b.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/internal/bridge"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -45,9 +46,9 @@ func (c *conn) Send(p *payload.Shared) error {
 }
 func (c *conn) BufferedAmount() int    { return 0 }
 func (c *conn) SocketID(string) string { return "" }
-func (c *conn) Close(reason string) {
+func (c *conn) Close(reason namespace.DisconnectReason) {
 	c.mu.Lock()
-	c.closed = append(c.closed, reason)
+	c.closed = append(c.closed, string(reason))
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
@@ -133,7 +134,7 @@ func newProcOn(t testing.TB, rdb goredis.UniversalClient, cl hub, logger *slog.L
 }
 
 type client struct {
-	c    *namespace.Client
+	c    bridge.Client
 	conn *conn
 	s    *namespace.Socket
 }
@@ -142,7 +143,7 @@ type client struct {
 func (p *proc) join(t testing.TB) client {
 	t.Helper()
 	cn := newConn()
-	c := p.reg.NewClient(cn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5, Time: time.Now()})
+	c := bridge.NewClient(p.reg, cn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5, Time: time.Now()})
 	pk, _, err := payload.ParsePacket([]byte("0"))
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +316,7 @@ func TestReceivedBroadcastIsSharedOnce(t *testing.T) {
 	_ = A
 	var rec sharedRecorder
 	for range 3 {
-		c := B.reg.NewClient(&rec, namespace.Handshake{Protocol: 5})
+		c := bridge.NewClient(B.reg, &rec, namespace.Handshake{Protocol: 5})
 		pk, _, _ := payload.ParsePacket([]byte("0"))
 		_ = c.Receive(&pk)
 	}
@@ -348,9 +349,9 @@ func (r *sharedRecorder) Send(p *payload.Shared) error {
 	r.mu.Unlock()
 	return nil
 }
-func (r *sharedRecorder) BufferedAmount() int    { return 0 }
-func (r *sharedRecorder) SocketID(string) string { return "" }
-func (r *sharedRecorder) Close(string)           {}
+func (r *sharedRecorder) BufferedAmount() int              { return 0 }
+func (r *sharedRecorder) SocketID(string) string           { return "" }
+func (r *sharedRecorder) Close(namespace.DisconnectReason) {}
 func (r *sharedRecorder) reset() {
 	r.mu.Lock()
 	r.sent = nil

@@ -56,6 +56,27 @@ async function marker(g, sender, receivers) {
 
 for (const mode of MODES) {
   describe(`rooms [${mode.name}]`, () => {
+    it('volatile.to(room) reaches the room\'s other members, not the sender', async (c) => {
+      const g = await group(c, mode, ['A', 'B', 'C']);
+      try {
+        const r = `r-${++seq}`;
+        await join(g.A, r);
+        await join(g.B, r);
+        // C is not in the room.
+        const req = { rooms: [r], event: 'vnote', args: ['v'], volatile: true };
+        assert.deepEqual(await ack(g.A.s, 'to', req), [true]);
+        const b = await g.B.log.waitForEvent('vnote');
+        assert.deepEqual(b.args, ['v']);
+        // The ack of A's request came after anything sent to A for it.
+        assert.equal(g.A.log.events('vnote').length, 0, 'sender must not get its own volatile room broadcast');
+        await marker(g, g.B, [g.A, g.C]);
+        assert.equal(g.C.log.events('vnote').length, 0, 'non-member must not get the room broadcast');
+        assert.equal(g.B.log.events('vnote').length, 1);
+      } finally {
+        g.close();
+      }
+    });
+
     it('to(room) reaches the room\'s other members, not the sender', async (c) => {
       const g = await group(c, mode, ['A', 'B', 'C', 'D']);
       try {

@@ -74,18 +74,18 @@ func mountChat(srv *server.Server, process string) {
 			name = clean(name, 32, "anonymous")
 			if joined {
 				if name != nick {
-					_ = ns.To(room).Emit("notice", nick+" is now "+name)
+					ns.To(room).Emit("notice", nick+" is now "+name)
 					nick = name
 				}
-				_ = e.Ack(heads.take(ns))
+				e.Ack(heads.take(ns))
 				return
 			}
 			nick, joined = name, true
 			s.Join(room)
-			_ = s.To(room).Emit("notice", nick+" joined")
+			s.To(room).Emit("notice", nick+" joined")
 			count := heads.take(ns)
-			_ = s.To(room).Emit("online", count)
-			_ = e.Ack(count)
+			s.To(room).Emit("online", count)
+			e.Ack(count)
 		})
 		s.On("chat", func(e *namespace.Event) {
 			var text string
@@ -96,18 +96,19 @@ func mountChat(srv *server.Server, process string) {
 			if text == "" {
 				return
 			}
-			_ = s.To(room).Emit("chat", message{From: nick, Text: text})
-			_ = e.Ack(true)
+			// The ack tells the sender whether the message went out (a
+			// broadcast fails only when a cluster adapter cannot publish).
+			e.Ack(s.To(room).Emit("chat", message{From: nick, Text: text}) == nil)
 		})
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason namespace.DisconnectReason) {
 			if !joined {
 				return
 			}
 			// The socket has left its rooms already; leaving again keeps a
 			// join that raced with the disconnect from counting a ghost.
 			s.Leave(room)
-			_ = ns.To(room).Emit("notice", nick+" left")
-			_ = ns.To(room).Emit("online", heads.take(ns))
+			ns.To(room).Emit("notice", nick+" left")
+			ns.To(room).Emit("online", heads.take(ns))
 		})
 	})
 }

@@ -56,7 +56,7 @@ func (s selection) ctx() (context.Context, context.CancelFunc) {
 
 func errAck(e *namespace.Event, err error) bool {
 	if err != nil {
-		_ = e.Ack(map[string]any{"error": err.Error()})
+		e.Ack(map[string]any{"error": err.Error()})
 		return true
 	}
 	return false
@@ -66,7 +66,7 @@ func errAck(e *namespace.Event, err error) bool {
 func (a *app) clusterNamespace(ns *namespace.Namespace) {
 	ns.OnServerEvent("hello", func(e *namespace.ServerEvent) {
 		args := append([]any{a.name}, e.Forward()...)
-		_ = ns.Local().Emit("server-hello", args...)
+		ns.Local().Emit("server-hello", args...)
 		e.Ack("hello from " + a.name)
 	})
 }
@@ -83,7 +83,7 @@ func (a *app) clusterEvents(s *namespace.Socket) {
 			return
 		}
 		s.SetData(vals[0])
-		_ = e.Ack(true)
+		e.Ack(true)
 	})
 	s.On("fetch", func(e *namespace.Event) {
 		sel, ok := decode(e)
@@ -104,28 +104,28 @@ func (a *app) clusterEvents(s *namespace.Socket) {
 				out = append(out, map[string]any{"id": f.ID(), "rooms": rooms, "data": f.Data()})
 			}
 			sort.Slice(out, func(i, j int) bool { return out[i]["id"].(string) < out[j]["id"].(string) })
-			_ = e.Ack(map[string]any{"sockets": out})
+			e.Ack(map[string]any{"sockets": out})
 		}()
 	})
 	s.On("sockets-join", func(e *namespace.Event) {
 		if sel, ok := decode(e); ok && !errAck(e, sel.op(ns).SocketsJoin(sel.Join...)) {
-			_ = e.Ack(true)
+			e.Ack(true)
 		}
 	})
 	s.On("sockets-leave", func(e *namespace.Event) {
 		if sel, ok := decode(e); ok && !errAck(e, sel.op(ns).SocketsLeave(sel.Leave...)) {
-			_ = e.Ack(true)
+			e.Ack(true)
 		}
 	})
 	s.On("disconnect-sockets", func(e *namespace.Event) {
 		if sel, ok := decode(e); ok && !errAck(e, sel.op(ns).DisconnectSockets(sel.Close)) {
-			_ = e.Ack(true)
+			e.Ack(true)
 		}
 	})
 	s.On("server-count", func(e *namespace.Event) {
 		n, err := ns.Adapter().ServerCount(context.Background())
 		if !errAck(e, err) {
-			_ = e.Ack(n)
+			e.Ack(n)
 		}
 	})
 	s.On("server-emit", func(e *namespace.Event) {
@@ -135,7 +135,7 @@ func (a *app) clusterEvents(s *namespace.Socket) {
 		}
 		if !sel.Ack {
 			if !errAck(e, ns.ServerSideEmit(sel.Event, sel.Args...)) {
-				_ = e.Ack(true)
+				e.Ack(true)
 			}
 			return
 		}
@@ -145,10 +145,10 @@ func (a *app) clusterEvents(s *namespace.Socket) {
 			answers, err := ns.ServerSideEmitWithAck(ctx, sel.Event, sel.Args...)
 			out := firstValues(answers)
 			if err != nil {
-				_ = e.Ack(map[string]any{"error": err.Error(), "answers": out})
+				e.Ack(map[string]any{"error": err.Error(), "answers": out})
 				return
 			}
-			_ = e.Ack(map[string]any{"answers": out})
+			e.Ack(map[string]any{"answers": out})
 		}()
 	})
 	s.On("emit-with-ack", func(e *namespace.Event) {
@@ -161,13 +161,13 @@ func (a *app) clusterEvents(s *namespace.Socket) {
 			defer cancel()
 			answers, err := sel.op(ns).EmitWithAck(ctx, sel.Event, sel.Args...)
 			if errors.Is(err, context.DeadlineExceeded) {
-				_ = e.Ack(map[string]any{"error": "operation has timed out"})
+				e.Ack(map[string]any{"error": "operation has timed out"})
 				return
 			}
 			if errAck(e, err) {
 				return
 			}
-			_ = e.Ack(map[string]any{"answers": firstValues(answers)})
+			e.Ack(map[string]any{"answers": firstValues(answers)})
 		}()
 	})
 }

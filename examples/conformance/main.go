@@ -252,14 +252,14 @@ func (a *app) record(id, reason string) {
 }
 
 func (a *app) onConnection(s *namespace.Socket) {
-	_ = s.Emit("auth", s.Handshake().Auth)
-	s.OnDisconnect(func(reason string) { a.record(s.ID(), reason) })
+	s.Emit("auth", s.Handshake().Auth)
+	s.OnDisconnect(func(reason namespace.DisconnectReason) { a.record(s.ID(), string(reason)) })
 
 	a.clusterEvents(s)
-	s.On("message", func(e *namespace.Event) { _ = s.Emit("message-back", e.Forward()...) })
-	s.On("message-with-ack", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
-	s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
-	s.On("bcast", func(e *namespace.Event) { _ = s.Broadcast().Emit("bcast", e.Forward()...) })
+	s.On("message", func(e *namespace.Event) { s.Emit("message-back", e.Forward()...) })
+	s.On("message-with-ack", func(e *namespace.Event) { e.Ack(e.Forward()...) })
+	s.On("echo", func(e *namespace.Event) { e.Ack(e.Forward()...) })
+	s.On("bcast", func(e *namespace.Event) { s.Broadcast().Emit("bcast", e.Forward()...) })
 	s.On("join", func(e *namespace.Event) {
 		var room string
 		_ = e.Decode(0, &room)
@@ -267,36 +267,41 @@ func (a *app) onConnection(s *namespace.Socket) {
 		if a.settle != nil {
 			a.settle()
 		}
-		_ = e.Ack(true)
+		e.Ack(true)
 	})
 	s.On("leave", func(e *namespace.Event) {
 		var room string
 		_ = e.Decode(0, &room)
 		s.Leave(room)
-		_ = e.Ack(true)
+		e.Ack(true)
 	})
 	s.On("to", func(e *namespace.Event) {
 		var req struct {
-			Rooms  []string          `json:"rooms"`
-			Except []string          `json:"except"`
-			Event  string            `json:"event"`
-			Args   []json.RawMessage `json:"args"`
+			Rooms    []string          `json:"rooms"`
+			Except   []string          `json:"except"`
+			Event    string            `json:"event"`
+			Args     []json.RawMessage `json:"args"`
+			Volatile bool              `json:"volatile"` // starts the chain with s.Volatile()
 		}
 		if err := e.Decode(0, &req); err != nil {
-			_ = e.Ack(map[string]string{"error": err.Error()})
+			e.Ack(map[string]string{"error": err.Error()})
 			return
 		}
 		args := make([]any, len(req.Args))
 		for i, a := range req.Args {
 			args[i] = a
 		}
-		_ = s.To(req.Rooms...).Except(req.Except...).Emit(req.Event, args...)
-		_ = e.Ack(true)
+		op := s.Broadcast()
+		if req.Volatile {
+			op = s.Volatile()
+		}
+		op.To(req.Rooms...).Except(req.Except...).Emit(req.Event, args...)
+		e.Ack(true)
 	})
 	s.On("ask", func(e *namespace.Event) {
 		vals, err := e.Values()
 		if err != nil || len(vals) == 0 {
-			_ = e.Ack(map[string]string{"error": "bad request"})
+			e.Ack(map[string]string{"error": "bad request"})
 			return
 		}
 		req, _ := vals[0].(map[string]any)
@@ -311,19 +316,19 @@ func (a *app) onConnection(s *namespace.Socket) {
 			defer cancel()
 			res, err := s.EmitWithAck(ctx, event, args...)
 			if errors.Is(err, context.DeadlineExceeded) {
-				_ = e.Ack(map[string]string{"error": "operation has timed out"}) // the reference's words
+				e.Ack(map[string]string{"error": "operation has timed out"}) // the reference's words
 				return
 			}
 			if err != nil {
-				_ = e.Ack(map[string]string{"error": err.Error()})
+				e.Ack(map[string]string{"error": err.Error()})
 				return
 			}
 			vals, err := res.Values()
 			if err != nil {
-				_ = e.Ack(map[string]string{"error": err.Error()})
+				e.Ack(map[string]string{"error": err.Error()})
 				return
 			}
-			_ = e.Ack(map[string]any{"args": vals})
+			e.Ack(map[string]any{"args": vals})
 		}()
 	})
 	s.On("nsp-children", func(e *namespace.Event) {
@@ -332,7 +337,7 @@ func (a *app) onConnection(s *namespace.Socket) {
 			names = append(names, c.Name())
 		}
 		slices.Sort(names)
-		_ = e.Ack(names)
+		e.Ack(names)
 	})
 	s.On("kick", func(e *namespace.Event) { s.Disconnect(false) })
 	// The whole connection, without a DISCONNECT packet: the client sees
@@ -350,15 +355,15 @@ func (a *app) onConnection(s *namespace.Socket) {
 		}
 		a.mu.Unlock()
 		if ok {
-			_ = e.Ack(reason)
+			e.Ack(reason)
 			return
 		}
 		go func() {
 			select {
 			case r := <-ch:
-				_ = e.Ack(r)
+				e.Ack(r)
 			case <-time.After(5 * time.Second):
-				_ = e.Ack(nil)
+				e.Ack(nil)
 			}
 		}()
 	})
