@@ -11,8 +11,7 @@ func PollPending(e *Engine, sid string) bool {
 	if s == nil {
 		return false
 	}
-	s.mu.Lock()
-	p, _ := s.tr.(*transports.Polling)
-	s.mu.Unlock()
+	tr, _ := s.state()
+	p, _ := tr.(*transports.Polling)
 	return p != nil && p.Pending()
 }

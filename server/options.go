@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/transports"
 )
 
 // Options configures a [Server] or an [Engine]. Every zero value works.
@@ -125,6 +126,10 @@ func (g Generation) String() string {
 	return strings.Join(names, "+")
 }
 
+// withDefaults fills in the zero fields of o. New and NewEngine apply it
+// once, before anything reads the options; the namespace options
+// (ConnectTimeout, Adapter, MaxNamespacesPerConnection) get theirs from
+// namespace.NewRegistry.
 func (o Options) withDefaults() Options {
 	if o.Generations == 0 {
 		o.Generations = AllGenerations
@@ -139,13 +144,16 @@ func (o Options) withDefaults() Options {
 		o.UpgradeTimeout = 10 * time.Second
 	}
 	if o.MaxPayload <= 0 {
-		o.MaxPayload = 1_000_000
+		o.MaxPayload = transports.DefaultMaxPayload
+	}
+	if o.QueueLimit <= 0 {
+		o.QueueLimit = transports.DefaultQueueLimit
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = transports.DefaultQueueBytes
 	}
 	if o.PollingDuration <= 0 {
 		o.PollingDuration = 20 * time.Second
-	}
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 45 * time.Second
 	}
 	if o.Transports == nil {
 		o.Transports = []string{"polling", "websocket", "xhr-polling", "jsonp-polling", "htmlfile"}

@@ -14,7 +14,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -31,6 +30,7 @@ type Server struct {
 
 // New returns a server with the main namespace "/" ready.
 func New(opts Options) *Server {
+	opts = opts.withDefaults()
 	srv := &Server{}
 	srv.reg = namespace.NewRegistry(namespace.Options{
 		ConnectTimeout: opts.ConnectTimeout,
@@ -57,23 +57,6 @@ func (srv *Server) OfRegexp(re *regexp.Regexp) *namespace.Namespace { return srv
 
 // Namespaces returns the registry of the server's namespaces.
 func (srv *Server) Namespaces() *namespace.Registry { return srv.reg }
-
-// Close disconnects every client ("server shutting down"), stops every
-// session, transport and handler goroutine, and closes the adapters. It
-// returns ctx's error if that takes longer than ctx allows.
-func (srv *Server) Close(ctx context.Context) error {
-	if err := srv.Engine.Close(ctx); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() { srv.reg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return srv.reg.Close()
-}
 
 var _ http.Handler = (*Server)(nil)
 

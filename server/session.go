@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -28,9 +29,10 @@ type session struct {
 	probe        *transports.WebSocket
 	upgradeTimer *time.Timer
 	closed       bool
-	timer        *time.Timer
-	due          time.Time // when the heartbeat timer was meant to fire
-	opened       time.Time // when start ran
+	timer        *time.Timer // the heartbeat: a ping due, or a pong or ping overdue
+	linger       *time.Timer // after a close: forgets a polling session never told
+	due          time.Time   // when the heartbeat timer was meant to fire
+	opened       time.Time   // when start ran
 	awaitingPong bool
 	reason       string
 	olds         []transports.Transport // replaced transports, to wait for
@@ -39,6 +41,22 @@ type session struct {
 
 func newSession(e *Engine, sid string, d dialect, r *http.Request) *session {
 	return &session{eng: e, id: sid, d: d, q: transports.NewQueue(e.opts.QueueLimit, e.opts.QueueBytes), req: r}
+}
+
+// setTransport makes tr the transport of a session being opened, before
+// anyone else can see the session.
+func (s *session) setTransport(tr transports.Transport) {
+	s.mu.Lock()
+	s.tr = tr
+	s.mu.Unlock()
+}
+
+// state reports the session's active transport (nil before a protocol 1
+// client opens one) and whether the session is closed.
+func (s *session) state() (tr transports.Transport, closed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tr, s.closed
 }
 
 // start creates the layer above and arms the heartbeat.
@@ -209,6 +227,29 @@ func (s *session) Receive(frames []payload.Frame) error {
 	return nil
 }
 
+// attach makes tr the session's transport, replacing (and releasing) the
+// one before. It reports false, and stops tr, when the session is closed.
+func (s *session) attach(tr transports.Transport) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.olds = append(s.olds, tr)
+		s.mu.Unlock()
+		tr.Close(true)
+		return false
+	}
+	old := s.tr
+	s.tr = tr
+	if old != nil {
+		s.olds = append(s.olds, old)
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.Close(false)
+	}
+	tr.Activate()
+	return true
+}
+
 // upgrade serves a websocket that asks to replace the polling transport.
 func (s *session) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -330,11 +371,11 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 	tr, probe, up := s.tr, s.probe, s.up
 	s.mu.Unlock()
 	s.eng.closedSession(s, tr, reason, err)
-	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(time.Second) {
+	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(pollingRecently) {
 		// A polling client learns of the close only from a poll: stay
 		// reachable until one has carried it.
 		s.mu.Lock()
-		s.timer = time.AfterFunc(lingerTime, s.Told)
+		s.linger = time.AfterFunc(lingerTime, s.Told)
 		s.mu.Unlock()
 	} else {
 		s.eng.remove(s)
@@ -363,8 +404,12 @@ func (s *session) closeAs(reason string, err error, mode closeMode) {
 }
 
 // lingerTime bounds how long a closed polling session waits for the poll
-// that tells its client.
-const lingerTime = 30 * time.Second
+// that tells its client; pollingRecently is how recent a poll must be for
+// the client to count as still polling.
+const (
+	lingerTime      = 30 * time.Second
+	pollingRecently = time.Second
+)
 
 // Told implements transports.Session: the close has reached the client.
 func (s *session) Told() {
@@ -374,26 +419,34 @@ func (s *session) Told() {
 	if !closed {
 		return // the last answer of a transport that another replaced
 	}
-	s.stopTimer()
+	s.stopLinger()
 	s.eng.remove(s)
 }
 
-func (s *session) stopTimer() {
+// stopLinger stops waiting for the poll that tells a closed session's
+// client: Told has come, or the engine has given up on it.
+func (s *session) stopLinger() {
 	s.mu.Lock()
-	if s.timer != nil {
-		s.timer.Stop()
+	if s.linger != nil {
+		s.linger.Stop()
 	}
 	s.mu.Unlock()
 }
 
-// wait blocks until the session's transports have stopped.
-func (s *session) wait() {
+// wait blocks until the session's transports have stopped, or ctx is done.
+func (s *session) wait(ctx context.Context) error {
 	s.mu.Lock()
 	trs := append([]transports.Transport{s.tr, s.probe}, s.olds...)
 	s.mu.Unlock()
 	for _, t := range trs {
-		if t != nil && t != (*transports.WebSocket)(nil) {
-			t.Wait()
+		if t == nil || t == (*transports.WebSocket)(nil) {
+			continue
+		}
+		select {
+		case <-t.Stopped():
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
+	return nil
 }

@@ -1,13 +1,9 @@
 package server
 
 import (
-	"encoding/json"
-	"math"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,29 +37,6 @@ func splitV1Path(path string) (transport, sid string, ok bool) {
 		return transport, sid, true
 	}
 	return "", "", false
-}
-
-// startFlashPolicy starts the Flash policy server of Options.FlashPolicyAddr.
-func (e *Engine) startFlashPolicy() {
-	if e.opts.FlashPolicyAddr == "" {
-		return
-	}
-	l, err := net.Listen("tcp", e.opts.FlashPolicyAddr)
-	if err != nil {
-		e.log.Error("sockio: flash policy port", "addr", e.opts.FlashPolicyAddr, "err", err)
-		return
-	}
-	e.policy = transports.ServeFlashPolicy(l)
-}
-
-// FlashPolicyAddr is the address the Flash policy server listens on, or nil.
-func (e *Engine) FlashPolicyAddr() net.Addr {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.policy == nil {
-		return nil
-	}
-	return e.policy.Addr()
 }
 
 // hasV1SID reports whether path is a protocol 1 request for a session.
@@ -127,9 +100,7 @@ func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
 		e.unknownV1(w, r, transport)
 		return
 	}
-	s.mu.Lock()
-	tr, closed := s.tr, s.closed
-	s.mu.Unlock()
+	tr, closed := s.state()
 	if closed && tr == nil {
 		e.unknownV1(w, r, transport)
 		return
@@ -188,114 +159,6 @@ func withJSONPIndex(r *http.Request) *http.Request {
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = q.Encode()
 	return r2
-}
-
-// attach makes tr the session's transport, replacing (and releasing) the
-// one before. It reports false, and stops tr, when the session is closed.
-func (s *session) attach(tr transports.Transport) bool {
-	s.mu.Lock()
-	if s.closed {
-		s.olds = append(s.olds, tr)
-		s.mu.Unlock()
-		tr.Close(true)
-		return false
-	}
-	old := s.tr
-	s.tr = tr
-	if old != nil {
-		s.olds = append(s.olds, old)
-	}
-	s.mu.Unlock()
-	if old != nil {
-		old.Close(false)
-	}
-	tr.Activate()
-	return true
-}
-
-// handshakeV1 opens a protocol 1 session. The session has no transport
-// until the client's first transport request; what the server sends
-// meanwhile ("1::" first) waits in its queue.
-func (e *Engine) handshakeV1(w http.ResponseWriter, r *http.Request, jsonp string) {
-	if e.opts.DisableJSONP && r.URL.Query().Has("jsonp") {
-		http.Error(w, "JSONP disabled", http.StatusBadRequest)
-		return
-	}
-	fail := func(status int, msg string) { v1Fail(w, jsonp, status, msg) }
-	if e.opts.AllowRequest != nil && e.opts.AllowRequest(r) != nil {
-		fail(http.StatusForbidden, "handshake unauthorized")
-		return
-	}
-	sid, err := newSID()
-	if err != nil {
-		fail(http.StatusInternalServerError, "handshake error")
-		return
-	}
-	// The handshake info keeps the application's query only.
-	hr := r.Clone(r.Context())
-	q := hr.URL.Query()
-	q.Del("jsonp")
-	q.Del("t")
-	hr.URL.RawQuery = q.Encode()
-	s := newSession(e, sid, v1Dialect, hr)
-	e.mu.Lock()
-	if e.closing {
-		e.mu.Unlock()
-		fail(http.StatusServiceUnavailable, "handshake error")
-		return
-	}
-	e.sessions[sid] = s
-	e.mu.Unlock()
-	s.start()
-
-	var offered []string
-	for _, t := range v1Transports {
-		if e.opts.allows(t) {
-			offered = append(offered, t)
-		}
-	}
-	hb := seconds(e.opts.PingInterval + e.opts.PingTimeout)
-	body := sid + ":" + strconv.Itoa(hb) + ":" + strconv.Itoa(hb+seconds(e.opts.PollingDuration)) +
-		":" + strings.Join(offered, ",")
-	if jsonp != "" {
-		lit, _ := json.Marshal(body)
-		w.Header().Set("Content-Type", "application/javascript")
-		_, _ = w.Write([]byte("io.j[" + jsonp + "](" + string(lit) + ");"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(body))
-}
-
-// jsonpParam is the index of a protocol 1 JSONP handshake (?jsonp=n), or
-// "" when there is none or it is not a number.
-func jsonpParam(r *http.Request) string {
-	j := r.URL.Query().Get("jsonp")
-	if !digits.MatchString(j) {
-		return ""
-	}
-	return j
-}
-
-// v1Fail answers a protocol 1 handshake with an error: plain text with
-// status, or io.j[jsonp](new Error("…")); for a JSONP handshake, whose
-// script must run for the client to hear it.
-func v1Fail(w http.ResponseWriter, jsonp string, status int, msg string) {
-	if jsonp != "" {
-		w.Header().Set("Content-Type", "application/javascript")
-		_, _ = w.Write([]byte("io.j[" + jsonp + "](new Error(" + strconv.Quote(msg) + "));"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg))
-}
-
-// seconds rounds d up to whole seconds, at least 1.
-func seconds(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Seconds())))
 }
 
 // websocketV1 serves a websocket (or flashsocket: the same frames on its

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -50,14 +51,15 @@ type HTMLFile struct {
 	closed    bool
 	final     bool
 	wake      chan struct{}
-	reqs      sync.WaitGroup
+	reqs      *group.Group // the stream and the uploads, shared with post
 	writes    respWrites
 }
 
 // NewHTMLFile returns an htmlfile transport for sess; opts bounds uploads
 // and each write of the stream.
 func NewHTMLFile(sess Session, opts PollingOptions) *HTMLFile {
-	h := &HTMLFile{sess: sess, post: NewPolling(sess, opts, false), wake: make(chan struct{}, 1)}
+	post := NewPolling(sess, opts, false)
+	h := &HTMLFile{sess: sess, post: post, reqs: post.reqs, wake: make(chan struct{}, 1)}
 	h.writes.timeout = h.post.opts.WriteTimeout
 	return h
 }
@@ -99,10 +101,11 @@ func (h *HTMLFile) Abort() {
 }
 
 // Wait blocks until no request of this transport is being served.
-func (h *HTMLFile) Wait() {
-	h.reqs.Wait()
-	h.post.Wait()
-}
+func (h *HTMLFile) Wait() { h.reqs.Wait() }
+
+// Stopped returns a channel closed once no request of this transport is
+// being served.
+func (h *HTMLFile) Stopped() <-chan struct{} { return h.reqs.Idle() }
 
 // ErrStreaming reports a second htmlfile GET while one is streaming.
 var ErrStreaming = errors.New("transports: htmlfile stream already open")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -60,21 +61,21 @@ type Polling struct {
 	told    bool          // a poll has carried the session's last answer
 	lastGet time.Time     // when the last poll was answered
 	stale   chan struct{} // with Replace: closed when a newer GET takes over
-	reqs    sync.WaitGroup
-	writes  respWrites // polls' answers
-	posts   respWrites // posts' answers
+	reqs    *group.Group  // requests being served (shared with an HTMLFile)
+	writes  respWrites    // polls' answers
+	posts   respWrites    // posts' answers
 }
 
 // NewPolling returns a polling transport for sess; b64 asks for text-only
 // payloads.
 func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 	if opts.MaxBody <= 0 {
-		opts.MaxBody = 1_000_000
+		opts.MaxBody = DefaultMaxPayload
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
-	p := &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1)}
+	p := &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1), reqs: new(group.Group)}
 	p.writes.timeout = opts.WriteTimeout
 	p.posts.timeout = opts.WriteTimeout
 	return p
@@ -156,6 +157,9 @@ func (p *Polling) Polling(d time.Duration) bool {
 
 // Wait blocks until no request of this transport is being served.
 func (p *Polling) Wait() { p.reqs.Wait() }
+
+// Stopped returns a channel closed once no request is being served.
+func (p *Polling) Stopped() <-chan struct{} { return p.reqs.Idle() }
 
 // ServeHTTP serves a poll (GET) or a post (POST).
 func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {

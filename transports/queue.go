@@ -15,7 +15,7 @@ var ErrQueueFull = errors.New("transports: outbound queue full")
 // ErrQueueClosed is returned by [Queue.Push] after [Queue.Close].
 var ErrQueueClosed = errors.New("transports: outbound queue closed")
 
-// Default limits of a queue.
+// Default limits of a queue and of what a transport reads.
 const (
 	// DefaultQueueLimit is the number of frames a queue holds when no
 	// limit is set.
@@ -23,6 +23,9 @@ const (
 	// DefaultQueueBytes is the number of bytes a queue holds when no byte
 	// limit is set: 4 MiB.
 	DefaultQueueBytes = 4 << 20
+	// DefaultMaxPayload bounds a polling body or a websocket message when
+	// no bound is set: 1,000,000 bytes.
+	DefaultMaxPayload = 1_000_000
 )
 
 // Queue is a session's bounded outbound queue of encoded frames. Producers

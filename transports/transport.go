@@ -42,6 +42,10 @@ type Transport interface {
 	Abort()
 	// Wait blocks until every goroutine the transport started has returned.
 	Wait()
+	// Stopped returns a channel that is closed once every goroutine the
+	// transport started has returned (as Wait would), for a wait that
+	// gives up at a deadline.
+	Stopped() <-chan struct{}
 }
 
 // Session is what a transport needs of the session it serves. The server

@@ -74,7 +74,7 @@ type WebSocket struct {
 func NewWebSocket(sess Session, up *websocket.Upgrader, opts WebSocketOptions, b64 bool,
 	probe bool, onProbe func(*WebSocket), onUpgrade func(*WebSocket) error) *WebSocket {
 	if opts.MaxMessage <= 0 {
-		opts.MaxMessage = 1_000_000
+		opts.MaxMessage = DefaultMaxPayload
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
@@ -246,6 +246,9 @@ func (t *WebSocket) Abort() { t.w.abort() }
 
 // Wait blocks until the reader and the writer have returned.
 func (t *WebSocket) Wait() { t.w.wg.Wait() }
+
+// Stopped returns a channel closed once the reader and writer have returned.
+func (t *WebSocket) Stopped() <-chan struct{} { return t.w.wg.Idle() }
 
 // hijacker hands gorilla a connection whose writes can be held and flushed
 // at once.

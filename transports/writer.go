@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -13,7 +14,7 @@ import (
 // flushes once), and returns when the queue is empty. After close it sends
 // what is left, then calls finish, all within closeDrain: a connection
 // still writing by then is cut. After abort it cuts the connection at once.
-// Its WaitGroup also counts the connection's reader, so Wait covers both.
+// Its group also counts the connection's reader, so Wait covers both.
 type writer struct {
 	q       *Queue
 	send    func([]payload.Frame) error // write one batch, flush once
@@ -28,7 +29,7 @@ type writer struct {
 	running bool
 	started bool        // the connection exists: the writer may run
 	drain   *time.Timer // after close: cuts a connection that is still writing
-	wg      sync.WaitGroup
+	wg      group.Group // the writer goroutine, and a connection's reader
 }
 
 // ready marks the connection as established; it reports false when close

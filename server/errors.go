@@ -1,0 +1,52 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// ErrClosed is returned for operations on a closed server or session.
+var ErrClosed = errors.New("server: closed")
+
+// protocolError closes a session with a reason.
+type protocolError struct {
+	reason string
+	err    error
+}
+
+func (e *protocolError) Error() string { return e.reason + ": " + e.err.Error() }
+func (e *protocolError) Unwrap() error { return e.err }
+
+// Engine.IO error codes, as the reference server answers them.
+const (
+	codeUnknownTransport = 0
+	codeUnknownSID       = 1
+	codeBadHandshake     = 2
+	codeBadRequest       = 3
+	codeForbidden        = 4
+	codeUnsupported      = 5
+)
+
+var errorMessages = [...]string{"Transport unknown", "Session ID unknown", "Bad handshake method",
+	"Bad request", "Forbidden", "Unsupported protocol version"}
+
+func writeError(w http.ResponseWriter, code int, message string) {
+	status := http.StatusBadRequest
+	if code == codeForbidden {
+		status = http.StatusForbidden
+	}
+	if message == "" {
+		message = errorMessages[code]
+	}
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{code, message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
