@@ -1,16 +1,3 @@
-// Package server ties sockio together: the [Server] is an http.Handler
-// that recognises each client generation, keeps the Engine.IO sessions
-// (handshakes, heartbeats, upgrades, closes) with their transports and
-// queues, and bridges them to the namespaces applications program against.
-//
-// Mount it under any prefix, in chi or in net/http:
-//
-//	srv := server.New(server.Options{})
-//	srv.Of("/").OnConnection(func(s *namespace.Socket) { ... })
-//	r := chi.NewRouter()
-//	r.Handle("/socket.io/*", srv)
-//
-// The Engine.IO layer is usable on its own through [NewEngine].
 package server
 
 import (

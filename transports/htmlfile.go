@@ -69,7 +69,7 @@ func (h *HTMLFile) Name() string { return "htmlfile" }
 
 // Activate makes the stream drain the session's queue.
 func (h *HTMLFile) Activate() {
-	h.sess.Queue().SetNotify(h.notify)
+	h.sess.Queue().Attach(h.notify)
 	h.notify()
 }
 

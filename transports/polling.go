@@ -86,7 +86,7 @@ func (p *Polling) Name() string { return "polling" }
 
 // Activate makes pending and future polls drain the session's queue.
 func (p *Polling) Activate() {
-	p.sess.Queue().SetNotify(p.notify)
+	p.sess.Queue().Attach(p.notify)
 	p.notify()
 }
 

@@ -13,7 +13,7 @@ func text(s string) payload.Frame { return payload.Frame{Type: payload.FrameMess
 func TestQueueBoundsVolatileAndBytes(t *testing.T) {
 	q := NewQueue(3, 0)
 	notified := 0
-	q.SetNotify(func() { notified++ })
+	q.Attach(func() { notified++ })
 
 	if ok, err := q.Push(true, text("v")); !ok || err != nil {
 		t.Fatalf("volatile push to an empty queue: %v %v", ok, err)

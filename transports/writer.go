@@ -28,6 +28,7 @@ type writer struct {
 	closing bool
 	running bool
 	started bool        // the connection exists: the writer may run
+	detach  func()      // from the queue, once active
 	drain   *time.Timer // after close: cuts a connection that is still writing
 	wg      group.Group // the writer goroutine, and a connection's reader
 }
@@ -46,7 +47,10 @@ func (w *writer) activate() {
 	w.mu.Lock()
 	w.active = true
 	w.mu.Unlock()
-	w.q.SetNotify(w.kick)
+	detach := w.q.Attach(w.kick)
+	w.mu.Lock()
+	w.detach = detach
+	w.mu.Unlock()
 	w.kick()
 }
 
@@ -128,13 +132,13 @@ func (w *writer) close() {
 		return
 	}
 	w.closing = true
-	active := w.active
+	active, detach := w.active, w.detach
 	if w.started {
 		w.drain = time.AfterFunc(closeDrain, w.cut)
 	}
 	w.mu.Unlock()
-	if active {
-		w.q.SetNotify(nil)
+	if active && detach != nil {
+		detach()
 	}
 	w.kick()
 }
