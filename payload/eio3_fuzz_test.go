@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-func FuzzParseFrameV3(f *testing.F) {
+func FuzzParseEIO3Frame(f *testing.F) {
 	for _, s := range []string{
 		"0{\"sid\":\"x\"}", "1", "2", "2probe", "3probe", "4hello", "4", "5", "6",
 		"b4AQID", "b4AQIDBA==", "b4AQI=", "b4", "4😀", "4b4AQI=",
@@ -19,38 +19,38 @@ func FuzzParseFrameV3(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text []byte) {
 		checkUTF16(t, text)
-		fr, err := ParseFrameV3(text)
+		fr, err := ParseEIO3Frame(text)
 		if err != nil {
 			if !errors.Is(err, ErrParse) {
-				t.Fatalf("ParseFrameV3(%q): error %v is not ErrParse", text, err)
+				t.Fatalf("ParseEIO3Frame(%q): error %v is not ErrParse", text, err)
 			}
 			return
 		}
 		if fr.Type > FrameNoop {
-			t.Fatalf("ParseFrameV3(%q): type %d", text, fr.Type)
+			t.Fatalf("ParseEIO3Frame(%q): type %d", text, fr.Type)
 		}
 		if fr.Binary != bytes.HasPrefix(text, []byte("b4")) || fr.Binary && fr.Type != FrameMessage {
-			t.Fatalf("ParseFrameV3(%q) = %+v", text, fr)
+			t.Fatalf("ParseEIO3Frame(%q) = %+v", text, fr)
 		}
-		enc := AppendFrameV3(nil, fr)
+		enc := AppendEIO3Frame(nil, fr)
 		if !fr.Binary && !bytes.Equal(enc, text) {
-			t.Fatalf("AppendFrameV3(ParseFrameV3(%q)) = %q", text, enc)
+			t.Fatalf("AppendEIO3Frame(ParseEIO3Frame(%q)) = %q", text, enc)
 		}
-		back, err := ParseFrameV3(enc)
+		back, err := ParseEIO3Frame(enc)
 		if err != nil || !frameEqual(back, fr) {
-			t.Fatalf("ParseFrameV3(%q) = %+v, %v; want %+v (from %q)", enc, back, err, fr, text)
+			t.Fatalf("ParseEIO3Frame(%q) = %+v, %v; want %+v (from %q)", enc, back, err, fr, text)
 		}
 		if fr.Binary {
-			if again := AppendFrameV3(nil, back); !bytes.Equal(again, enc) {
-				t.Fatalf("AppendFrameV3 not stable: %q then %q", enc, again)
+			if again := AppendEIO3Frame(nil, back); !bytes.Equal(again, enc) {
+				t.Fatalf("AppendEIO3Frame not stable: %q then %q", enc, again)
 			}
 			// The websocket binary form carries the same frame.
-			msg := AppendBinaryMessageV3(nil, fr)
-			if ws, err := ParseBinaryMessageV3(msg); err != nil || !frameEqual(ws, fr) {
-				t.Fatalf("ParseBinaryMessageV3(% x) = %+v, %v; want %+v", msg, ws, err, fr)
+			msg := AppendEIO3BinaryMessage(nil, fr)
+			if ws, err := ParseEIO3BinaryMessage(msg); err != nil || !frameEqual(ws, fr) {
+				t.Fatalf("ParseEIO3BinaryMessage(% x) = %+v, %v; want %+v", msg, ws, err, fr)
 			}
 			// The EIO4 form is the EIO3 one without the type digit.
-			if v4 := AppendFrameV4(nil, fr); !bytes.Equal(v4[1:], enc[2:]) {
+			if v4 := AppendEIO4Frame(nil, fr); !bytes.Equal(v4[1:], enc[2:]) {
 				t.Fatalf("EIO4 form %q, EIO3 form %q", v4, enc)
 			}
 		}
@@ -96,13 +96,13 @@ func checkUTF16(t *testing.T, b []byte) {
 	}
 }
 
-// jsDecodePayloadV3 models the reference decoder (engine.io-parser 2.x,
+// jsDecodeEIO3Payload models the reference decoder (engine.io-parser 2.x,
 // decodePayload on a string) on the JavaScript string the body decodes to,
 // with sockio's stricter rules: lengths are digits only, zero-length packets
 // are errors and a length may not split a surrogate pair. It returns the
 // text form of each frame, and whether the body is in the form
-// AppendPayloadV3 writes (no leading zeros, no base64).
-func jsDecodePayloadV3(body []byte) (texts []string, canonical, ok bool) {
+// AppendEIO3Payload writes (no leading zeros, no base64).
+func jsDecodeEIO3Payload(body []byte) (texts []string, canonical, ok bool) {
 	if len(body) == 0 {
 		return nil, false, false
 	}
@@ -142,7 +142,7 @@ func jsDecodePayloadV3(body []byte) (texts []string, canonical, ok bool) {
 	return texts, canonical, true
 }
 
-func FuzzDecodePayloadV3(f *testing.F) {
+func FuzzDecodeEIO3Payload(f *testing.F) {
 	for _, s := range []string{
 		"6:4hello", "2:4€", "3:4😀", "5:4é€😀", "6:4hello10:b4AQIDBA==", "6:4hello6:4world",
 		"10:b4AQIDBA==", "1:2", "1:3", "1:6", "1:1", "1:61:1", "01:2", "2:4013:42[\"a\",\"😀é\"]",
@@ -152,57 +152,57 @@ func FuzzDecodePayloadV3(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		frames, err := DecodePayloadV3(body)
+		frames, err := DecodeEIO3Payload(body)
 		canonical := false
 		if utf8.Valid(body) {
 			var texts []string
 			var ok bool
-			texts, canonical, ok = jsDecodePayloadV3(body)
+			texts, canonical, ok = jsDecodeEIO3Payload(body)
 			for _, s := range texts {
-				if _, err := ParseFrameV3([]byte(s)); err != nil {
+				if _, err := ParseEIO3Frame([]byte(s)); err != nil {
 					ok = false
 				}
 			}
 			if ok != (err == nil) {
-				t.Fatalf("DecodePayloadV3(%q) = %+v, %v; model says %q, %v", body, frames, err, texts, ok)
+				t.Fatalf("DecodeEIO3Payload(%q) = %+v, %v; model says %q, %v", body, frames, err, texts, ok)
 			}
 			for i := range frames {
-				if want, _ := ParseFrameV3([]byte(texts[i])); ok && !frameEqual(frames[i], want) {
-					t.Fatalf("DecodePayloadV3(%q)[%d] = %+v; model says %q", body, i, frames[i], texts[i])
+				if want, _ := ParseEIO3Frame([]byte(texts[i])); ok && !frameEqual(frames[i], want) {
+					t.Fatalf("DecodeEIO3Payload(%q)[%d] = %+v; model says %q", body, i, frames[i], texts[i])
 				}
 			}
 		}
 		if err != nil {
 			if !errors.Is(err, ErrParse) || frames != nil {
-				t.Fatalf("DecodePayloadV3(%q) = %+v, %v; want nil, ErrParse", body, frames, err)
+				t.Fatalf("DecodeEIO3Payload(%q) = %+v, %v; want nil, ErrParse", body, frames, err)
 			}
 			return
 		}
 		if len(frames) == 0 {
-			t.Fatalf("DecodePayloadV3(%q): no frames and no error", body)
+			t.Fatalf("DecodeEIO3Payload(%q): no frames and no error", body)
 		}
-		enc := AppendPayloadV3(nil, frames)
-		back, err := DecodePayloadV3(enc)
+		enc := AppendEIO3Payload(nil, frames)
+		back, err := DecodeEIO3Payload(enc)
 		if err != nil || !framesEqual(back, frames) {
-			t.Fatalf("DecodePayloadV3(%q) = %+v, %v; want %+v", enc, back, err, frames)
+			t.Fatalf("DecodeEIO3Payload(%q) = %+v, %v; want %+v", enc, back, err, frames)
 		}
-		if again := AppendPayloadV3(nil, back); !bytes.Equal(again, enc) {
-			t.Fatalf("AppendPayloadV3 not stable: %q then %q", enc, again)
+		if again := AppendEIO3Payload(nil, back); !bytes.Equal(again, enc) {
+			t.Fatalf("AppendEIO3Payload not stable: %q then %q", enc, again)
 		}
 		// Without binary frames or leading zeros, the body comes back
 		// byte for byte.
 		if canonical && !bytes.Equal(enc, body) {
-			t.Fatalf("AppendPayloadV3(DecodePayloadV3(%q)) = %q", body, enc)
+			t.Fatalf("AppendEIO3Payload(DecodeEIO3Payload(%q)) = %q", body, enc)
 		}
 		// The same frames survive the XHR2 form.
-		bin := AppendBinaryPayloadV3(nil, frames)
-		if back, err := DecodeBinaryPayloadV3(bin); err != nil || !framesEqual(back, frames) {
-			t.Fatalf("DecodeBinaryPayloadV3(% x) = %+v, %v; want %+v", bin, back, err, frames)
+		bin := AppendEIO3BinaryPayload(nil, frames)
+		if back, err := DecodeEIO3BinaryPayload(bin); err != nil || !framesEqual(back, frames) {
+			t.Fatalf("DecodeEIO3BinaryPayload(% x) = %+v, %v; want %+v", bin, back, err, frames)
 		}
 	})
 }
 
-func FuzzDecodeBinaryPayloadV3(f *testing.F) {
+func FuzzDecodeEIO3BinaryPayload(f *testing.F) {
 	for _, s := range []string{
 		"00 06 FF 34 68 65 6c 6c 6f 01 05 FF 04 01 02 03 04",
 		"00 01 00 FF 34 c3 a9 e2 82 ac f0 9f 98 80",
@@ -222,7 +222,7 @@ func FuzzDecodeBinaryPayloadV3(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		frames, err := DecodeBinaryPayloadV3(body)
+		frames, err := DecodeEIO3BinaryPayload(body)
 		// An independent walk of the entries.
 		var (
 			entries   [][]byte
@@ -263,36 +263,36 @@ func FuzzDecodeBinaryPayloadV3(f *testing.F) {
 					break
 				}
 				fr = Frame{Type: FrameMessage, Binary: true, Data: e[1:]}
-			} else if fr, err = ParseFrameV3(e); err != nil {
+			} else if fr, err = ParseEIO3Frame(e); err != nil {
 				ok = false
 				break
 			}
 			want = append(want, fr)
 		}
 		if ok != (err == nil) {
-			t.Fatalf("DecodeBinaryPayloadV3(% x) = %+v, %v; walk says %v", body, frames, err, ok)
+			t.Fatalf("DecodeEIO3BinaryPayload(% x) = %+v, %v; walk says %v", body, frames, err, ok)
 		}
 		if err != nil {
 			if !errors.Is(err, ErrParse) || frames != nil {
-				t.Fatalf("DecodeBinaryPayloadV3(% x) = %+v, %v; want nil, ErrParse", body, frames, err)
+				t.Fatalf("DecodeEIO3BinaryPayload(% x) = %+v, %v; want nil, ErrParse", body, frames, err)
 			}
 			return
 		}
 		if !framesEqual(frames, want) {
-			t.Fatalf("DecodeBinaryPayloadV3(% x) = %+v, want %+v", body, frames, want)
+			t.Fatalf("DecodeEIO3BinaryPayload(% x) = %+v, want %+v", body, frames, want)
 		}
-		enc := AppendBinaryPayloadV3(nil, frames)
+		enc := AppendEIO3BinaryPayload(nil, frames)
 		if canonical && !bytes.Equal(enc, body) {
-			t.Fatalf("AppendBinaryPayloadV3(DecodeBinaryPayloadV3(% x)) = % x", body, enc)
+			t.Fatalf("AppendEIO3BinaryPayload(DecodeEIO3BinaryPayload(% x)) = % x", body, enc)
 		}
-		back, err := DecodeBinaryPayloadV3(enc)
+		back, err := DecodeEIO3BinaryPayload(enc)
 		if err != nil || !framesEqual(back, frames) {
-			t.Fatalf("DecodeBinaryPayloadV3(% x) = %+v, %v; want %+v", enc, back, err, frames)
+			t.Fatalf("DecodeEIO3BinaryPayload(% x) = %+v, %v; want %+v", enc, back, err, frames)
 		}
 		// The same frames survive the text form.
-		txt := AppendPayloadV3(nil, frames)
-		if back, err := DecodePayloadV3(txt); err != nil || !framesEqual(back, frames) {
-			t.Fatalf("DecodePayloadV3(%q) = %+v, %v; want %+v", txt, back, err, frames)
+		txt := AppendEIO3Payload(nil, frames)
+		if back, err := DecodeEIO3Payload(txt); err != nil || !framesEqual(back, frames) {
+			t.Fatalf("DecodeEIO3Payload(%q) = %+v, %v; want %+v", txt, back, err, frames)
 		}
 	})
 }

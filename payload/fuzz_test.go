@@ -16,43 +16,43 @@ var eioFrameSeeds = []string{
 	"", "abc", "7", "b!!!!", "bAQIDBA", "bAQ\nID", "bAR==",
 }
 
-func FuzzParseFrameV4(f *testing.F) {
+func FuzzParseEIO4Frame(f *testing.F) {
 	for _, s := range eioFrameSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, text []byte) {
-		fr, err := ParseFrameV4(text)
+		fr, err := ParseEIO4Frame(text)
 		if err != nil {
 			if !errors.Is(err, ErrParse) {
-				t.Fatalf("ParseFrameV4(%q): error %v is not ErrParse", text, err)
+				t.Fatalf("ParseEIO4Frame(%q): error %v is not ErrParse", text, err)
 			}
 			return
 		}
 		if fr.Type > FrameNoop {
-			t.Fatalf("ParseFrameV4(%q): type %d", text, fr.Type)
+			t.Fatalf("ParseEIO4Frame(%q): type %d", text, fr.Type)
 		}
 		if fr.Binary && fr.Type != FrameMessage {
-			t.Fatalf("ParseFrameV4(%q): binary %v frame", text, fr.Type)
+			t.Fatalf("ParseEIO4Frame(%q): binary %v frame", text, fr.Type)
 		}
-		enc := AppendFrameV4(nil, fr)
+		enc := AppendEIO4Frame(nil, fr)
 		if !fr.Binary && !bytes.Equal(enc, text) {
 			// The text form is reproduced byte for byte.
-			t.Fatalf("AppendFrameV4(ParseFrameV4(%q)) = %q", text, enc)
+			t.Fatalf("AppendEIO4Frame(ParseEIO4Frame(%q)) = %q", text, enc)
 		}
-		back, err := ParseFrameV4(enc)
+		back, err := ParseEIO4Frame(enc)
 		if err != nil || !frameEqual(back, fr) {
-			t.Fatalf("ParseFrameV4(%q) = %+v, %v; want %+v (from %q)", enc, back, err, fr, text)
+			t.Fatalf("ParseEIO4Frame(%q) = %+v, %v; want %+v (from %q)", enc, back, err, fr, text)
 		}
 		if fr.Binary {
 			// The canonical encoding is a fixed point.
-			if again := AppendFrameV4(nil, back); !bytes.Equal(again, enc) {
-				t.Fatalf("AppendFrameV4 not stable: %q then %q", enc, again)
+			if again := AppendEIO4Frame(nil, back); !bytes.Equal(again, enc) {
+				t.Fatalf("AppendEIO4Frame not stable: %q then %q", enc, again)
 			}
 		}
 	})
 }
 
-func FuzzDecodePayloadV4(f *testing.F) {
+func FuzzDecodeEIO4Payload(f *testing.F) {
 	for _, s := range []string{
 		"4hello\x1e2\x1e4world", "4hello\x1ebAQIDBA==", "6\x1e1",
 		"abc", "", "4a\x1e", "4a\x1ebAQIDBA", "\x1e", "bAQID", "40\x1e42[\"a\"]",
@@ -60,38 +60,38 @@ func FuzzDecodePayloadV4(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		frames, err := DecodePayloadV4(body)
+		frames, err := DecodeEIO4Payload(body)
 		if err != nil {
 			if !errors.Is(err, ErrParse) || frames != nil {
-				t.Fatalf("DecodePayloadV4(%q) = %+v, %v; want nil, ErrParse", body, frames, err)
+				t.Fatalf("DecodeEIO4Payload(%q) = %+v, %v; want nil, ErrParse", body, frames, err)
 			}
 			// Some record does not parse.
 			for rec := range bytes.SplitSeq(body, []byte{RecordSeparator}) {
-				if _, err := ParseFrameV4(rec); err != nil {
+				if _, err := ParseEIO4Frame(rec); err != nil {
 					return
 				}
 			}
-			t.Fatalf("DecodePayloadV4(%q) failed but every record parses", body)
+			t.Fatalf("DecodeEIO4Payload(%q) failed but every record parses", body)
 		}
 		recs := bytes.Split(body, []byte{RecordSeparator})
 		if len(frames) != len(recs) {
-			t.Fatalf("DecodePayloadV4(%q): %d frames for %d records", body, len(frames), len(recs))
+			t.Fatalf("DecodeEIO4Payload(%q): %d frames for %d records", body, len(frames), len(recs))
 		}
 		binary := false
 		for i, rec := range recs {
-			want, err := ParseFrameV4(rec)
+			want, err := ParseEIO4Frame(rec)
 			if err != nil || !frameEqual(frames[i], want) {
-				t.Fatalf("DecodePayloadV4(%q)[%d] = %+v, ParseFrameV4(%q) = %+v, %v", body, i, frames[i], rec, want, err)
+				t.Fatalf("DecodeEIO4Payload(%q)[%d] = %+v, ParseEIO4Frame(%q) = %+v, %v", body, i, frames[i], rec, want, err)
 			}
 			binary = binary || want.Binary
 		}
-		enc := AppendPayloadV4(nil, frames)
+		enc := AppendEIO4Payload(nil, frames)
 		if !binary && !bytes.Equal(enc, body) {
-			t.Fatalf("AppendPayloadV4(DecodePayloadV4(%q)) = %q", body, enc)
+			t.Fatalf("AppendEIO4Payload(DecodeEIO4Payload(%q)) = %q", body, enc)
 		}
-		back, err := DecodePayloadV4(enc)
+		back, err := DecodeEIO4Payload(enc)
 		if err != nil || !framesEqual(back, frames) {
-			t.Fatalf("DecodePayloadV4(%q) = %+v, %v; want %+v", enc, back, err, frames)
+			t.Fatalf("DecodeEIO4Payload(%q) = %+v, %v; want %+v", enc, back, err, frames)
 		}
 	})
 }
@@ -190,7 +190,7 @@ func FuzzParsePacket(f *testing.F) {
 		}
 
 		// Wrapped in an Engine.IO message it survives a polling payload.
-		frames, err := DecodePayloadV4(AppendPayloadV4(nil, []Frame{{Type: FrameMessage, Data: enc}}))
+		frames, err := DecodeEIO4Payload(AppendEIO4Payload(nil, []Frame{{Type: FrameMessage, Data: enc}}))
 		if !bytes.Contains(enc, []byte{RecordSeparator}) {
 			if err != nil || len(frames) != 1 || !bytes.Equal(frames[0].Data, enc) {
 				t.Fatalf("payload round trip of %q = %+v, %v", enc, frames, err)

@@ -14,12 +14,17 @@
 //
 // # Where things live
 //
-// engine.go routes a request to its generation and keeps the session
-// table; handshake.go opens sessions (Engine.IO 3/4 and protocol 1);
-// session.go holds a session's state: its transport, attach and upgrade,
-// heartbeat, close and linger; shutdown.go is Close; dialect.go, eio3.go
-// and v1dialect.go are the generations' codecs, v1.go protocol 1's
-// routing; flashpolicy.go runs the Flash policy port.
+// A client generation has one name throughout sockio: V1 (socket.io-client
+// 0.9, Socket.IO protocol 1), EIO3 (1.x–2.x, Engine.IO 3 with Socket.IO 4)
+// and EIO4 (3.x–4.x, Engine.IO 4 with Socket.IO 5). Each has one file:
+// eio4.go, eio3.go and v1.go hold its dialect (the framing and packet
+// forms, built on payload's codecs) and, for V1, its routing; dialect.go
+// holds what they share. engine.go routes a request to its generation and
+// keeps the session table; handshake.go opens sessions of every
+// generation; session.go holds a session's state: its transport, attach
+// and upgrade, heartbeat, close and linger; shutdown.go is Close;
+// errors.go the Engine.IO error answers; flashpolicy.go the Flash policy
+// port.
 //
 // # Concurrency
 //

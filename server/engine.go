@@ -89,7 +89,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if isV1Path(r.URL.Path) && !r.URL.Query().Has("EIO") {
-		if e.opts.Generations&Gen09 == 0 {
+		if e.opts.Generations&V1 == 0 {
 			http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
 			return
 		}
@@ -100,11 +100,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var d dialect
 	switch q.Get("EIO") {
 	case "4":
-		if e.opts.Generations&Gen4 != 0 {
+		if e.opts.Generations&EIO4 != 0 {
 			d = eio4{}
 		}
 	case "3":
-		if e.opts.Generations&Gen2 != 0 {
+		if e.opts.Generations&EIO3 != 0 {
 			d = eio3Dialect
 		}
 	}

@@ -100,16 +100,20 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Generation is a set of socket.io client generations.
+// Generation is a set of socket.io client generations. Each is named
+// after the protocol that tells it apart on the wire, the name it has
+// throughout sockio (payload's codecs, the server's dialects): V1 for
+// Socket.IO protocol 1 (the /1/ path), EIO3 and EIO4 for the EIO query
+// parameter.
 type Generation uint8
 
 // The client generations a server can serve.
 const (
-	Gen09 Generation = 1 << iota // socket.io-client 0.9.x: Socket.IO protocol 1
-	Gen2                         // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
-	Gen4                         // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
+	V1   Generation = 1 << iota // socket.io-client 0.9.x: Socket.IO protocol 1
+	EIO3                        // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
+	EIO4                        // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
 
-	AllGenerations = Gen09 | Gen2 | Gen4
+	AllGenerations = V1 | EIO3 | EIO4
 )
 
 // String names the generations in g ("0.9", "2.x", "4.x"), joined by "+".
@@ -118,7 +122,7 @@ func (g Generation) String() string {
 	for _, n := range []struct {
 		g    Generation
 		name string
-	}{{Gen09, "0.9"}, {Gen2, "2.x"}, {Gen4, "4.x"}} {
+	}{{V1, "0.9"}, {EIO3, "2.x"}, {EIO4, "4.x"}} {
 		if g&n.g != 0 {
 			names = append(names, n.name)
 		}

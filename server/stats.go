@@ -39,20 +39,9 @@ func (e *Engine) closedSession(s *session, tr transports.Transport, reason strin
 	if tr != nil {
 		name = tr.Name()
 	}
-	attrs := []any{"sid", s.id, "gen", generationOf(s.d).String(), "transport", name, "reason", reason}
+	attrs := []any{"sid", s.id, "gen", s.d.generation().String(), "transport", name, "reason", reason}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}
 	e.log.Debug("sockio: session closed", attrs...)
-}
-
-// generationOf is the client generation that speaks d.
-func generationOf(d dialect) Generation {
-	switch d.protocol() {
-	case 1:
-		return Gen09
-	case 4:
-		return Gen2
-	}
-	return Gen4
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -9,8 +11,146 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
 )
+
+// v1Dialect is Socket.IO protocol 1: socket.io-client 0.9.x.
+var v1Dialect dialect = v1{}
+
+// v1 maps protocol 1 onto the server's frames and packets; the
+// translation itself is payload's (see payload.PacketToV1 and
+// payload.V1ToPacket):
+//
+//   - Frames: "2::" from the server is a ping, from the client its pong;
+//     "8::" is noop; "0::" (no endpoint) closes the whole session; every
+//     other packet is a message frame holding the packet's text. Packets
+//     the 0.9 server ignores (client error packets, events named
+//     "disconnect", unknown types, text that does not decode) become noop.
+//   - Packets: message ("3") and json ("4") packets from the client are
+//     events named "message" carrying the string or JSON value, so
+//     s.On("message", …) receives send(); events and acks map one to one.
+//   - Ack ids: the client numbers its own ids from 1 and they pass through.
+//     Ids the server allocates (from 0) are sent as id+1, so that no packet
+//     carries id 0, and an ack from the client is mapped back.
+//   - Binary: protocol 1 has no attachments. A []byte value travels inline
+//     as a base64 string (standard alphabet, with padding).
+//   - Connect refusals: "7::/nsp:2" (unauthorized), which the client turns
+//     into connect_failed. A namespace the server does not know is ignored,
+//     as the 0.9 server does: the client's connect never completes.
+type v1 struct{ frames }
+
+func (v1) generation() Generation { return V1 }
+func (v1) slot() int              { return slotV1 }
+func (v1) protocol() int          { return 1 }
+func (v1) serverPings() bool      { return true }
+func (v1) implicitConnect() bool  { return true }
+
+// socketID is the session id in "/", and "<nsp>#<sid>" elsewhere, so that
+// socket ids stay unique across namespaces; the 0.9 client never sees them.
+func (v1) socketID(sid, nsp string) string { return sidSocketID(sid, nsp) }
+
+func (v1) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
+	if len(frames) == 1 {
+		dst = append(dst, payload.V1FrameText(frames[0])...)
+	} else {
+		for _, f := range frames {
+			dst = payload.AppendV1Frame(dst, payload.V1FrameText(f))
+		}
+	}
+	return dst, "text/plain; charset=UTF-8"
+}
+
+func (v1) DecodePayload(body []byte, _ string) ([]payload.Frame, error) {
+	packets, err := payload.DecodeV1Payload(body)
+	if err != nil {
+		return nil, err
+	}
+	frames := make([]payload.Frame, len(packets))
+	for i, p := range packets {
+		frames[i] = payload.ParseV1Frame(p)
+	}
+	return frames, nil
+}
+
+func (v1) AppendMessage(dst []byte, f payload.Frame, _ bool) ([]byte, bool) {
+	return append(dst, payload.V1FrameText(f)...), false
+}
+
+var errV1Binary = errors.New("server: binary websocket message from a protocol 1 client")
+
+// ParseMessage classifies one packet; see v1 for what is ignored.
+func (v1) ParseMessage(data []byte, binary bool) (payload.Frame, error) {
+	if binary {
+		return payload.Frame{}, errV1Binary
+	}
+	return payload.ParseV1Frame(data), nil
+}
+
+// AppendJSONP writes io.j[j]("…"); encoding/json's string form escapes
+// U+2028 and U+2029 (and <, >, &).
+func (v1) AppendJSONP(dst []byte, j string, body []byte) []byte {
+	return appendJSONP(dst, "io.j[", j, body)
+}
+
+// DecodeJSONP fully JSON-decodes the form field d; nil when it is not a
+// JSON string (the payload then fails to decode).
+func (v1) DecodeJSONP(d string) []byte {
+	var s string
+	if json.Unmarshal([]byte(d), &s) != nil {
+		return nil
+	}
+	return []byte(s)
+}
+
+// v1Restart is the framing of a protocol 1 session that a server shutdown
+// closes. Its close frame is 7:::1+0 ("client not handshaken", advice
+// "reconnect"), not 0::, which the 0.9 client takes as being booted: it then
+// never reconnects. On 7:::1+0 it reconnects (after a "disconnect" event)
+// whatever transport carries it: an xhr or JSONP poll, or the htmlfile
+// stream, whose client has no other way to learn that the stream ended.
+// Websockets need nothing: their close makes the client reconnect.
+type v1Restart struct{ v1 }
+
+var v1RestartFraming transports.Framing = v1Restart{}
+
+func (v1Restart) Close() payload.Frame {
+	return payload.Frame{Type: payload.FrameMessage, Data: []byte(v1NotHandshaken)}
+}
+
+// encodePacket writes a Socket.IO packet as one protocol 1 packet.
+func (v1) encodePacket(p *payload.Packet) []payload.Frame {
+	q, ok := payload.PacketToV1(p)
+	if !ok {
+		return nil
+	}
+	return []payload.Frame{{Type: payload.FrameMessage, Data: payload.AppendV1Packet(nil, &q)}}
+}
+
+// parsePacket translates a message frame's protocol 1 packet.
+func (v1) parsePacket(text []byte) (payload.Packet, int, error) {
+	q, err := payload.ParseV1Packet(text)
+	if err != nil {
+		return payload.Packet{}, 0, err
+	}
+	p, err := payload.V1ToPacket(&q)
+	return p, 0, err
+}
+
+// autoAck returns the automatic ack the client expects for a packet whose
+// id has no "+" (0.9's send(data, fn)), or nil.
+func (v1) autoAck(text []byte) []payload.Frame {
+	ack := payload.V1AutoAck(text)
+	if ack == nil {
+		return nil
+	}
+	return []payload.Frame{{Type: payload.FrameMessage, Data: ack}}
+}
+
+// autoAcker is a dialect that acknowledges some packets itself.
+type autoAcker interface {
+	autoAck(text []byte) []payload.Frame
+}
 
 // isV1Path reports whether path is a Socket.IO protocol 1 (0.9 client)
 // request: <mount>/1/ (handshake) or <mount>/1/<transport>/<sid>.
