@@ -19,7 +19,7 @@ func ExampleQueue() {
 	fmt.Println("volatile sent:", sent, "buffered:", q.Bytes())
 
 	frames := q.Take(nil)
-	fmt.Println(string(payload.AppendPayloadV4(nil, frames)) == "42[\"tick\",1]\x1e42[\"tick\",2]", q.Bytes())
+	fmt.Println(string(payload.AppendEIO4Payload(nil, frames)) == "42[\"tick\",1]\x1e42[\"tick\",2]", q.Bytes())
 	// Output:
 	// writer woken
 	// writer woken
