@@ -932,3 +932,46 @@ func hexBytes(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// FuzzV1Translate feeds arbitrary protocol 1 text through the translation
+// to Socket.IO packets and back: nothing may panic, and a packet that
+// translates must translate back to protocol 1.
+func FuzzV1Translate(f *testing.F) {
+	for _, s := range []string{"3:::hi", `4:2+:/c:{"a":1}`, `5:3+::{"name":"e","args":[1, 2]}`, `6:::1+["x"]`,
+		"6:::0", "1::/test:?a=b", "1::/test?a=%zz", "0::/c", "2::", "7:::1+0"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		_ = ParseV1Frame(text)
+		_ = V1AutoAck(text)
+		q, err := ParseV1Packet(text)
+		if err != nil {
+			return
+		}
+		p, err := V1ToPacket(&q)
+		if err != nil {
+			return
+		}
+		if back, ok := PacketToV1(&p); ok {
+			_ = AppendV1Packet(nil, &back)
+		}
+	})
+}
+
+// FuzzParseEIO3Packet feeds arbitrary text through the EIO3 packet forms:
+// nothing may panic, and what parses re-encodes to a packet that parses.
+func FuzzParseEIO3Packet(f *testing.F) {
+	for _, s := range []string{"0/admin?token=abc&x=1,", "0", `2/chat?x=1,["a"]`, `4{"message":"x"}`, "0/a?%zz,"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		p, n, err := ParseEIO3Packet(text)
+		if err != nil || n > 0 {
+			return
+		}
+		out := AppendPacket(nil, EIO3Packet(&p))
+		if _, _, err := ParsePacket(out); err != nil {
+			t.Fatalf("%q parsed, but its EIO3 form %q does not: %v", text, out, err)
+		}
+	})
+}
