@@ -13,27 +13,49 @@ import (
 // package sees which dialect a session speaks.
 type dialect interface {
 	transports.Framing
-	// slot is the dialect's encoding slot in a payload.Shared.
-	slot() int
-	// generation is the client generation that speaks the dialect.
-	generation() Generation
-	// protocol is the Socket.IO protocol revision (for the handshake info).
-	protocol() int
+	// traits are the generation's fixed facts.
+	traits() *traits
 	// encodePacket turns a Socket.IO packet into message frames.
 	encodePacket(p *payload.Packet) []payload.Frame
 	// parsePacket decodes the text of a Socket.IO packet; n is the number
 	// of binary attachments that complete it.
 	parsePacket(text []byte) (p payload.Packet, n int, err error)
+}
+
+// traits are what tells a generation apart above its codecs.
+type traits struct {
+	// generation is the client generation that speaks the dialect.
+	generation Generation
+	// slot is the dialect's encoding slot in a payload.Shared.
+	slot int
+	// protocol is the Socket.IO protocol revision (for the handshake info).
+	protocol int
 	// serverPings is true when the server sends pings and the client
-	// answers (Engine.IO 4, protocol 1), false when the client pings
-	// (Engine.IO 3).
-	serverPings() bool
+	// answers (EIO4, V1), false when the client pings (EIO3).
+	serverPings bool
 	// implicitConnect is true when the server joins the client to "/"
-	// without being asked (Socket.IO 4 and protocol 1).
-	implicitConnect() bool
-	// socketID is the socket id the client expects in namespace nsp of
-	// session sid, or "" for a fresh random one.
-	socketID(sid, nsp string) string
+	// without being asked (EIO3 and V1).
+	implicitConnect bool
+	// sidSocketIDs is true when socket ids derive from the session id
+	// (EIO3 and V1; see sidSocketID), false for fresh random ones.
+	sidSocketIDs bool
+}
+
+// The traits of each generation.
+var (
+	eio4Traits = traits{generation: EIO4, slot: slotEIO4, protocol: 5, serverPings: true}
+	eio3Traits = traits{generation: EIO3, slot: slotEIO3, protocol: 4, implicitConnect: true, sidSocketIDs: true}
+	v1Traits   = traits{generation: V1, slot: slotV1, protocol: 1, serverPings: true, implicitConnect: true,
+		sidSocketIDs: true}
+)
+
+// socketID is the socket id the client of session sid expects in
+// namespace nsp, or "" for a fresh random one.
+func (t *traits) socketID(sid, nsp string) string {
+	if !t.sidSocketIDs {
+		return ""
+	}
+	return sidSocketID(sid, nsp)
 }
 
 // Encoding slots in payload.Shared, one per generation's packet form.

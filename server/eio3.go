@@ -19,13 +19,7 @@ type eio3 struct {
 	eioJSONP
 }
 
-func (eio3) generation() Generation { return EIO3 }
-func (eio3) slot() int              { return slotEIO3 }
-func (eio3) protocol() int          { return 4 }
-func (eio3) serverPings() bool      { return false }
-func (eio3) implicitConnect() bool  { return true }
-
-func (eio3) socketID(sid, nsp string) string { return sidSocketID(sid, nsp) }
+func (eio3) traits() *traits { return &eio3Traits }
 
 // AppendPayload writes the XHR2 binary form when the client takes binary
 // and the batch holds a binary frame, else the text form.

@@ -12,12 +12,7 @@ type eio4 struct {
 	eioJSONP
 }
 
-func (eio4) generation() Generation      { return EIO4 }
-func (eio4) slot() int                   { return slotEIO4 }
-func (eio4) protocol() int               { return 5 }
-func (eio4) serverPings() bool           { return true }
-func (eio4) implicitConnect() bool       { return false }
-func (eio4) socketID(_, _ string) string { return "" } // never derived from the sid
+func (eio4) traits() *traits { return &eio4Traits }
 
 func (eio4) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
 	return payload.AppendEIO4Payload(dst, frames), "text/plain; charset=UTF-8"

@@ -130,7 +130,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	s := e.sessions[sid]
 	e.mu.Unlock()
-	if s == nil || s.d.protocol() != d.protocol() { // a sid of another generation is unknown here
+	if s == nil || s.d.traits().generation != d.traits().generation { // a sid of another generation is unknown here
 		writeError(w, codeUnknownSID, "")
 		return
 	}

@@ -59,9 +59,9 @@ type sioConn struct {
 
 func (srv *Server) openSession(s *session) upper {
 	c := &sioConn{s: s}
-	hs := handshakeOf(s.req, s.d.protocol())
+	hs := handshakeOf(s.req, s.d.traits().protocol)
 	c.client = srv.reg.NewClient(c, hs)
-	if s.d.implicitConnect() {
+	if s.d.traits().implicitConnect {
 		_ = c.client.Receive(&payload.Packet{Type: payload.Connect, Namespace: "/"})
 	}
 	return c
@@ -113,7 +113,7 @@ func (c *sioConn) closed(reason string) { c.client.Close(reason) }
 
 // Send implements namespace.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
-	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
+	frames := p.Frames(c.s.d.traits().slot, c.s.d.encodePacket)
 	return c.s.push(p.Volatile, frames...)
 }
 
@@ -124,4 +124,4 @@ func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
 func (c *sioConn) Close(reason string) { c.s.shutdown(reason) }
 
 // SocketID implements namespace.Conn.
-func (c *sioConn) SocketID(nsp string) string { return c.s.d.socketID(c.s.id, nsp) }
+func (c *sioConn) SocketID(nsp string) string { return c.s.d.traits().socketID(c.s.id, nsp) }

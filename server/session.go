@@ -66,7 +66,7 @@ func (s *session) start() {
 	s.up = up
 	s.req = nil // the layer above copied what it needs
 	wait := s.eng.opts.PingInterval
-	if !s.d.serverPings() {
+	if !s.d.traits().serverPings {
 		wait += s.eng.opts.PingTimeout // the client's ping is due by then
 		s.awaitingPong = true          // a timer that fires is a timeout
 	}
@@ -183,18 +183,18 @@ func (s *session) Receive(frames []payload.Frame) error {
 		if closed {
 			return errSessionClosed
 		}
-		if !s.d.serverPings() {
+		if !s.d.traits().serverPings {
 			s.heard()
 		}
 		switch f.Type {
 		case payload.FramePing:
-			if s.d.serverPings() {
+			if s.d.traits().serverPings {
 				s.close("transport error", errors.New("ping from a client that should answer pings"))
 				return errSessionClosed
 			}
 			_ = s.push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
-			if !s.d.serverPings() {
+			if !s.d.traits().serverPings {
 				s.close("transport error", errors.New("pong from a client that should ping"))
 				return errSessionClosed
 			}

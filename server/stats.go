@@ -39,7 +39,7 @@ func (e *Engine) closedSession(s *session, tr transports.Transport, reason strin
 	if tr != nil {
 		name = tr.Name()
 	}
-	attrs := []any{"sid", s.id, "gen", s.d.generation().String(), "transport", name, "reason", reason}
+	attrs := []any{"sid", s.id, "gen", s.d.traits().generation.String(), "transport", name, "reason", reason}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}

@@ -18,37 +18,13 @@ import (
 // v1Dialect is Socket.IO protocol 1: socket.io-client 0.9.x.
 var v1Dialect dialect = v1{}
 
-// v1 maps protocol 1 onto the server's frames and packets; the
-// translation itself is payload's (see payload.PacketToV1 and
-// payload.V1ToPacket):
-//
-//   - Frames: "2::" from the server is a ping, from the client its pong;
-//     "8::" is noop; "0::" (no endpoint) closes the whole session; every
-//     other packet is a message frame holding the packet's text. Packets
-//     the 0.9 server ignores (client error packets, events named
-//     "disconnect", unknown types, text that does not decode) become noop.
-//   - Packets: message ("3") and json ("4") packets from the client are
-//     events named "message" carrying the string or JSON value, so
-//     s.On("message", …) receives send(); events and acks map one to one.
-//   - Ack ids: the client numbers its own ids from 1 and they pass through.
-//     Ids the server allocates (from 0) are sent as id+1, so that no packet
-//     carries id 0, and an ack from the client is mapped back.
-//   - Binary: protocol 1 has no attachments. A []byte value travels inline
-//     as a base64 string (standard alphabet, with padding).
-//   - Connect refusals: "7::/nsp:2" (unauthorized), which the client turns
-//     into connect_failed. A namespace the server does not know is ignored,
-//     as the 0.9 server does: the client's connect never completes.
+// v1 maps protocol 1 onto the server's frames and packets, by payload's
+// translation (see payload.ParseV1Frame, payload.PacketToV1 and
+// payload.V1ToPacket, whose file documents the mapping). Socket ids are
+// derived from the session id; the 0.9 client never sees them.
 type v1 struct{ frames }
 
-func (v1) generation() Generation { return V1 }
-func (v1) slot() int              { return slotV1 }
-func (v1) protocol() int          { return 1 }
-func (v1) serverPings() bool      { return true }
-func (v1) implicitConnect() bool  { return true }
-
-// socketID is the session id in "/", and "<nsp>#<sid>" elsewhere, so that
-// socket ids stay unique across namespaces; the 0.9 client never sees them.
-func (v1) socketID(sid, nsp string) string { return sidSocketID(sid, nsp) }
+func (v1) traits() *traits { return &v1Traits }
 
 func (v1) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
 	if len(frames) == 1 {
@@ -218,7 +194,7 @@ func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	s := e.sessions[sid]
 	e.mu.Unlock()
-	if s != nil && s.d.protocol() != v1Dialect.protocol() {
+	if s != nil && s.d.traits().generation != V1 {
 		s = nil // another generation's session is unknown here
 	}
 	if q.Has("disconnect") {

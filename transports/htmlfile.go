@@ -50,7 +50,7 @@ type HTMLFile struct {
 	streaming bool
 	closed    bool
 	final     bool
-	wake      chan struct{}
+	wake      signal
 	reqs      *group.Group // the stream and the uploads, shared with post
 	writes    respWrites
 }
@@ -59,7 +59,7 @@ type HTMLFile struct {
 // and each write of the stream.
 func NewHTMLFile(sess Session, opts PollingOptions) *HTMLFile {
 	post := NewPolling(sess, opts, false)
-	h := &HTMLFile{sess: sess, post: post, reqs: post.reqs, wake: make(chan struct{}, 1)}
+	h := &HTMLFile{sess: sess, post: post, reqs: post.reqs, wake: newSignal()}
 	h.writes.timeout = h.post.opts.WriteTimeout
 	return h
 }
@@ -69,15 +69,8 @@ func (h *HTMLFile) Name() string { return "htmlfile" }
 
 // Activate makes the stream drain the session's queue.
 func (h *HTMLFile) Activate() {
-	h.sess.Queue().Attach(h.notify)
-	h.notify()
-}
-
-func (h *HTMLFile) notify() {
-	select {
-	case h.wake <- struct{}{}:
-	default:
-	}
+	h.sess.Queue().Attach(h.wake.notify)
+	h.wake.notify()
 }
 
 // Close ends the stream after what is queued (and the close frame when
@@ -91,7 +84,7 @@ func (h *HTMLFile) Close(final bool) {
 	h.mu.Unlock()
 	h.writes.bound(closeDrain)
 	h.post.posts.bound(closeDrain)
-	h.notify()
+	h.wake.notify()
 }
 
 // Abort ends the stream at once, a write in progress included.

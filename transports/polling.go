@@ -53,8 +53,8 @@ type Polling struct {
 	mu      sync.Mutex
 	getting bool
 	posting bool
-	wake    chan struct{} // a frame is waiting or the poll must end
-	release bool          // answer the pending poll now, with noop if empty
+	wake    signal // a frame is waiting or the poll must end
+	release bool   // answer the pending poll now, with noop if empty
 	closed  bool
 	final   bool
 	discard bool          // replaced by an upgrade: a poll gets 400
@@ -75,7 +75,7 @@ func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
-	p := &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1), reqs: new(group.Group)}
+	p := &Polling{sess: sess, opts: opts, b64: b64, wake: newSignal(), reqs: new(group.Group)}
 	p.writes.timeout = opts.WriteTimeout
 	p.posts.timeout = opts.WriteTimeout
 	return p
@@ -86,13 +86,19 @@ func (p *Polling) Name() string { return "polling" }
 
 // Activate makes pending and future polls drain the session's queue.
 func (p *Polling) Activate() {
-	p.sess.Queue().Attach(p.notify)
-	p.notify()
+	p.sess.Queue().Attach(p.wake.notify)
+	p.wake.notify()
 }
 
-func (p *Polling) notify() {
+// signal wakes one waiter (a pending poll, a stream's loop) without
+// blocking: wake-ups that come while one is pending merge into it.
+type signal chan struct{}
+
+func newSignal() signal { return make(signal, 1) }
+
+func (s signal) notify() {
 	select {
-	case p.wake <- struct{}{}:
+	case s <- struct{}{}:
 	default:
 	}
 }
@@ -103,7 +109,7 @@ func (p *Polling) Release() {
 	p.mu.Lock()
 	p.release = true
 	p.mu.Unlock()
-	p.notify()
+	p.wake.notify()
 }
 
 // Close answers a pending poll with the close frame (final) or noop. With
@@ -118,7 +124,7 @@ func (p *Polling) Close(final bool) {
 	p.mu.Unlock()
 	p.writes.bound(closeDrain)
 	p.posts.bound(closeDrain)
-	p.notify()
+	p.wake.notify()
 }
 
 // Abort closes the transport like Close(true) and cuts a poll's answer
@@ -137,7 +143,7 @@ func (p *Polling) Discard() {
 	p.mu.Unlock()
 	p.writes.bound(closeDrain)
 	p.posts.bound(closeDrain)
-	p.notify()
+	p.wake.notify()
 }
 
 // Pending reports whether a poll is waiting.
