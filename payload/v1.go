@@ -98,17 +98,11 @@ func parseV1Header(text []byte) (h v1Header, err error) {
 	}
 	h.typ = V1Type(text[0] - '0')
 	s := text[2:]
-	j := 0
-	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-		j++
+	id, j, ok := leadingID(s)
+	if !ok {
+		return h, ErrV1Packet
 	}
-	if j > 0 {
-		id, err := strconv.ParseUint(string(s[:j]), 10, 64)
-		if err != nil {
-			return h, ErrV1Packet
-		}
-		h.id, h.hasID = id, true
-	}
+	h.id, h.hasID = id, j > 0
 	s = s[j:]
 	if len(s) > 0 && s[0] == '+' {
 		if !h.hasID {

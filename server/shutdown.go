@@ -56,21 +56,19 @@ func (e *Engine) beginShutdown() []*session {
 // sessions left, polling clients that never came back, are forgotten and
 // returned), or ctx is done. Timers wake it; it starts no goroutine.
 func (e *Engine) awaitIdle(ctx context.Context) ([]*session, error) {
-	expired := false
-	stopTimer := time.AfterFunc(closeLinger, func() {
-		e.mu.Lock()
-		expired = true
-		e.idle.Broadcast()
-		e.mu.Unlock()
-	})
+	// raise sets a flag under e.mu and wakes the wait below.
+	raise := func(flag *bool) func() {
+		return func() {
+			e.mu.Lock()
+			*flag = true
+			e.idle.Broadcast()
+			e.mu.Unlock()
+		}
+	}
+	expired, cancelled := false, false
+	stopTimer := time.AfterFunc(closeLinger, raise(&expired))
 	defer stopTimer.Stop()
-	cancelled := false
-	stopCtx := context.AfterFunc(ctx, func() {
-		e.mu.Lock()
-		cancelled = true
-		e.idle.Broadcast()
-		e.mu.Unlock()
-	})
+	stopCtx := context.AfterFunc(ctx, raise(&cancelled))
 	defer stopCtx()
 
 	e.mu.Lock()

@@ -83,7 +83,7 @@ func (h *HTMLFile) Close(final bool) {
 	}
 	h.mu.Unlock()
 	h.writes.bound(closeDrain)
-	h.post.posts.bound(closeDrain)
+	h.post.windDown() // its uploads; it never holds a poll
 	h.wake.notify()
 }
 

@@ -122,9 +122,7 @@ func (p *Polling) Close(final bool) {
 		p.closed, p.final = true, final
 	}
 	p.mu.Unlock()
-	p.writes.bound(closeDrain)
-	p.posts.bound(closeDrain)
-	p.wake.notify()
+	p.windDown()
 }
 
 // Abort closes the transport like Close(true) and cuts a poll's answer
@@ -141,6 +139,12 @@ func (p *Polling) Discard() {
 	p.mu.Lock()
 	p.closed, p.discard = true, true
 	p.mu.Unlock()
+	p.windDown()
+}
+
+// windDown, after Close or Discard, bounds the answers being written by
+// closeDrain and wakes a pending poll to end.
+func (p *Polling) windDown() {
 	p.writes.bound(closeDrain)
 	p.posts.bound(closeDrain)
 	p.wake.notify()
