@@ -95,3 +95,25 @@ func TestQueueVolatileFrameLimit(t *testing.T) {
 		t.Errorf("volatile push past the frame limit: %v %v, want dropped", ok, err)
 	}
 }
+
+// TestQueueDrainerHandover: a transport that detaches after another has
+// attached (the polling transport an upgrade replaced, closing late) does
+// not silence the new drainer; a current drainer's detach stops its
+// wake-ups.
+func TestQueueDrainerHandover(t *testing.T) {
+	q := NewQueue(0, 0)
+	var old, next int
+	detachOld := q.Attach(func() { old++ })
+	_, _ = q.Push(false, text("a"))
+	detachNext := q.Attach(func() { next++ })
+	detachOld()
+	_, _ = q.Push(false, text("b"))
+	if old != 1 || next != 1 {
+		t.Fatalf("wake-ups: old %d, next %d; want 1, 1", old, next)
+	}
+	detachNext()
+	_, _ = q.Push(false, text("c"))
+	if next != 1 {
+		t.Fatalf("a detached drainer was woken: %d", next)
+	}
+}
