@@ -2,6 +2,7 @@ package payload
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -11,37 +12,55 @@ type frameCodec struct {
 	name   string
 	parse  func(text []byte) (Frame, error)
 	append func(dst []byte, f Frame) []byte
-	// parsed: text and the frame it parses as.
-	parsed []struct {
-		in   string
-		want Frame
-	}
+	// parsed: text and the frame it parses as (besides sharedParsed).
+	parsed []parsedFrame
 	// bad: text that must fail with ErrParse.
 	bad []string
-	// appended: a frame and its text; the text parses back as the frame.
-	appended []struct {
-		f    Frame
-		want string
-	}
+	// appended: a frame and its text (besides sharedAppended); the text
+	// parses back as the frame.
+	appended []appendedFrame
+}
+
+type parsedFrame struct {
+	in   string
+	want Frame
+}
+
+type appendedFrame struct {
+	f    Frame
+	want string
+}
+
+// sharedParsed are the vectors that parse alike in EIO3 and EIO4.
+var sharedParsed = []parsedFrame{
+	{"0{\"sid\":\"x\"}", Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}},
+	{"1", Frame{Type: FrameClose, Data: []byte{}}},
+	{"2", Frame{Type: FramePing, Data: []byte{}}},
+	{"2probe", Frame{Type: FramePing, Data: []byte("probe")}},
+	{"3probe", Frame{Type: FramePong, Data: []byte("probe")}},
+	{"4hello", Frame{Type: FrameMessage, Data: []byte("hello")}},
+	{"4", Frame{Type: FrameMessage, Data: []byte{}}},
+	{"5", Frame{Type: FrameUpgrade, Data: []byte{}}},
+	{"6", Frame{Type: FrameNoop, Data: []byte{}}},
+	{"4😀", Frame{Type: FrameMessage, Data: []byte("😀")}},
+}
+
+// sharedAppended are the vectors that are written alike in EIO3 and EIO4.
+var sharedAppended = []appendedFrame{
+	{Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}, `0{"sid":"x"}`},
+	{Frame{Type: FrameClose}, "1"},
+	{Frame{Type: FramePing}, "2"},
+	{Frame{Type: FramePing, Data: []byte("probe")}, "2probe"},
+	{Frame{Type: FramePong, Data: []byte("probe")}, "3probe"},
+	{Frame{Type: FrameMessage, Data: []byte("hello")}, "4hello"},
+	{Frame{Type: FrameUpgrade}, "5"},
+	{Frame{Type: FrameNoop}, "6"},
 }
 
 var frameCodecs = []frameCodec{
 	{
 		name: "EIO3", parse: ParseEIO3Frame, append: AppendEIO3Frame,
-		parsed: []struct {
-			in   string
-			want Frame
-		}{
-			{"0{\"sid\":\"x\"}", Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}},
-			{"1", Frame{Type: FrameClose, Data: []byte{}}},
-			{"2", Frame{Type: FramePing, Data: []byte{}}},
-			{"2probe", Frame{Type: FramePing, Data: []byte("probe")}},
-			{"3probe", Frame{Type: FramePong, Data: []byte("probe")}},
-			{"4hello", Frame{Type: FrameMessage, Data: []byte("hello")}},
-			{"4", Frame{Type: FrameMessage, Data: []byte{}}},
-			{"5", Frame{Type: FrameUpgrade, Data: []byte{}}},
-			{"6", Frame{Type: FrameNoop, Data: []byte{}}},
-			{"4😀", Frame{Type: FrameMessage, Data: []byte("😀")}},
+		parsed: []parsedFrame{
 			{"4b4AQI=", Frame{Type: FrameMessage, Data: []byte("b4AQI=")}},
 			// §9: WS text "b4AQI=" is msg bytes 01 02.
 			{"b4AQI=", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}},
@@ -53,18 +72,7 @@ var frameCodecs = []frameCodec{
 			"b", "bAQIDBA==", "bAQID", "b2", "b0AQI=", "b5AQI=", // "b" not followed by "4": the EIO4 form
 			"b4!!!!", "b4AQIDBA", "b4AQIDBA=", "b4A", "b4AQ=D", // bad base64
 		},
-		appended: []struct {
-			f    Frame
-			want string
-		}{
-			{Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}, `0{"sid":"x"}`},
-			{Frame{Type: FrameClose}, "1"},
-			{Frame{Type: FramePing}, "2"},
-			{Frame{Type: FramePing, Data: []byte("probe")}, "2probe"},
-			{Frame{Type: FramePong, Data: []byte("probe")}, "3probe"},
-			{Frame{Type: FrameMessage, Data: []byte("hello")}, "4hello"},
-			{Frame{Type: FrameUpgrade}, "5"},
-			{Frame{Type: FrameNoop}, "6"},
+		appended: []appendedFrame{
 			{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}, "b4AQIDBA=="},
 			{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}, "b4AQI="},
 			{Frame{Type: FrameMessage, Binary: true}, "b4"},
@@ -72,42 +80,18 @@ var frameCodecs = []frameCodec{
 	},
 	{
 		name: "EIO4", parse: ParseEIO4Frame, append: AppendEIO4Frame,
-		parsed: []struct {
-			in   string
-			want Frame
-		}{
-			{"0{\"sid\":\"x\"}", Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}},
-			{"1", Frame{Type: FrameClose, Data: []byte{}}},
-			{"2", Frame{Type: FramePing, Data: []byte{}}},
-			{"2probe", Frame{Type: FramePing, Data: []byte("probe")}},
-			{"3probe", Frame{Type: FramePong, Data: []byte("probe")}},
-			{"4hello", Frame{Type: FrameMessage, Data: []byte("hello")}},
-			{"4", Frame{Type: FrameMessage, Data: []byte{}}},
-			{"5", Frame{Type: FrameUpgrade, Data: []byte{}}},
-			{"6", Frame{Type: FrameNoop, Data: []byte{}}},
+		parsed: []parsedFrame{
 			{"42[\"foo\",1]", Frame{Type: FrameMessage, Data: []byte(`2["foo",1]`)}},
 			// §9: WS text "bAQID" is msg bytes 01 02 03.
 			{"bAQID", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3}}},
 			{"bAQIDBA==", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}},
 			{"b", Frame{Type: FrameMessage, Binary: true, Data: []byte{}}},
-			{"4😀", Frame{Type: FrameMessage, Data: []byte("😀")}},
 		},
 		bad: []string{
 			"", "abc", "7", "9", "/", "x", "\x00", "\xff",
 			"b!!!!", "bAQIDBA", "bAQIDBA=", "bA", "bAQ=D", // bad base64
 		},
-		appended: []struct {
-			f    Frame
-			want string
-		}{
-			{Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}, `0{"sid":"x"}`},
-			{Frame{Type: FrameClose}, "1"},
-			{Frame{Type: FramePing}, "2"},
-			{Frame{Type: FramePing, Data: []byte("probe")}, "2probe"},
-			{Frame{Type: FramePong, Data: []byte("probe")}, "3probe"},
-			{Frame{Type: FrameMessage, Data: []byte("hello")}, "4hello"},
-			{Frame{Type: FrameUpgrade}, "5"},
-			{Frame{Type: FrameNoop}, "6"},
+		appended: []appendedFrame{
 			{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}, "bAQIDBA=="},
 			{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3}}, "bAQID"},
 			{Frame{Type: FrameMessage, Binary: true}, "b"},
@@ -117,7 +101,7 @@ var frameCodecs = []frameCodec{
 
 func TestParseFrame(t *testing.T) {
 	for _, c := range frameCodecs {
-		for _, tt := range c.parsed {
+		for _, tt := range append(slices.Clip(sharedParsed), c.parsed...) {
 			got, err := c.parse([]byte(tt.in))
 			if err != nil {
 				t.Errorf("Parse%sFrame(%q): %v", c.name, tt.in, err)
@@ -156,7 +140,7 @@ func TestParseFrameAliases(t *testing.T) {
 
 func TestAppendFrame(t *testing.T) {
 	for _, c := range frameCodecs {
-		for _, tt := range c.appended {
+		for _, tt := range append(slices.Clip(sharedAppended), c.appended...) {
 			if got := c.append(nil, tt.f); string(got) != tt.want {
 				t.Errorf("Append%sFrame(%+v) = %q, want %q", c.name, tt.f, got, tt.want)
 			}

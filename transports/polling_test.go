@@ -40,6 +40,16 @@ func post(p *Polling, query, body string) *httptest.ResponseRecorder {
 	return w
 }
 
+// pendingPoll starts a poll on a goroutine of its own and returns once it
+// is pending; its answer arrives on the channel.
+func pendingPoll(t *testing.T, p *Polling) <-chan *httptest.ResponseRecorder {
+	t.Helper()
+	got := make(chan *httptest.ResponseRecorder, 1)
+	go func() { got <- poll(p, "") }()
+	waitPending(t, p)
+	return got
+}
+
 // waitPending waits until a poll is pending: a condition polled with a
 // deadline, as the poll runs on a goroutine of its own.
 func waitPending(t *testing.T, p *Polling) {
@@ -87,9 +97,7 @@ func TestPollingHoldAnswersNoop(t *testing.T) {
 
 func TestPollingRelease(t *testing.T) {
 	p, _ := newPolling(t, PollingOptions{})
-	got := make(chan *httptest.ResponseRecorder)
-	go func() { got <- poll(p, "") }()
-	waitPending(t, p)
+	got := pendingPoll(t, p)
 	p.Release()
 	if w := <-got; w.Body.String() != "6" {
 		t.Fatalf("released poll = %q, want noop", w.Body)
@@ -98,9 +106,7 @@ func TestPollingRelease(t *testing.T) {
 
 func TestPollingOverlap(t *testing.T) {
 	p, sess := newPolling(t, PollingOptions{})
-	got := make(chan *httptest.ResponseRecorder)
-	go func() { got <- poll(p, "") }()
-	waitPending(t, p)
+	got := pendingPoll(t, p)
 	if w := poll(p, ""); w.Code != http.StatusBadRequest {
 		t.Fatalf("second poll = %d, want 400", w.Code)
 	}
@@ -113,9 +119,7 @@ func TestPollingOverlap(t *testing.T) {
 
 func TestPollingReplace(t *testing.T) {
 	p, sess := newPolling(t, PollingOptions{Replace: true})
-	got := make(chan *httptest.ResponseRecorder)
-	go func() { got <- poll(p, "") }()
-	waitPending(t, p)
+	got := pendingPoll(t, p)
 	second := make(chan *httptest.ResponseRecorder)
 	go func() { second <- poll(p, "") }()
 	if w := <-got; w.Body.String() != "6" {
