@@ -10,6 +10,13 @@ import (
 // ErrClosed is returned for operations on a closed server or session.
 var ErrClosed = errors.New("server: closed")
 
+// errSessionClosed tells a transport that the session it feeds has closed.
+var errSessionClosed = errors.New("server: session closed")
+
+// reasonTooSlow is the disconnect reason of a client whose outbound queue
+// is full. socket.io has none for this; its client sees a transport close.
+const reasonTooSlow = "client too slow"
+
 // protocolError closes a session with a reason.
 type protocolError struct {
 	reason string

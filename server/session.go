@@ -130,10 +130,6 @@ func (s *session) deafLocked() bool {
 	return false
 }
 
-// reasonTooSlow is the disconnect reason of a client whose outbound queue
-// is full. socket.io has none for this; its client sees a transport close.
-const reasonTooSlow = "client too slow"
-
 // push queues frames for the client. A push that finds the queue full
 // (QueueLimit frames or QueueBytes bytes) disconnects the client with
 // "client too slow": what is queued is dropped and the transport cut at
@@ -163,8 +159,6 @@ func (s *session) Logger() *slog.Logger { return s.eng.log }
 
 // Fail implements transports.Session.
 func (s *session) Fail(reason string, err error) { s.close(reason, err) }
-
-var errSessionClosed = errors.New("server: session closed")
 
 // Receive implements transports.Session: engine frames stay here, messages
 // go up.

@@ -48,8 +48,7 @@ type HTMLFile struct {
 
 	mu        sync.Mutex
 	streaming bool
-	closed    bool
-	final     bool
+	closeMark // closed, final
 	wake      signal
 	reqs      *group.Group // the stream and the uploads, shared with post
 	writes    respWrites
@@ -78,9 +77,7 @@ func (h *HTMLFile) Activate() {
 // is cut.
 func (h *HTMLFile) Close(final bool) {
 	h.mu.Lock()
-	if !h.closed {
-		h.closed, h.final = true, final
-	}
+	h.mark(final)
 	h.mu.Unlock()
 	h.writes.bound(closeDrain)
 	h.post.windDown() // its uploads; it never holds a poll

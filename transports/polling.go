@@ -55,8 +55,7 @@ type Polling struct {
 	posting bool
 	wake    signal // a frame is waiting or the poll must end
 	release bool   // answer the pending poll now, with noop if empty
-	closed  bool
-	final   bool
+	closeMark
 	discard bool          // replaced by an upgrade: a poll gets 400
 	told    bool          // a poll has carried the session's last answer
 	lastGet time.Time     // when the last poll was answered
@@ -90,6 +89,17 @@ func (p *Polling) Activate() {
 	p.wake.notify()
 }
 
+// closeMark is a transport's closed state, under the transport's lock:
+// the first Close decides whether the client hears the close frame (final)
+// or a noop.
+type closeMark struct{ closed, final bool }
+
+func (c *closeMark) mark(final bool) {
+	if !c.closed {
+		c.closed, c.final = true, final
+	}
+}
+
 // signal wakes one waiter (a pending poll, a stream's loop) without
 // blocking: wake-ups that come while one is pending merge into it.
 type signal chan struct{}
@@ -118,9 +128,7 @@ func (p *Polling) Release() {
 // Responses being written are cut if they take longer than closeDrain.
 func (p *Polling) Close(final bool) {
 	p.mu.Lock()
-	if !p.closed {
-		p.closed, p.final = true, final
-	}
+	p.mark(final)
 	p.mu.Unlock()
 	p.windDown()
 }
