@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -87,7 +88,7 @@ type Registry struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*Namespace
-	workers sync.WaitGroup
+	workers group.Group
 }
 
 // NewRegistry returns a registry with the main namespace "/".
@@ -224,6 +225,10 @@ func (r *Registry) Lookup(name string) *Namespace {
 
 // Wait blocks until every handler goroutine has returned.
 func (r *Registry) Wait() { r.workers.Wait() }
+
+// Stopped returns a channel closed once no handler worker runs (as Wait
+// would return), for a wait that gives up at a deadline.
+func (r *Registry) Stopped() <-chan struct{} { return r.workers.Idle() }
 
 // Close closes every namespace's adapter.
 func (r *Registry) Close() error {

@@ -30,13 +30,13 @@ func TestDecodersDoNotTrustLengths(t *testing.T) {
 		in   string
 		dec  func([]byte) error
 	}{
-		{"EIO3 text length", huge + ":4x", func(b []byte) error { _, err := DecodePayloadV3(b); return err }},
-		{"EIO3 text length many", strings.Repeat("1000000:4", 100), func(b []byte) error { _, err := DecodePayloadV3(b); return err }},
-		{"EIO3 binary length", "\x00" + strings.Repeat("\x09", 20) + "\xff4x", func(b []byte) error { _, err := DecodeBinaryPayloadV3(b); return err }},
-		{"EIO3 binary length many", strings.Repeat("\x01\x09\x09\x09\x09\xff\x04", 100), func(b []byte) error { _, err := DecodeBinaryPayloadV3(b); return err }},
+		{"EIO3 text length", huge + ":4x", func(b []byte) error { _, err := DecodeEIO3Payload(b); return err }},
+		{"EIO3 text length many", strings.Repeat("1000000:4", 100), func(b []byte) error { _, err := DecodeEIO3Payload(b); return err }},
+		{"EIO3 binary length", "\x00" + strings.Repeat("\x09", 20) + "\xff4x", func(b []byte) error { _, err := DecodeEIO3BinaryPayload(b); return err }},
+		{"EIO3 binary length many", strings.Repeat("\x01\x09\x09\x09\x09\xff\x04", 100), func(b []byte) error { _, err := DecodeEIO3BinaryPayload(b); return err }},
 		{"v1 frame length", "\ufffd9999999999\ufffd3:::x", func(b []byte) error { _, err := DecodeV1Payload(b); return err }},
 		{"v1 frame length many", strings.Repeat("\ufffd1\ufffd8\ufffd", 100) + "\ufffd999999\ufffdx", func(b []byte) error { _, err := DecodeV1Payload(b); return err }},
-		{"EIO4 records", strings.Repeat("\x1e", 1000) + "!", func(b []byte) error { _, err := DecodePayloadV4(b); return err }},
+		{"EIO4 records", strings.Repeat("\x1e", 1000) + "!", func(b []byte) error { _, err := DecodeEIO4Payload(b); return err }},
 		{"attachment count", "5" + huge + `-["x",{"_placeholder":true,"num":0}]`, func(b []byte) error { _, _, err := ParsePacket(b); return err }},
 		{"attachment count 10", `510-["x",{"_placeholder":true,"num":0}]`, func(b []byte) error { _, _, err := ParsePacket(b); return err }},
 		{"ack id", "3" + strings.Repeat("9", 400) + "[]", func(b []byte) error { _, _, err := ParsePacket(b); return err }},

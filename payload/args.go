@@ -65,7 +65,7 @@ func EncodeAck(args []any) (data []byte, attachments [][]byte, err error) {
 func encodeArray(name *string, args []any) ([]byte, [][]byte, error) {
 	var atts [][]byte
 	for i, a := range args {
-		if hasBinary(a) {
+		if HasBinary(a) {
 			if atts == nil {
 				args = append([]any(nil), args...)
 			}
@@ -213,19 +213,22 @@ func walkPlaceholders(v any, n int, seen *uint64) bool {
 	return true
 }
 
-func hasBinary(v any) bool {
+// HasBinary reports whether v holds a []byte (or a [][]byte) at any depth
+// of []any and map[string]any: whether an argument of that value makes a
+// binary packet.
+func HasBinary(v any) bool {
 	switch v := v.(type) {
 	case []byte:
 		return true
 	case []any:
 		for _, x := range v {
-			if hasBinary(x) {
+			if HasBinary(x) {
 				return true
 			}
 		}
 	case map[string]any:
 		for _, x := range v {
-			if hasBinary(x) {
+			if HasBinary(x) {
 				return true
 			}
 		}

@@ -16,7 +16,7 @@ func TestEvent64(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkt := AppendPacket(nil, &Packet{Type: Event, Namespace: "/", Data: data})
-	if got := AppendFrameV4(nil, Frame{Type: FrameMessage, Data: pkt}); string(got) != event64Frame {
+	if got := AppendEIO4Frame(nil, Frame{Type: FrameMessage, Data: pkt}); string(got) != event64Frame {
 		t.Fatalf("encoded %s, want %s", got, event64Frame)
 	}
 }
@@ -33,7 +33,7 @@ func BenchmarkEncodeEvent64(b *testing.B) {
 		}
 		p := Packet{Type: Event, Namespace: "/", Data: data, Attachments: atts}
 		pkt = AppendPacket(pkt[:0], &p)
-		buf = AppendFrameV4(buf[:0], Frame{Type: FrameMessage, Data: pkt})
+		buf = AppendEIO4Frame(buf[:0], Frame{Type: FrameMessage, Data: pkt})
 	}
 	if string(buf) != event64Frame {
 		b.Fatalf("encoded %s", buf)
@@ -57,7 +57,7 @@ func BenchmarkDecodeEvent64(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			frames, err := DecodePayloadV4(body)
+			frames, err := DecodeEIO4Payload(body)
 			if err != nil || len(frames) != 1 {
 				b.Fatal(frames, err)
 			}
@@ -69,7 +69,7 @@ func BenchmarkDecodeEvent64(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			f, err := ParseFrameV4(body)
+			f, err := ParseEIO4Frame(body)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func BenchmarkDecodeEvent64(b *testing.B) {
 	})
 }
 
-func BenchmarkAppendPayloadV4(b *testing.B) {
+func BenchmarkAppendEIO4Payload(b *testing.B) {
 	frames := make([]Frame, 10)
 	for i := range frames {
 		frames[i] = Frame{Type: FrameMessage, Data: []byte(event64Frame[1:])}
@@ -87,7 +87,7 @@ func BenchmarkAppendPayloadV4(b *testing.B) {
 	b.SetBytes(int64(10*len(event64Frame) + 9))
 	buf := make([]byte, 0, 1024)
 	for b.Loop() {
-		buf = AppendPayloadV4(buf[:0], frames)
+		buf = AppendEIO4Payload(buf[:0], frames)
 	}
 	if len(buf) != 10*len(event64Frame)+9 {
 		b.Fatalf("payload is %d bytes", len(buf))

@@ -9,6 +9,14 @@
 //     CONNECT_ERROR and their binary forms, with attachments split out of the
 //     JSON and replaced by placeholders.
 //
+// Each generation has one name, which all that is its own carries: EIO4
+// (socket.io-client 3.x–4.x: [ParseEIO4Frame], [DecodeEIO4Payload]), EIO3
+// (1.x–2.x: [DecodeEIO3Payload], the XHR2 [DecodeEIO3BinaryPayload], and
+// its Socket.IO 4 packet forms, [EIO3Packet] and [ParseEIO3Packet]) and V1
+// (0.9, Socket.IO protocol 1: [ParseV1Packet], [DecodeV1Payload], and the
+// translation to and from Socket.IO packets, [V1ToPacket] and
+// [PacketToV1]). Codecs without a prefix serve every generation.
+//
 // [EncodeEvent], [EncodeAck] and [DecodeArgs] convert between Go values and the JSON array
 // of an event, moving []byte values into attachments and back.
 //
@@ -21,7 +29,8 @@
 // packet announces 1 to [MaxAttachments] attachments and uses each exactly
 // once (see [ParsePacket]), and failures are errors ([ErrParse],
 // [ErrPacket], [ErrV1Packet], [ErrV1Payload]), never panics. The fuzz
-// targets of this package run for a time budget with scripts/fuzz.sh.
+// targets of this package, all in fuzz_test.go, run for a time budget with
+// scripts/fuzz.sh.
 //
 // This package imports nothing else of sockio's.
 package payload

@@ -45,10 +45,10 @@ const RecordSeparator = 0x1e
 // session that sent it is closed with the reason "parse error".
 var ErrParse = errors.New("payload: parse error")
 
-// ParseFrameV4 decodes the text form of one Engine.IO 4 frame: a type digit
+// ParseEIO4Frame decodes the text form of one Engine.IO 4 frame: a type digit
 // and its data, or "b" and base64 for a binary message. Data aliases text
 // except for binary frames.
-func ParseFrameV4(text []byte) (Frame, error) {
+func ParseEIO4Frame(text []byte) (Frame, error) {
 	if len(text) == 0 {
 		return Frame{}, ErrParse
 	}
@@ -82,10 +82,10 @@ func decodeBase64(src []byte) ([]byte, error) {
 	return dst[:n], err
 }
 
-// AppendFrameV4 appends the text form of f: the type digit and the data, or
+// AppendEIO4Frame appends the text form of f: the type digit and the data, or
 // "b" and base64 for a binary message (the form polling payloads and
 // base64-only websocket clients use).
-func AppendFrameV4(dst []byte, f Frame) []byte {
+func AppendEIO4Frame(dst []byte, f Frame) []byte {
 	if f.Binary {
 		dst = append(dst, 'b')
 		return base64.StdEncoding.AppendEncode(dst, f.Data)
@@ -94,9 +94,9 @@ func AppendFrameV4(dst []byte, f Frame) []byte {
 	return append(dst, f.Data...)
 }
 
-// DecodePayloadV4 splits an Engine.IO 4 polling body into frames. An empty
+// DecodeEIO4Payload splits an Engine.IO 4 polling body into frames. An empty
 // body, an empty record or a record that does not parse is ErrParse.
-func DecodePayloadV4(body []byte) ([]Frame, error) {
+func DecodeEIO4Payload(body []byte) ([]Frame, error) {
 	if len(body) == 0 {
 		return nil, ErrParse
 	}
@@ -118,7 +118,7 @@ func DecodePayloadV4(body []byte) ([]Frame, error) {
 		} else {
 			body = nil
 		}
-		f, err := ParseFrameV4(rec)
+		f, err := ParseEIO4Frame(rec)
 		if err != nil {
 			return nil, err
 		}
@@ -127,13 +127,13 @@ func DecodePayloadV4(body []byte) ([]Frame, error) {
 	return frames, nil
 }
 
-// AppendPayloadV4 appends frames as one Engine.IO 4 polling body.
-func AppendPayloadV4(dst []byte, frames []Frame) []byte {
+// AppendEIO4Payload appends frames as one Engine.IO 4 polling body.
+func AppendEIO4Payload(dst []byte, frames []Frame) []byte {
 	for i, f := range frames {
 		if i > 0 {
 			dst = append(dst, RecordSeparator)
 		}
-		dst = AppendFrameV4(dst, f)
+		dst = AppendEIO4Frame(dst, f)
 	}
 	return dst
 }

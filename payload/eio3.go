@@ -29,11 +29,11 @@ const (
 	xhr2MaxDigits = 20
 )
 
-// ParseFrameV3 decodes the text form of one Engine.IO 3 frame: a type digit
+// ParseEIO3Frame decodes the text form of one Engine.IO 3 frame: a type digit
 // and its data, or "b4" and base64 for a binary message. An empty text, an
 // unknown type, a "b" not followed by "4" or bad base64 is [ErrParse]. Data
 // aliases text except for binary frames.
-func ParseFrameV3(text []byte) (Frame, error) {
+func ParseEIO3Frame(text []byte) (Frame, error) {
 	if len(text) == 0 {
 		return Frame{}, ErrParse
 	}
@@ -46,10 +46,10 @@ func ParseFrameV3(text []byte) (Frame, error) {
 	return typedFrame(text)
 }
 
-// AppendFrameV3 appends the text form of f: the type digit and the data, or
+// AppendEIO3Frame appends the text form of f: the type digit and the data, or
 // "b4" and base64 for a binary message (the form text polling payloads,
 // JSONP and base64-only websocket clients use).
-func AppendFrameV3(dst []byte, f Frame) []byte {
+func AppendEIO3Frame(dst []byte, f Frame) []byte {
 	if f.Binary {
 		dst = append(dst, 'b', '0'+byte(FrameMessage))
 		return base64.StdEncoding.AppendEncode(dst, f.Data)
@@ -58,19 +58,19 @@ func AppendFrameV3(dst []byte, f Frame) []byte {
 	return append(dst, f.Data...)
 }
 
-// ParseBinaryMessageV3 decodes an Engine.IO 3 websocket binary message: the
+// ParseEIO3BinaryMessage decodes an Engine.IO 3 websocket binary message: the
 // type byte 0x04 and the bytes of a binary message. Anything else, including
 // an empty message, is [ErrParse]. Data aliases data.
-func ParseBinaryMessageV3(data []byte) (Frame, error) {
+func ParseEIO3BinaryMessage(data []byte) (Frame, error) {
 	if len(data) == 0 || data[0] != byte(FrameMessage) {
 		return Frame{}, ErrParse
 	}
 	return Frame{Type: FrameMessage, Binary: true, Data: data[1:]}, nil
 }
 
-// AppendBinaryMessageV3 appends the Engine.IO 3 websocket binary message that
+// AppendEIO3BinaryMessage appends the Engine.IO 3 websocket binary message that
 // carries f, a binary message frame: the type byte 0x04 and f.Data.
-func AppendBinaryMessageV3(dst []byte, f Frame) []byte {
+func AppendEIO3BinaryMessage(dst []byte, f Frame) []byte {
 	dst = append(dst, byte(FrameMessage))
 	return append(dst, f.Data...)
 }
@@ -192,7 +192,7 @@ func utf16Span(b []byte, units int, valid bool) (int, bool) {
 	return i, units == 0
 }
 
-// frameUTF16Len is UTF16Len(AppendFrameV3(nil, f)) without the encoding.
+// frameUTF16Len is UTF16Len(AppendEIO3Frame(nil, f)) without the encoding.
 func frameUTF16Len(f Frame) int {
 	if f.Binary {
 		return 2 + base64.StdEncoding.EncodedLen(len(f.Data))
@@ -200,23 +200,23 @@ func frameUTF16Len(f Frame) int {
 	return 1 + UTF16Len(f.Data)
 }
 
-// AppendPayloadV3 appends frames as one Engine.IO 3 text polling body: for
+// AppendEIO3Payload appends frames as one Engine.IO 3 text polling body: for
 // each frame, its length in UTF-16 code units, ':' and its text form
 // (binary messages as "b4" and base64).
-func AppendPayloadV3(dst []byte, frames []Frame) []byte {
+func AppendEIO3Payload(dst []byte, frames []Frame) []byte {
 	for _, f := range frames {
 		dst = strconv.AppendInt(dst, int64(frameUTF16Len(f)), 10)
 		dst = append(dst, ':')
-		dst = AppendFrameV3(dst, f)
+		dst = AppendEIO3Frame(dst, f)
 	}
 	return dst
 }
 
-// nextTextV3 splits the first "<len>:<frame>" off the non-empty body of a
+// nextTextEIO3 splits the first "<len>:<frame>" off the non-empty body of a
 // text payload. The length must be decimal digits (leading zeros are
 // accepted, as the reference does) and not zero, and the frame must hold
 // exactly that many UTF-16 code units. valid says that body is valid UTF-8.
-func nextTextV3(body []byte, valid bool) (frame, rest []byte, ok bool) {
+func nextTextEIO3(body []byte, valid bool) (frame, rest []byte, ok bool) {
 	n, i := 0, 0
 	for ; i < len(body) && body[i] != ':'; i++ {
 		d := body[i] - '0'
@@ -242,12 +242,12 @@ func nextTextV3(body []byte, valid bool) (frame, rest []byte, ok bool) {
 	return body[:size], body[size:], true
 }
 
-// DecodePayloadV3 splits an Engine.IO 3 text polling body into frames. An
+// DecodeEIO3Payload splits an Engine.IO 3 text polling body into frames. An
 // empty body, a length that is not decimal digits or is zero, a frame shorter
 // or longer than its length (counted in UTF-16 code units), bytes left over
 // without a ':' or a frame that does not parse is [ErrParse], and the whole
 // body is rejected. Data aliases body except for binary frames.
-func DecodePayloadV3(body []byte) ([]Frame, error) {
+func DecodeEIO3Payload(body []byte) ([]Frame, error) {
 	if len(body) == 0 {
 		return nil, ErrParse
 	}
@@ -257,15 +257,15 @@ func DecodePayloadV3(body []byte) ([]Frame, error) {
 	n := 0
 	for rest := body; len(rest) > 0; n++ {
 		var ok bool
-		if _, rest, ok = nextTextV3(rest, valid); !ok {
+		if _, rest, ok = nextTextEIO3(rest, valid); !ok {
 			return nil, ErrParse
 		}
 	}
 	frames := make([]Frame, 0, n)
 	for rest := body; len(rest) > 0; {
 		var text []byte
-		text, rest, _ = nextTextV3(rest, valid)
-		f, err := ParseFrameV3(text)
+		text, rest, _ = nextTextEIO3(rest, valid)
+		f, err := ParseEIO3Frame(text)
 		if err != nil {
 			return nil, err
 		}
@@ -285,12 +285,12 @@ func appendDigitBytes(dst []byte, n int) []byte {
 	return dst
 }
 
-// AppendBinaryPayloadV3 appends frames as one Engine.IO 3 XHR2 (binary)
+// AppendEIO3BinaryPayload appends frames as one Engine.IO 3 XHR2 (binary)
 // polling body. A text frame is 0x00, its length in bytes, 0xFF and its text
 // form; a binary frame is 0x01, its length, 0xFF, the type byte 0x04 and the
 // data (the length counts the type byte). Lengths are written one byte per
 // decimal digit, with values 0–9.
-func AppendBinaryPayloadV3(dst []byte, frames []Frame) []byte {
+func AppendEIO3BinaryPayload(dst []byte, frames []Frame) []byte {
 	for _, f := range frames {
 		marker, typ := byte(xhr2Text), '0'+byte(f.Type)
 		if f.Binary {
@@ -304,9 +304,9 @@ func AppendBinaryPayloadV3(dst []byte, frames []Frame) []byte {
 	return dst
 }
 
-// nextBinaryV3 splits the first entry off the non-empty body of an XHR2
+// nextBinaryEIO3 splits the first entry off the non-empty body of an XHR2
 // payload: its marker and the bytes its length covers.
-func nextBinaryV3(body []byte) (marker byte, frame, rest []byte, ok bool) {
+func nextBinaryEIO3(body []byte) (marker byte, frame, rest []byte, ok bool) {
 	marker = body[0]
 	if marker != xhr2Text && marker != xhr2Binary {
 		return 0, nil, nil, false
@@ -337,21 +337,21 @@ func nextBinaryV3(body []byte) (marker byte, frame, rest []byte, ok bool) {
 	return marker, body[:n], body[n:], true
 }
 
-// DecodeBinaryPayloadV3 splits an Engine.IO 3 XHR2 (binary) polling body into
+// DecodeEIO3BinaryPayload splits an Engine.IO 3 XHR2 (binary) polling body into
 // frames. A text entry holds the text form of a frame; a binary entry holds
 // the packet type, which must be 4 (message), and the data. An empty body, an
 // unknown marker, a length digit above 9, more than 20 digits, a missing
 // 0xFF, a zero length, an entry shorter than its length or a frame that does
 // not parse is [ErrParse], and the whole body is rejected. Data aliases body
 // except for text entries in base64 form.
-func DecodeBinaryPayloadV3(body []byte) ([]Frame, error) {
+func DecodeEIO3BinaryPayload(body []byte) ([]Frame, error) {
 	if len(body) == 0 {
 		return nil, ErrParse
 	}
 	n := 0
 	for rest := body; len(rest) > 0; n++ {
 		var ok bool
-		if _, _, rest, ok = nextBinaryV3(rest); !ok {
+		if _, _, rest, ok = nextBinaryEIO3(rest); !ok {
 			return nil, ErrParse
 		}
 	}
@@ -363,11 +363,11 @@ func DecodeBinaryPayloadV3(body []byte) ([]Frame, error) {
 			f      Frame
 			err    error
 		)
-		marker, data, rest, _ = nextBinaryV3(rest)
+		marker, data, rest, _ = nextBinaryEIO3(rest)
 		if marker == xhr2Binary {
-			f, err = ParseBinaryMessageV3(data)
+			f, err = ParseEIO3BinaryMessage(data)
 		} else {
-			f, err = ParseFrameV3(data)
+			f, err = ParseEIO3Frame(data)
 		}
 		if err != nil {
 			return nil, err

@@ -10,116 +10,28 @@ import (
 	"unicode/utf16"
 )
 
-func TestParseFrameV3(t *testing.T) {
-	tests := []struct {
-		in   string
-		want Frame
-	}{
-		{"0{\"sid\":\"x\"}", Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}},
-		{"1", Frame{Type: FrameClose, Data: []byte{}}},
-		{"2", Frame{Type: FramePing, Data: []byte{}}},
-		{"2probe", Frame{Type: FramePing, Data: []byte("probe")}},
-		{"3probe", Frame{Type: FramePong, Data: []byte("probe")}},
-		{"4hello", Frame{Type: FrameMessage, Data: []byte("hello")}},
-		{"4", Frame{Type: FrameMessage, Data: []byte{}}},
-		{"5", Frame{Type: FrameUpgrade, Data: []byte{}}},
-		{"6", Frame{Type: FrameNoop, Data: []byte{}}},
-		{"4😀", Frame{Type: FrameMessage, Data: []byte("😀")}},
-		{"4b4AQI=", Frame{Type: FrameMessage, Data: []byte("b4AQI=")}},
-		// §9: WS text "b4AQI=" is msg bytes 01 02.
-		{"b4AQI=", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}},
-		{"b4AQIDBA==", Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}},
-		{"b4", Frame{Type: FrameMessage, Binary: true, Data: []byte{}}},
-	}
-	for _, tt := range tests {
-		got, err := ParseFrameV3([]byte(tt.in))
-		if err != nil {
-			t.Errorf("ParseFrameV3(%q): %v", tt.in, err)
-			continue
-		}
-		if !frameEqual(got, tt.want) {
-			t.Errorf("ParseFrameV3(%q) = %+v, want %+v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestParseFrameV3Errors(t *testing.T) {
-	for _, in := range []string{
-		"", "abc", "7", "9", "/", "x", "\x00", "\xff",
-		"b", "bAQIDBA==", "bAQID", "b2", "b0AQI=", "b5AQI=", // "b" not followed by "4": the EIO4 form
-		"b4!!!!", "b4AQIDBA", "b4AQIDBA=", "b4A", "b4AQ=D", // bad base64
-	} {
-		if f, err := ParseFrameV3([]byte(in)); !errors.Is(err, ErrParse) {
-			t.Errorf("ParseFrameV3(%q) = %+v, %v; want ErrParse", in, f, err)
-		}
-	}
-}
-
-func TestParseFrameV3Aliases(t *testing.T) {
-	in := []byte("4hello")
-	f, err := ParseFrameV3(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in[1] = 'j'
-	if string(f.Data) != "jello" {
-		t.Errorf("text frame data does not alias input: %q", f.Data)
-	}
-}
-
-func TestAppendFrameV3(t *testing.T) {
-	tests := []struct {
-		f    Frame
-		want string
-	}{
-		{Frame{Type: FrameOpen, Data: []byte(`{"sid":"x"}`)}, `0{"sid":"x"}`},
-		{Frame{Type: FrameClose}, "1"},
-		{Frame{Type: FramePing}, "2"},
-		{Frame{Type: FramePing, Data: []byte("probe")}, "2probe"},
-		{Frame{Type: FramePong, Data: []byte("probe")}, "3probe"},
-		{Frame{Type: FrameMessage, Data: []byte("hello")}, "4hello"},
-		{Frame{Type: FrameUpgrade}, "5"},
-		{Frame{Type: FrameNoop}, "6"},
-		{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}}, "b4AQIDBA=="},
-		{Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}, "b4AQI="},
-		{Frame{Type: FrameMessage, Binary: true}, "b4"},
-	}
-	for _, tt := range tests {
-		if got := AppendFrameV3(nil, tt.f); string(got) != tt.want {
-			t.Errorf("AppendFrameV3(%+v) = %q, want %q", tt.f, got, tt.want)
-		}
-		if got := AppendFrameV3([]byte("xy"), tt.f); string(got) != "xy"+tt.want {
-			t.Errorf("AppendFrameV3(xy, %+v) = %q, want %q", tt.f, got, "xy"+tt.want)
-		}
-		back, err := ParseFrameV3([]byte(tt.want))
-		if err != nil || !frameEqual(back, tt.f) {
-			t.Errorf("ParseFrameV3(%q) = %+v, %v; want %+v", tt.want, back, err, tt.f)
-		}
-	}
-}
-
-func TestBinaryMessageV3(t *testing.T) {
+func TestEIO3BinaryMessage(t *testing.T) {
 	// §9: WS binary 04 01 02 is msg bytes 01 02, as is WS text b4AQI=.
 	in := []byte{0x04, 0x01, 0x02}
-	f, err := ParseBinaryMessageV3(in)
+	f, err := ParseEIO3BinaryMessage(in)
 	want := Frame{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}
 	if err != nil || !frameEqual(f, want) {
-		t.Fatalf("ParseBinaryMessageV3(% x) = %+v, %v; want %+v", in, f, err, want)
+		t.Fatalf("ParseEIO3BinaryMessage(% x) = %+v, %v; want %+v", in, f, err, want)
 	}
-	if txt, err := ParseFrameV3([]byte("b4AQI=")); err != nil || !frameEqual(txt, f) {
-		t.Errorf("ParseFrameV3(b4AQI=) = %+v, %v; want %+v", txt, err, f)
+	if txt, err := ParseEIO3Frame([]byte("b4AQI=")); err != nil || !frameEqual(txt, f) {
+		t.Errorf("ParseEIO3Frame(b4AQI=) = %+v, %v; want %+v", txt, err, f)
 	}
-	if got := AppendBinaryMessageV3(nil, f); !bytes.Equal(got, in) {
-		t.Errorf("AppendBinaryMessageV3(%+v) = % x, want % x", f, got, in)
+	if got := AppendEIO3BinaryMessage(nil, f); !bytes.Equal(got, in) {
+		t.Errorf("AppendEIO3BinaryMessage(%+v) = % x, want % x", f, got, in)
 	}
-	if got := AppendBinaryMessageV3([]byte{9}, f); !bytes.Equal(got, []byte{9, 4, 1, 2}) {
-		t.Errorf("AppendBinaryMessageV3(09, %+v) = % x", f, got)
+	if got := AppendEIO3BinaryMessage([]byte{9}, f); !bytes.Equal(got, []byte{9, 4, 1, 2}) {
+		t.Errorf("AppendEIO3BinaryMessage(09, %+v) = % x", f, got)
 	}
-	if got := AppendBinaryMessageV3(nil, Frame{Type: FrameMessage, Binary: true}); !bytes.Equal(got, []byte{4}) {
-		t.Errorf("AppendBinaryMessageV3(empty) = % x, want 04", got)
+	if got := AppendEIO3BinaryMessage(nil, Frame{Type: FrameMessage, Binary: true}); !bytes.Equal(got, []byte{4}) {
+		t.Errorf("AppendEIO3BinaryMessage(empty) = % x, want 04", got)
 	}
-	if f, err := ParseBinaryMessageV3([]byte{4}); err != nil || !frameEqual(f, Frame{Type: FrameMessage, Binary: true}) {
-		t.Errorf("ParseBinaryMessageV3(04) = %+v, %v", f, err)
+	if f, err := ParseEIO3BinaryMessage([]byte{4}); err != nil || !frameEqual(f, Frame{Type: FrameMessage, Binary: true}) {
+		t.Errorf("ParseEIO3BinaryMessage(04) = %+v, %v", f, err)
 	}
 	// Data aliases the message.
 	in[1] = 7
@@ -127,8 +39,8 @@ func TestBinaryMessageV3(t *testing.T) {
 		t.Errorf("binary message data does not alias input")
 	}
 	for _, bad := range [][]byte{nil, {}, {0x00}, {0x02, 1}, {0x01, 2, 3}, {'4', 1}, {0x05}} {
-		if f, err := ParseBinaryMessageV3(bad); !errors.Is(err, ErrParse) {
-			t.Errorf("ParseBinaryMessageV3(% x) = %+v, %v; want ErrParse", bad, f, err)
+		if f, err := ParseEIO3BinaryMessage(bad); !errors.Is(err, ErrParse) {
+			t.Errorf("ParseEIO3BinaryMessage(% x) = %+v, %v; want ErrParse", bad, f, err)
 		}
 	}
 }
@@ -182,7 +94,7 @@ func TestUTF16Prefix(t *testing.T) {
 }
 
 // §3.2 and §9, EIO3 rows.
-var payloadV3Vectors = []struct {
+var eio3PayloadVectors = []struct {
 	name   string
 	body   string
 	hex    string // the body's bytes, when the doc gives them
@@ -217,43 +129,43 @@ var payloadV3Vectors = []struct {
 	{"event64", "64:" + event64Frame, "", []Frame{{Type: FrameMessage, Data: []byte(event64Frame[1:])}}},
 }
 
-func TestDecodePayloadV3(t *testing.T) {
-	for _, tt := range payloadV3Vectors {
+func TestDecodeEIO3Payload(t *testing.T) {
+	for _, tt := range eio3PayloadVectors {
 		if tt.hex != "" {
 			if got := hex.EncodeToString([]byte(tt.body)); got != tt.hex {
 				t.Errorf("%s: body %q is %s, doc says %s", tt.name, tt.body, got, tt.hex)
 			}
 		}
-		got, err := DecodePayloadV3([]byte(tt.body))
+		got, err := DecodeEIO3Payload([]byte(tt.body))
 		if err != nil {
-			t.Errorf("%s: DecodePayloadV3(%q): %v", tt.name, tt.body, err)
+			t.Errorf("%s: DecodeEIO3Payload(%q): %v", tt.name, tt.body, err)
 			continue
 		}
 		if !framesEqual(got, tt.frames) {
-			t.Errorf("%s: DecodePayloadV3(%q) = %+v, want %+v", tt.name, tt.body, got, tt.frames)
+			t.Errorf("%s: DecodeEIO3Payload(%q) = %+v, want %+v", tt.name, tt.body, got, tt.frames)
 		}
 		if cap(got) != len(got) {
-			t.Errorf("%s: DecodePayloadV3(%q): cap %d for %d frames", tt.name, tt.body, cap(got), len(got))
+			t.Errorf("%s: DecodeEIO3Payload(%q): cap %d for %d frames", tt.name, tt.body, cap(got), len(got))
 		}
 	}
 }
 
-func TestAppendPayloadV3(t *testing.T) {
-	for _, tt := range payloadV3Vectors {
-		got := AppendPayloadV3(nil, tt.frames)
+func TestAppendEIO3Payload(t *testing.T) {
+	for _, tt := range eio3PayloadVectors {
+		got := AppendEIO3Payload(nil, tt.frames)
 		if string(got) != tt.body {
-			t.Errorf("%s: AppendPayloadV3(%+v) = %q, want %q", tt.name, tt.frames, got, tt.body)
+			t.Errorf("%s: AppendEIO3Payload(%+v) = %q, want %q", tt.name, tt.frames, got, tt.body)
 		}
-		if buf := AppendPayloadV3([]byte("pre"), tt.frames); string(buf) != "pre"+tt.body {
-			t.Errorf("%s: AppendPayloadV3(pre, …) = %q", tt.name, buf)
+		if buf := AppendEIO3Payload([]byte("pre"), tt.frames); string(buf) != "pre"+tt.body {
+			t.Errorf("%s: AppendEIO3Payload(pre, …) = %q", tt.name, buf)
 		}
 	}
-	if got := AppendPayloadV3(nil, nil); len(got) != 0 {
-		t.Errorf("AppendPayloadV3(nil) = %q", got)
+	if got := AppendEIO3Payload(nil, nil); len(got) != 0 {
+		t.Errorf("AppendEIO3Payload(nil) = %q", got)
 	}
 }
 
-func TestDecodePayloadV3Errors(t *testing.T) {
+func TestDecodeEIO3PayloadErrors(t *testing.T) {
 	for _, in := range []string{
 		"abc",
 		"",
@@ -289,34 +201,34 @@ func TestDecodePayloadV3Errors(t *testing.T) {
 		"6:4hello10:b4AQIDBA=",         // bad last
 		"1:\xff",                       // invalid UTF-8 as type
 	} {
-		if got, err := DecodePayloadV3([]byte(in)); !errors.Is(err, ErrParse) || got != nil {
-			t.Errorf("DecodePayloadV3(%q) = %+v, %v; want nil, ErrParse", in, got, err)
+		if got, err := DecodeEIO3Payload([]byte(in)); !errors.Is(err, ErrParse) || got != nil {
+			t.Errorf("DecodeEIO3Payload(%q) = %+v, %v; want nil, ErrParse", in, got, err)
 		}
 	}
 }
 
-func TestDecodePayloadV3Lenient(t *testing.T) {
+func TestDecodeEIO3PayloadLenient(t *testing.T) {
 	// Leading zeros in a length are accepted, as the reference's
 	// Number(length) == length check does.
-	got, err := DecodePayloadV3([]byte("01:2006:4hello"))
+	got, err := DecodeEIO3Payload([]byte("01:2006:4hello"))
 	want := []Frame{{Type: FramePing}, {Type: FrameMessage, Data: []byte("hello")}}
 	if err != nil || !framesEqual(got, want) {
-		t.Errorf("DecodePayloadV3(01:2006:4hello) = %+v, %v; want %+v", got, err, want)
+		t.Errorf("DecodeEIO3Payload(01:2006:4hello) = %+v, %v; want %+v", got, err, want)
 	}
 	// Invalid UTF-8 in data counts one unit per byte and is kept as is.
-	got, err = DecodePayloadV3([]byte("4:4\xff\xe2\x82"))
+	got, err = DecodeEIO3Payload([]byte("4:4\xff\xe2\x82"))
 	want = []Frame{{Type: FrameMessage, Data: []byte("\xff\xe2\x82")}}
 	if err != nil || !framesEqual(got, want) {
-		t.Errorf("DecodePayloadV3(invalid UTF-8) = %+v, %v; want %+v", got, err, want)
+		t.Errorf("DecodeEIO3Payload(invalid UTF-8) = %+v, %v; want %+v", got, err, want)
 	}
-	if enc := AppendPayloadV3(nil, want); string(enc) != "4:4\xff\xe2\x82" {
-		t.Errorf("AppendPayloadV3(invalid UTF-8) = %q", enc)
+	if enc := AppendEIO3Payload(nil, want); string(enc) != "4:4\xff\xe2\x82" {
+		t.Errorf("AppendEIO3Payload(invalid UTF-8) = %q", enc)
 	}
 }
 
-func TestDecodePayloadV3Aliases(t *testing.T) {
+func TestDecodeEIO3PayloadAliases(t *testing.T) {
 	in := []byte("6:4hello")
-	f, err := DecodePayloadV3(in)
+	f, err := DecodeEIO3Payload(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +238,7 @@ func TestDecodePayloadV3Aliases(t *testing.T) {
 	}
 }
 
-func TestPayloadV3RoundTrip(t *testing.T) {
+func TestEIO3PayloadRoundTrip(t *testing.T) {
 	texts := []string{
 		"", "a", "hello", "é", "€", "😀", "é€😀", "😀😀😀", "a\x00b", "\u2028\u2029",
 		"10:b4AQI=", "1:2", ":", strings.Repeat("日本", 40), strings.Repeat("😀", 33),
@@ -342,26 +254,26 @@ func TestPayloadV3RoundTrip(t *testing.T) {
 	}
 	for i := range frames {
 		one := frames[i : i+1]
-		body := AppendPayloadV3(nil, one)
-		back, err := DecodePayloadV3(body)
+		body := AppendEIO3Payload(nil, one)
+		back, err := DecodeEIO3Payload(body)
 		if err != nil || !framesEqual(back, one) {
-			t.Errorf("DecodePayloadV3(%q) = %+v, %v; want %+v", body, back, err, one)
+			t.Errorf("DecodeEIO3Payload(%q) = %+v, %v; want %+v", body, back, err, one)
 		}
 		// The length is the JavaScript length of the frame's text form.
-		text := AppendFrameV3(nil, one[0])
+		text := AppendEIO3Frame(nil, one[0])
 		wantLen := len(utf16.Encode(bytes.Runes(text)))
 		if !bytes.HasPrefix(body, []byte(strconv.Itoa(wantLen)+":")) {
-			t.Errorf("AppendPayloadV3(%+v) = %q, want length %d", one, body, wantLen)
+			t.Errorf("AppendEIO3Payload(%+v) = %q, want length %d", one, body, wantLen)
 		}
 	}
-	body := AppendPayloadV3(nil, frames)
-	back, err := DecodePayloadV3(body)
+	body := AppendEIO3Payload(nil, frames)
+	back, err := DecodeEIO3Payload(body)
 	if err != nil || !framesEqual(back, frames) {
-		t.Errorf("DecodePayloadV3(AppendPayloadV3(all)) = %+v, %v", back, err)
+		t.Errorf("DecodeEIO3Payload(AppendEIO3Payload(all)) = %+v, %v", back, err)
 	}
 }
 
-func TestPayloadV3ReuseNoAlloc(t *testing.T) {
+func TestEIO3PayloadReuseNoAlloc(t *testing.T) {
 	frames := []Frame{
 		{Type: FrameMessage, Data: []byte("hello é€😀")},
 		{Type: FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}},
@@ -369,37 +281,37 @@ func TestPayloadV3ReuseNoAlloc(t *testing.T) {
 	}
 	buf := make([]byte, 0, 256)
 	if allocs := testing.AllocsPerRun(100, func() {
-		buf = AppendPayloadV3(buf[:0], frames)
+		buf = AppendEIO3Payload(buf[:0], frames)
 	}); allocs != 0 {
-		t.Errorf("AppendPayloadV3 into a reused buffer: %v allocs, want 0", allocs)
+		t.Errorf("AppendEIO3Payload into a reused buffer: %v allocs, want 0", allocs)
 	}
 	if allocs := testing.AllocsPerRun(100, func() {
-		buf = AppendBinaryPayloadV3(buf[:0], frames)
+		buf = AppendEIO3BinaryPayload(buf[:0], frames)
 	}); allocs != 0 {
-		t.Errorf("AppendBinaryPayloadV3 into a reused buffer: %v allocs, want 0", allocs)
+		t.Errorf("AppendEIO3BinaryPayload into a reused buffer: %v allocs, want 0", allocs)
 	}
 	if allocs := testing.AllocsPerRun(100, func() {
-		buf = AppendFrameV3(buf[:0], frames[1])
-		buf = AppendBinaryMessageV3(buf[:0], frames[1])
+		buf = AppendEIO3Frame(buf[:0], frames[1])
+		buf = AppendEIO3BinaryMessage(buf[:0], frames[1])
 	}); allocs != 0 {
-		t.Errorf("AppendFrameV3/AppendBinaryMessageV3 into a reused buffer: %v allocs, want 0", allocs)
+		t.Errorf("AppendEIO3Frame/AppendEIO3BinaryMessage into a reused buffer: %v allocs, want 0", allocs)
 	}
 	// Decoding text frames allocates the frame slice only.
-	body := AppendPayloadV3(nil, []Frame{frames[0], frames[2], frames[0]})
+	body := AppendEIO3Payload(nil, []Frame{frames[0], frames[2], frames[0]})
 	if allocs := testing.AllocsPerRun(100, func() {
-		if _, err := DecodePayloadV3(body); err != nil {
+		if _, err := DecodeEIO3Payload(body); err != nil {
 			t.Fatal(err)
 		}
 	}); allocs != 1 {
-		t.Errorf("DecodePayloadV3: %v allocs, want 1", allocs)
+		t.Errorf("DecodeEIO3Payload: %v allocs, want 1", allocs)
 	}
-	bin := AppendBinaryPayloadV3(nil, frames)
+	bin := AppendEIO3BinaryPayload(nil, frames)
 	if allocs := testing.AllocsPerRun(100, func() {
-		if _, err := DecodeBinaryPayloadV3(bin); err != nil {
+		if _, err := DecodeEIO3BinaryPayload(bin); err != nil {
 			t.Fatal(err)
 		}
 	}); allocs != 1 {
-		t.Errorf("DecodeBinaryPayloadV3: %v allocs, want 1", allocs)
+		t.Errorf("DecodeEIO3BinaryPayload: %v allocs, want 1", allocs)
 	}
 }
 
@@ -415,7 +327,7 @@ func mustHex(t *testing.T, s string) []byte {
 // binEvent56 is the 56-byte binary event header of the §9 XHR2 vector.
 const binEvent56 = `451-["binary-event",{"_placeholder":true,"num":0},12345]`
 
-func TestBinaryPayloadV3(t *testing.T) {
+func TestEIO3BinaryPayload(t *testing.T) {
 	if len(binEvent56) != 56 {
 		t.Fatalf("binEvent56 is %d bytes", len(binEvent56))
 	}
@@ -452,40 +364,40 @@ func TestBinaryPayloadV3(t *testing.T) {
 	}
 	for _, tt := range tests {
 		body := mustHex(t, tt.hex)
-		got, err := DecodeBinaryPayloadV3(body)
+		got, err := DecodeEIO3BinaryPayload(body)
 		if err != nil {
-			t.Errorf("%s: DecodeBinaryPayloadV3(% x): %v", tt.name, body, err)
+			t.Errorf("%s: DecodeEIO3BinaryPayload(% x): %v", tt.name, body, err)
 		} else if !framesEqual(got, tt.frames) {
-			t.Errorf("%s: DecodeBinaryPayloadV3(% x) = %+v, want %+v", tt.name, body, got, tt.frames)
+			t.Errorf("%s: DecodeEIO3BinaryPayload(% x) = %+v, want %+v", tt.name, body, got, tt.frames)
 		} else if cap(got) != len(got) {
 			t.Errorf("%s: cap %d for %d frames", tt.name, cap(got), len(got))
 		}
-		if enc := AppendBinaryPayloadV3(nil, tt.frames); !bytes.Equal(enc, body) {
-			t.Errorf("%s: AppendBinaryPayloadV3(%+v) = % x, want % x", tt.name, tt.frames, enc, body)
+		if enc := AppendEIO3BinaryPayload(nil, tt.frames); !bytes.Equal(enc, body) {
+			t.Errorf("%s: AppendEIO3BinaryPayload(%+v) = % x, want % x", tt.name, tt.frames, enc, body)
 		}
-		if enc := AppendBinaryPayloadV3([]byte{0xaa}, tt.frames); !bytes.Equal(enc, append([]byte{0xaa}, body...)) {
-			t.Errorf("%s: AppendBinaryPayloadV3(aa, …) = % x", tt.name, enc)
+		if enc := AppendEIO3BinaryPayload([]byte{0xaa}, tt.frames); !bytes.Equal(enc, append([]byte{0xaa}, body...)) {
+			t.Errorf("%s: AppendEIO3BinaryPayload(aa, …) = % x", tt.name, enc)
 		}
 	}
-	if got := AppendBinaryPayloadV3(nil, nil); len(got) != 0 {
-		t.Errorf("AppendBinaryPayloadV3(nil) = % x", got)
+	if got := AppendEIO3BinaryPayload(nil, nil); len(got) != 0 {
+		t.Errorf("AppendEIO3BinaryPayload(nil) = % x", got)
 	}
 }
 
-func TestDecodeBinaryPayloadV3Lenient(t *testing.T) {
+func TestDecodeEIO3BinaryPayloadLenient(t *testing.T) {
 	// A text entry may hold the base64 form; leading zero digits are
 	// accepted (up to 20 digits in all).
 	body := mustHex(t, "00 06 FF"+hex.EncodeToString([]byte("b4AQI="))+" 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 FF 32")
-	got, err := DecodeBinaryPayloadV3(body)
+	got, err := DecodeEIO3BinaryPayload(body)
 	want := []Frame{{Type: FrameMessage, Binary: true, Data: []byte{1, 2}}, {Type: FramePing}}
 	if err != nil || !framesEqual(got, want) {
-		t.Errorf("DecodeBinaryPayloadV3(% x) = %+v, %v; want %+v", body, got, err, want)
+		t.Errorf("DecodeEIO3BinaryPayload(% x) = %+v, %v; want %+v", body, got, err, want)
 	}
 }
 
-func TestDecodeBinaryPayloadV3Aliases(t *testing.T) {
+func TestDecodeEIO3BinaryPayloadAliases(t *testing.T) {
 	body := []byte{0x01, 0x03, 0xff, 0x04, 0x01, 0x02, 0x00, 0x02, 0xff, '4', 'a'}
-	got, err := DecodeBinaryPayloadV3(body)
+	got, err := DecodeEIO3BinaryPayload(body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +407,7 @@ func TestDecodeBinaryPayloadV3Aliases(t *testing.T) {
 	}
 }
 
-func TestDecodeBinaryPayloadV3Errors(t *testing.T) {
+func TestDecodeEIO3BinaryPayloadErrors(t *testing.T) {
 	for _, tt := range []struct{ name, hex string }{
 		{"empty", ""},
 		{"marker only", "00"},
@@ -527,13 +439,13 @@ func TestDecodeBinaryPayloadV3Errors(t *testing.T) {
 		{"second bad", "00 02 FF 34 30 00 01 FF 39"},
 	} {
 		body := mustHex(t, tt.hex)
-		if got, err := DecodeBinaryPayloadV3(body); !errors.Is(err, ErrParse) || got != nil {
-			t.Errorf("%s: DecodeBinaryPayloadV3(% x) = %+v, %v; want nil, ErrParse", tt.name, body, got, err)
+		if got, err := DecodeEIO3BinaryPayload(body); !errors.Is(err, ErrParse) || got != nil {
+			t.Errorf("%s: DecodeEIO3BinaryPayload(% x) = %+v, %v; want nil, ErrParse", tt.name, body, got, err)
 		}
 	}
 }
 
-func TestBinaryPayloadV3RoundTrip(t *testing.T) {
+func TestEIO3BinaryPayloadRoundTrip(t *testing.T) {
 	var frames []Frame
 	for _, n := range []int{0, 1, 9, 10, 99, 100, 1000, 12345} {
 		data := bytes.Repeat([]byte{0xff, 0x00, 0x04}, n)[:n]
@@ -543,10 +455,10 @@ func TestBinaryPayloadV3RoundTrip(t *testing.T) {
 	for typ := FrameOpen; typ <= FrameNoop; typ++ {
 		frames = append(frames, Frame{Type: typ, Data: []byte("x😀")})
 	}
-	body := AppendBinaryPayloadV3(nil, frames)
-	back, err := DecodeBinaryPayloadV3(body)
+	body := AppendEIO3BinaryPayload(nil, frames)
+	back, err := DecodeEIO3BinaryPayload(body)
 	if err != nil || !framesEqual(back, frames) {
-		t.Errorf("DecodeBinaryPayloadV3(AppendBinaryPayloadV3(…)) = %+v, %v", back, err)
+		t.Errorf("DecodeEIO3BinaryPayload(AppendEIO3BinaryPayload(…)) = %+v, %v", back, err)
 	}
 	// Every length is the byte count of what follows 0xFF.
 	i := 0

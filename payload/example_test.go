@@ -47,7 +47,7 @@ func ExampleEncodeEvent() {
 		frames = append(frames, payload.Frame{Type: payload.FrameMessage, Binary: true, Data: a})
 	}
 	for _, f := range frames {
-		fmt.Printf("%s\n", payload.AppendFrameV4(nil, f))
+		fmt.Printf("%s\n", payload.AppendEIO4Frame(nil, f))
 	}
 
 	// The receiver puts the attachments back.
@@ -62,15 +62,15 @@ func ExampleEncodeEvent() {
 	// upload <b>a&b</b> map[content:[1 2 3 4] name:a.bin]
 }
 
-func ExampleAppendPayloadV4() {
-	body := payload.AppendPayloadV4(nil, []payload.Frame{
+func ExampleAppendEIO4Payload() {
+	body := payload.AppendEIO4Payload(nil, []payload.Frame{
 		{Type: payload.FrameMessage, Data: []byte("hello")},
 		{Type: payload.FramePing},
 		{Type: payload.FrameMessage, Binary: true, Data: []byte{1, 2, 3, 4}},
 	})
 	fmt.Printf("%q\n", body)
 
-	frames, err := payload.DecodePayloadV4(body)
+	frames, err := payload.DecodeEIO4Payload(body)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -79,7 +79,7 @@ func ExampleAppendPayloadV4() {
 		fmt.Printf("%v binary=%v %q\n", f.Type, f.Binary, f.Data)
 	}
 
-	_, err = payload.DecodePayloadV4([]byte("4a\x1e"))
+	_, err = payload.DecodeEIO4Payload([]byte("4a\x1e"))
 	fmt.Println(err)
 	// Output:
 	// "4hello\x1e2\x1ebAQIDBA=="

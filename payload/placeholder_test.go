@@ -159,24 +159,3 @@ func BenchmarkEncodeBinaryEvent(b *testing.B) {
 		}
 	}
 }
-
-// FuzzCheckPlaceholders: the byte-level fast path never accepts what the
-// decoding check refuses.
-func FuzzCheckPlaceholders(f *testing.F) {
-	for _, s := range hostilePlaceholders {
-		f.Add([]byte(s[strings.IndexByte(s, '-')+1:]), uint8(1))
-	}
-	f.Add([]byte(`["x",{"_placeholder":true,"num":1},{"a":{"_placeholder":true,"num":0}}]`), uint8(2))
-	f.Add([]byte(`["x","{\"_placeholder\":true,\"num\":0}",{"_placeholder":true,"num":0}]`), uint8(1))
-	f.Add([]byte(`["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]`), uint8(1))
-	f.Fuzz(func(t *testing.T, data []byte, n uint8) {
-		if n > MaxAttachments || !json.Valid(data) {
-			return
-		}
-		if canonicalPlaceholders(data, int(n)) {
-			if err := decodePlaceholders(data, int(n)); err != nil {
-				t.Fatalf("canonicalPlaceholders(%q, %d) accepts what decoding refuses", data, n)
-			}
-		}
-	})
-}

@@ -108,16 +108,12 @@ func ParsePacket(text []byte) (p Packet, attachments int, err error) {
 			p.Namespace, s = string(s[:i]), s[i+1:]
 		}
 	}
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
+	id, n, ok := leadingID(s)
+	if !ok {
+		return p, 0, ErrPacket
 	}
-	if i > 0 {
-		id, err := strconv.ParseUint(string(s[:i]), 10, 64)
-		if err != nil {
-			return p, 0, ErrPacket
-		}
-		p.ID, p.HasID, s = id, true, s[i:]
+	if n > 0 {
+		p.ID, p.HasID, s = id, true, s[n:]
 	}
 	if len(s) > 0 {
 		p.Data = s
@@ -232,4 +228,18 @@ const MaxDialects = 4
 func (s *Shared) Frames(d int, encode func(*Packet) []Frame) []Frame {
 	s.once[d].Do(func() { s.frames[d] = encode(&s.Packet) })
 	return s.frames[d]
+}
+
+// leadingID reads the decimal packet id at the start of s (Socket.IO and
+// protocol 1 write ids alike): n is the number of digits (0 when there is
+// no id), ok is false when they overflow a uint64.
+func leadingID(s []byte) (id uint64, n int, ok bool) {
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	if n == 0 {
+		return 0, 0, true
+	}
+	id, err := strconv.ParseUint(string(s[:n]), 10, 64)
+	return id, n, err == nil
 }

@@ -87,9 +87,9 @@ var sioVectors = []struct {
 // TestParsePacketNamespaceToEnd decodes the Engine.IO message "40/random":
 // without a ',' the namespace runs to the end of the string.
 func TestParsePacketNamespaceToEnd(t *testing.T) {
-	f, err := ParseFrameV4([]byte("40/random"))
+	f, err := ParseEIO4Frame([]byte("40/random"))
 	if err != nil || f.Type != FrameMessage {
-		t.Fatalf("ParseFrameV4 = %+v, %v", f, err)
+		t.Fatalf("ParseEIO4Frame = %+v, %v", f, err)
 	}
 	p, n, err := ParsePacket(f.Data)
 	if err != nil {

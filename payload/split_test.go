@@ -37,23 +37,6 @@ func sameItems(a, b []json.RawMessage) bool {
 	return (a == nil) == (b == nil) && slices.EqualFunc(a, b, func(x, y json.RawMessage) bool { return string(x) == string(y) })
 }
 
-// FuzzSplitValidArgs: never a panic; on valid JSON, SplitArgs' answer.
-func FuzzSplitValidArgs(f *testing.F) {
-	for _, in := range splitCases {
-		f.Add([]byte(in))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		got, err := SplitValidArgs(in)
-		if !json.Valid(in) {
-			return
-		}
-		want, werr := SplitArgs(in)
-		if (err == nil) != (werr == nil) || !sameItems(got, want) {
-			t.Fatalf("SplitValidArgs(%q) = %q, %v; SplitArgs: %q, %v", in, got, err, want, werr)
-		}
-	})
-}
-
 func BenchmarkSplitArgs1MB(b *testing.B) {
 	data := []byte(`["flood","` + strings.Repeat("x", 1<<20) + `"]`)
 	b.Run("SplitArgs", func(b *testing.B) {

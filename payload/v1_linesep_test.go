@@ -2,8 +2,6 @@ package payload
 
 import (
 	"bytes"
-	"encoding/json"
-	"reflect"
 	"strconv"
 	"testing"
 )
@@ -65,43 +63,4 @@ func BenchmarkAppendLineSafe(b *testing.B) {
 	for b.Loop() {
 		buf = appendLineSafe(buf[:0], src)
 	}
-}
-
-// FuzzV1LineSafe: for any JSON array of arguments, the packet written for
-// a 0.9 client holds no raw U+2028 or U+2029, decodes again, and its
-// arguments mean the same values.
-func FuzzV1LineSafe(f *testing.F) {
-	for _, s := range []string{"[\"\u2028\"]", "[{\"\u2029\":[\"\u2028x\u2029\"]}]", `["\u2028"]`, "[\"€\xe2\x80\xa8\xe2\"]", `[1,"a"]`} {
-		f.Add([]byte(s), "ev\u2028")
-	}
-	f.Fuzz(func(t *testing.T, args []byte, name string) {
-		if len(args) == 0 || args[0] != '[' || !json.Valid(args) {
-			return
-		}
-		for _, p := range []V1Packet{
-			{Type: V1Event, Name: name, Args: args},
-			{Type: V1Ack, AckID: 7, Args: args},
-			{Type: V1JSON, Data: args},
-		} {
-			out := AppendV1Packet(nil, &p)
-			if bytes.Contains(out, []byte("\u2028")) || bytes.Contains(out, []byte("\u2029")) {
-				t.Fatalf("AppendV1Packet(%+v) = %q holds a raw line terminator", p, out)
-			}
-			q, err := ParseV1Packet(out)
-			if err != nil {
-				t.Fatalf("ParseV1Packet(%q): %v", out, err)
-			}
-			got, want := q.Args, p.Args
-			if p.Type == V1JSON {
-				got, want = q.Data, p.Data
-			}
-			if emptyArray(want) {
-				continue
-			}
-			var a, b any
-			if json.Unmarshal(got, &a) != nil || json.Unmarshal(want, &b) != nil || !reflect.DeepEqual(a, b) {
-				t.Fatalf("AppendV1Packet(%+v) = %q: arguments %s, want %s", p, out, got, want)
-			}
-		}
-	})
 }

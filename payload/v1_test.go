@@ -2,7 +2,6 @@ package payload
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -191,47 +190,6 @@ func TestV1Payload(t *testing.T) {
 	}
 }
 
-func FuzzParseV1Packet(f *testing.F) {
-	for _, s := range []string{"0::", "1::/test:?test=1", "3:1::hi:there", `4:1+::{"a":"b"}`,
-		`5:2+:/chat:{"name":"msg","args":["x",1]}`, `6:::12+["woot","wa"]`, "7:::2+0", "8::", "9:::x", "0"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		p, err := ParseV1Packet(in)
-		if err != nil {
-			return
-		}
-		out := AppendV1Packet(nil, &p)
-		q, err := ParseV1Packet(out)
-		if err != nil {
-			t.Fatalf("re-encoding %q gave %q which does not decode: %v", in, out, err)
-		}
-		if q.Type != p.Type || q.Endpoint != p.Endpoint || q.Name != p.Name || q.AckID != p.AckID {
-			t.Fatalf("round trip of %q: %+v != %+v", in, q, p)
-		}
-	})
-}
-
-func FuzzDecodeV1Payload(f *testing.F) {
-	for _, s := range []string{"3:::a", "\ufffd5\ufffd3:::5\ufffd7\ufffd3:::53d", "\ufffd7\ufffd3:::é😀\ufffd3\ufffd2::", "\ufffd"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		ps, err := DecodeV1Payload(in)
-		if err != nil || len(ps) < 2 {
-			return
-		}
-		if !json.Valid([]byte(`""`)) {
-			t.Fatal()
-		}
-		out := AppendV1Payload(nil, ps...)
-		again, err := DecodeV1Payload(out)
-		if err != nil || len(again) != len(ps) {
-			t.Fatalf("re-encoding %q: %q, %v", in, out, err)
-		}
-	})
-}
-
 // v1Event64 is a 64-byte event packet.
 var v1Event64 = []byte(`5:1+::{"name":"chat","args":["hello from a 0.9 client!!",42424]}`)
 
@@ -257,28 +215,4 @@ func BenchmarkV1EventDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// FuzzV1FastEvent checks the fast event reader against encoding/json.
-func FuzzV1FastEvent(f *testing.F) {
-	for _, s := range []string{`{"name":"a"}`, `{"name":"a","args":[1,"x"]}`, `{"name":"a","args":[]}`,
-		`{"name":"a\"b"}`, `{"name":"a","args":[1],"x":2}`, `{"name":"é","args":[{"a":"}"}]}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, d []byte) {
-		name, args, ok := fastEvent(d)
-		if !ok {
-			return
-		}
-		var ev struct {
-			Name *string         `json:"name"`
-			Args json.RawMessage `json:"args"`
-		}
-		if err := json.Unmarshal(d, &ev); err != nil || ev.Name == nil || *ev.Name != name {
-			t.Fatalf("%q: fast %q, json %v %v", d, name, ev.Name, err)
-		}
-		if !emptyArray(ev.Args) && !bytes.Equal(args, ev.Args) {
-			t.Fatalf("%q: fast args %q, json %q", d, args, ev.Args)
-		}
-	})
 }

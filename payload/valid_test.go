@@ -25,19 +25,6 @@ func TestValidJSON(t *testing.T) {
 	}
 }
 
-func FuzzValidJSON(f *testing.F) {
-	for _, in := range validCases {
-		if len(in) < 1000 {
-			f.Add([]byte(in))
-		}
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if got, want := validJSON(in), json.Valid(in); got != want {
-			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", in, got, want)
-		}
-	})
-}
-
 func BenchmarkValidJSON1MB(b *testing.B) {
 	data := []byte(`["flood","` + strings.Repeat("x", 1<<20) + `",{"n":[1,2.5,-3e4,true,null]}]`)
 	b.Run("json.Valid", func(b *testing.B) {

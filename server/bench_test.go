@@ -36,7 +36,7 @@ func benchSessions(tb testing.TB, srv *Server, n int, dialectFor func(i int) dia
 		srv.eng.sessions[s.id] = s
 		srv.eng.mu.Unlock()
 		s.start()
-		if !d.implicitConnect() { // 4.x asks for "/"; the others are joined unasked
+		if !d.traits().implicitConnect { // 4.x asks for "/"; the others are joined unasked
 			if err := s.up.message(payload.Frame{Type: payload.FrameMessage, Data: []byte("0")}); err != nil {
 				tb.Fatal(err)
 			}

@@ -521,12 +521,12 @@ func (p *pollConv) decode(body string) ([]string, error) {
 	case "eio4":
 		return strings.Split(body, "\x1e"), nil
 	case "eio3":
-		frames, err := payload.DecodePayloadV3([]byte(body))
+		frames, err := payload.DecodeEIO3Payload([]byte(body))
 		if err != nil {
 			return nil, fmt.Errorf("body %q: %w", body, err)
 		}
 		for _, f := range frames {
-			out = append(out, string(payload.AppendFrameV3(nil, f)))
+			out = append(out, string(payload.AppendEIO3Frame(nil, f)))
 		}
 	default:
 		pks, err := payload.DecodeV1Payload([]byte(body))
@@ -543,11 +543,11 @@ func (p *pollConv) decode(body string) ([]string, error) {
 func (p *pollConv) send(pk string) error {
 	body := pk
 	if p.gen == "eio3" {
-		f, err := payload.ParseFrameV3([]byte(pk))
+		f, err := payload.ParseEIO3Frame([]byte(pk))
 		if err != nil {
 			return err
 		}
-		body = string(payload.AppendPayloadV3(nil, []payload.Frame{f}))
+		body = string(payload.AppendEIO3Payload(nil, []payload.Frame{f}))
 	}
 	res, err := p.c.client.Post(p.url, "text/plain;charset=UTF-8", strings.NewReader(body))
 	if err != nil {

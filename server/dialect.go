@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 
 	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
@@ -14,83 +13,83 @@ import (
 // package sees which dialect a session speaks.
 type dialect interface {
 	transports.Framing
-	// slot is the dialect's encoding slot in a payload.Shared.
-	slot() int
-	// protocol is the Socket.IO protocol revision (for the handshake info).
-	protocol() int
+	// traits are the generation's fixed facts.
+	traits() *traits
 	// encodePacket turns a Socket.IO packet into message frames.
 	encodePacket(p *payload.Packet) []payload.Frame
 	// parsePacket decodes the text of a Socket.IO packet; n is the number
 	// of binary attachments that complete it.
 	parsePacket(text []byte) (p payload.Packet, n int, err error)
-	// serverPings is true when the server sends pings and the client
-	// answers (Engine.IO 4, protocol 1), false when the client pings
-	// (Engine.IO 3).
-	serverPings() bool
-	// implicitConnect is true when the server joins the client to "/"
-	// without being asked (Socket.IO 4 and protocol 1).
-	implicitConnect() bool
-	// socketID is the socket id the client expects in namespace nsp of
-	// session sid, or "" for a fresh random one.
-	socketID(sid, nsp string) string
 }
 
-// Encoding slots in payload.Shared, one per Socket.IO wire form.
+// traits are what tells a generation apart above its codecs.
+type traits struct {
+	// generation is the client generation that speaks the dialect.
+	generation Generation
+	// slot is the dialect's encoding slot in a payload.Shared.
+	slot int
+	// protocol is the Socket.IO protocol revision (for the handshake info).
+	protocol int
+	// serverPings is true when the server sends pings and the client
+	// answers (EIO4, V1), false when the client pings (EIO3).
+	serverPings bool
+	// implicitConnect is true when the server joins the client to "/"
+	// without being asked (EIO3 and V1).
+	implicitConnect bool
+	// sidSocketIDs is true when socket ids derive from the session id
+	// (EIO3 and V1; see sidSocketID), false for fresh random ones.
+	sidSocketIDs bool
+}
+
+// The traits of each generation.
+var (
+	eio4Traits = traits{generation: EIO4, slot: slotEIO4, protocol: 5, serverPings: true}
+	eio3Traits = traits{generation: EIO3, slot: slotEIO3, protocol: 4, implicitConnect: true, sidSocketIDs: true}
+	v1Traits   = traits{generation: V1, slot: slotV1, protocol: 1, serverPings: true, implicitConnect: true,
+		sidSocketIDs: true}
+)
+
+// socketID is the socket id the client of session sid expects in
+// namespace nsp, or "" for a fresh random one.
+func (t *traits) socketID(sid, nsp string) string {
+	if !t.sidSocketIDs {
+		return ""
+	}
+	return sidSocketID(sid, nsp)
+}
+
+// Encoding slots in payload.Shared, one per generation's packet form.
 const (
-	slotSIO5 = iota
-	slotSIO4
+	slotEIO4 = iota
+	slotEIO3
 	slotV1
 )
 
-// eio4 is Engine.IO 4 with Socket.IO 5: socket.io-client 3.x and 4.x.
-type eio4 struct{}
+// frames gives a dialect the close and noop frames, which every
+// generation's framing lays out from the frame type.
+type frames struct{}
 
-func (eio4) slot() int                   { return slotSIO5 }
-func (eio4) protocol() int               { return 5 }
-func (eio4) serverPings() bool           { return true }
-func (eio4) implicitConnect() bool       { return false }
-func (eio4) socketID(_, _ string) string { return "" } // never derived from the sid
+func (frames) Close() payload.Frame { return payload.Frame{Type: payload.FrameClose} }
+func (frames) Noop() payload.Frame  { return payload.Frame{Type: payload.FrameNoop} }
 
-func (eio4) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
-	return payload.AppendPayloadV4(dst, frames), "text/plain; charset=UTF-8"
-}
+// eioJSONP is the JSONP form of EIO3 and EIO4 polling: ___eio[j]("…");
+// and form fields with escaped newlines.
+type eioJSONP struct{}
 
-func (eio4) DecodePayload(body []byte, contentType string) ([]payload.Frame, error) {
-	if strings.HasPrefix(contentType, "application/octet-stream") {
-		return nil, payload.ErrParse // EIO4 polling bodies are text only
-	}
-	return payload.DecodePayloadV4(body)
-}
-
-func (eio4) AppendMessage(dst []byte, f payload.Frame, b64 bool) ([]byte, bool) {
-	if f.Binary && !b64 {
-		return append(dst, f.Data...), true
-	}
-	return payload.AppendFrameV4(dst, f), false
-}
-
-func (eio4) ParseMessage(data []byte, binary bool) (payload.Frame, error) {
-	if binary {
-		return payload.Frame{Type: payload.FrameMessage, Binary: true, Data: data}, nil
-	}
-	return payload.ParseFrameV4(data)
-}
-
-func (eio4) AppendJSONP(dst []byte, j string, body []byte) []byte {
+func (eioJSONP) AppendJSONP(dst []byte, j string, body []byte) []byte {
 	return appendJSONP(dst, "___eio[", j, body)
 }
 
-func (eio4) DecodeJSONP(d string) []byte { return decodeJSONPField(d) }
+func (eioJSONP) DecodeJSONP(d string) []byte { return decodeJSONPField(d) }
 
-func (eio4) Close() payload.Frame { return payload.Frame{Type: payload.FrameClose} }
-func (eio4) Noop() payload.Frame  { return payload.Frame{Type: payload.FrameNoop} }
-
-func (eio4) encodePacket(p *payload.Packet) []payload.Frame {
-	return encodeSIO(p)
-}
-
-func (eio4) parsePacket(text []byte) (payload.Packet, int, error) {
-	return payload.ParsePacket(text)
+// sidSocketID is the socket id of EIO3 and protocol 1 clients, derived
+// from the session id: the sid itself in "/", "<nsp>#<sid>" elsewhere, so
+// that socket ids stay unique across namespaces.
+func sidSocketID(sid, nsp string) string {
+	if nsp == "/" {
+		return sid
+	}
+	return nsp + "#" + sid
 }
 
 // encodeSIO lays out a Socket.IO packet as one text message frame followed

@@ -12,8 +12,7 @@ func PollPending(srv *Server, sid string) bool {
 	if s == nil {
 		return false
 	}
-	s.mu.Lock()
-	p, _ := s.tr.(*transports.Polling)
-	s.mu.Unlock()
+	tr, _ := s.state()
+	p, _ := tr.(*transports.Polling)
 	return p != nil && p.Pending()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/transports"
 )
 
 // Options configures a [Server] or an [Engine]. Every zero value works.
@@ -99,16 +100,20 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Generation is a set of socket.io client generations.
+// Generation is a set of socket.io client generations. Each is named
+// after the protocol that tells it apart on the wire, the name it has
+// throughout sockio (payload's codecs, the server's dialects): V1 for
+// Socket.IO protocol 1 (the /1/ path), EIO3 and EIO4 for the EIO query
+// parameter.
 type Generation uint8
 
 // The client generations a server can serve.
 const (
-	Gen09 Generation = 1 << iota // socket.io-client 0.9.x: Socket.IO protocol 1
-	Gen2                         // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
-	Gen4                         // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
+	V1   Generation = 1 << iota // socket.io-client 0.9.x: Socket.IO protocol 1
+	EIO3                        // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
+	EIO4                        // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
 
-	AllGenerations = Gen09 | Gen2 | Gen4
+	AllGenerations = V1 | EIO3 | EIO4
 )
 
 // String names the generations in g ("0.9", "2.x", "4.x"), joined by "+".
@@ -117,7 +122,7 @@ func (g Generation) String() string {
 	for _, n := range []struct {
 		g    Generation
 		name string
-	}{{Gen09, "0.9"}, {Gen2, "2.x"}, {Gen4, "4.x"}} {
+	}{{V1, "0.9"}, {EIO3, "2.x"}, {EIO4, "4.x"}} {
 		if g&n.g != 0 {
 			names = append(names, n.name)
 		}
@@ -125,6 +130,10 @@ func (g Generation) String() string {
 	return strings.Join(names, "+")
 }
 
+// withDefaults fills in the zero fields of o. New and NewEngine apply it
+// once, before anything reads the options; the namespace options
+// (ConnectTimeout, Adapter, MaxNamespacesPerConnection) get theirs from
+// namespace.NewRegistry.
 func (o Options) withDefaults() Options {
 	if o.Generations == 0 {
 		o.Generations = AllGenerations
@@ -139,13 +148,16 @@ func (o Options) withDefaults() Options {
 		o.UpgradeTimeout = 10 * time.Second
 	}
 	if o.MaxPayload <= 0 {
-		o.MaxPayload = 1_000_000
+		o.MaxPayload = transports.DefaultMaxPayload
+	}
+	if o.QueueLimit <= 0 {
+		o.QueueLimit = transports.DefaultQueueLimit
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = transports.DefaultQueueBytes
 	}
 	if o.PollingDuration <= 0 {
 		o.PollingDuration = 20 * time.Second
-	}
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 45 * time.Second
 	}
 	if o.Transports == nil {
 		o.Transports = []string{"polling", "websocket", "xhr-polling", "jsonp-polling", "htmlfile"}

@@ -26,11 +26,11 @@ func eio3Session(t *testing.T, h *harness, query string) (string, []payload.Fram
 	if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/plain; charset=UTF-8" {
 		t.Fatalf("EIO3 handshake: %d %q %q", r.status, r.header.Get("Content-Type"), r.body)
 	}
-	frames, err := payload.DecodePayloadV3([]byte(r.body))
+	frames, err := payload.DecodeEIO3Payload([]byte(r.body))
 	if err != nil || len(frames) == 0 || frames[0].Type != payload.FrameOpen {
 		t.Fatalf("EIO3 handshake body %q: %v", r.body, err)
 	}
-	op := parseOpen(t, string(payload.AppendFrameV3(nil, frames[0])))
+	op := parseOpen(t, string(payload.AppendEIO3Frame(nil, frames[0])))
 	rest := frames[1:]
 	for !hasText(rest, "40") {
 		rest = append(rest, eio3Get(t, h, op.SID)...)
@@ -51,9 +51,9 @@ func eio3Get(t *testing.T, h *harness, sid string) []payload.Frame {
 	var frames []payload.Frame
 	var err error
 	if r.header.Get("Content-Type") == "application/octet-stream" {
-		frames, err = payload.DecodeBinaryPayloadV3([]byte(r.body))
+		frames, err = payload.DecodeEIO3BinaryPayload([]byte(r.body))
 	} else {
-		frames, err = payload.DecodePayloadV3([]byte(r.body))
+		frames, err = payload.DecodeEIO3Payload([]byte(r.body))
 	}
 	if err != nil {
 		t.Fatalf("GET body %q: %v", r.body, err)
@@ -63,7 +63,7 @@ func eio3Get(t *testing.T, h *harness, sid string) []payload.Frame {
 
 func eio3Post(t *testing.T, h *harness, sid string, frames ...payload.Frame) {
 	t.Helper()
-	r := h.post(eio3URL(h, sid), string(payload.AppendPayloadV3(nil, frames)))
+	r := h.post(eio3URL(h, sid), string(payload.AppendEIO3Payload(nil, frames)))
 	if r.status != http.StatusOK || r.body != "ok" {
 		t.Fatalf("POST: %d %q", r.status, r.body)
 	}
@@ -78,7 +78,7 @@ func msg(s string) payload.Frame {
 // (type digit included) is text.
 func hasText(frames []payload.Frame, text string) bool {
 	for _, f := range frames {
-		if !f.Binary && string(payload.AppendFrameV3(nil, f)) == text {
+		if !f.Binary && string(payload.AppendEIO3Frame(nil, f)) == text {
 			return true
 		}
 	}
@@ -225,7 +225,7 @@ func TestRawEIO3WebSocket(t *testing.T) {
 // TestRawGenerationsOff: a server can turn any generation off; each
 // refused one gets its own protocol's answer.
 func TestRawGenerationsOff(t *testing.T) {
-	h := newHarness(t, server.Options{Logger: quietLogger(), Generations: server.Gen4}, nil)
+	h := newHarness(t, server.Options{Logger: quietLogger(), Generations: server.EIO4}, nil)
 	expectError(t, h.get(h.base+"?EIO=3&transport=polling"), http.StatusBadRequest, 5, "Unsupported protocol version")
 	if r := h.get(h.base + "1/"); r.status != http.StatusInternalServerError || !strings.Contains(r.body, "Protocol version not supported") {
 		t.Errorf("0.9 handshake with 0.9 off: %d %q", r.status, r.body)
@@ -234,7 +234,7 @@ func TestRawGenerationsOff(t *testing.T) {
 		t.Errorf("EIO4 still served: %d", r.status)
 	}
 
-	h2 := newHarness(t, server.Options{Logger: quietLogger(), Generations: server.Gen2}, nil)
+	h2 := newHarness(t, server.Options{Logger: quietLogger(), Generations: server.EIO3}, nil)
 	expectError(t, h2.get(h2.base+"?EIO=4&transport=polling"), http.StatusBadRequest, 5, "Unsupported protocol version")
 	if r := h2.get(h2.base + "?EIO=3&transport=polling"); r.status != http.StatusOK {
 		t.Errorf("EIO3 served: %d", r.status)

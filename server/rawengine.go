@@ -10,7 +10,7 @@ import (
 // messages, with no namespaces. onOpen runs for every new session, before
 // any of its messages is delivered; set its handlers there.
 func NewEngine(opts Options, onOpen func(c *EngineConn)) *Engine {
-	return newEngine(opts, func(s *session) upper {
+	return newEngine(opts.withDefaults(), func(s *session) upper {
 		c := &EngineConn{s: s}
 		onOpen(c)
 		return c

@@ -1,20 +1,6 @@
-// Package server ties sockio together: the [Server] is an http.Handler
-// that recognises each client generation, keeps the Engine.IO sessions
-// (handshakes, heartbeats, upgrades, closes) with their transports and
-// queues, and bridges them to the namespaces applications program against.
-//
-// Mount it under any prefix, in chi or in net/http:
-//
-//	srv := server.New(server.Options{})
-//	srv.Of("/").OnConnection(func(s *namespace.Socket) { ... })
-//	r := chi.NewRouter()
-//	r.Handle("/socket.io/*", srv)
-//
-// The Engine.IO layer is usable on its own through [NewEngine].
 package server
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -33,6 +19,7 @@ type Server struct {
 
 // New returns a server with the main namespace "/" ready.
 func New(opts Options) *Server {
+	opts = opts.withDefaults()
 	srv := &Server{}
 	srv.reg = namespace.NewRegistry(namespace.Options{
 		ConnectTimeout: opts.ConnectTimeout,
@@ -75,23 +62,6 @@ func (srv *Server) Stats() Stats { return srv.eng.Stats() }
 // Options.FlashPolicyAddr), or nil.
 func (srv *Server) FlashPolicyAddr() net.Addr { return srv.eng.FlashPolicyAddr() }
 
-// Close disconnects every client ("server shutting down"), stops every
-// session, transport and handler goroutine, and closes the adapters. It
-// returns ctx's error if that takes longer than ctx allows.
-func (srv *Server) Close(ctx context.Context) error {
-	if err := srv.eng.Close(ctx); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() { srv.reg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return srv.reg.Close()
-}
-
 var _ http.Handler = (*Server)(nil)
 
 // sioConn bridges one engine session and the namespaces: it assembles
@@ -106,9 +76,9 @@ type sioConn struct {
 
 func (srv *Server) openSession(s *session) upper {
 	c := &sioConn{s: s}
-	hs := handshakeOf(s.req, s.d.protocol())
+	hs := handshakeOf(s.req, s.d.traits().protocol)
 	c.client = bridge.NewClient(srv.reg, c, hs)
-	if s.d.implicitConnect() {
+	if s.d.traits().implicitConnect {
 		_ = c.client.Receive(&payload.Packet{Type: payload.Connect, Namespace: "/"})
 	}
 	return c
@@ -160,7 +130,7 @@ func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reaso
 
 // Send implements bridge.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
-	frames := p.Frames(c.s.d.slot(), c.s.d.encodePacket)
+	frames := p.Frames(c.s.d.traits().slot, c.s.d.encodePacket)
 	return c.s.push(p.Volatile, frames...)
 }
 
@@ -171,4 +141,4 @@ func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
 func (c *sioConn) Close(reason payload.DisconnectReason) { c.s.shutdown(reason) }
 
 // SocketID implements bridge.Conn.
-func (c *sioConn) SocketID(nsp string) string { return c.s.d.socketID(c.s.id, nsp) }
+func (c *sioConn) SocketID(nsp string) string { return c.s.d.traits().socketID(c.s.id, nsp) }

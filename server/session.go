@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -28,9 +29,10 @@ type session struct {
 	probe        *transports.WebSocket
 	upgradeTimer *time.Timer
 	closed       bool
-	timer        *time.Timer
-	due          time.Time // when the heartbeat timer was meant to fire
-	opened       time.Time // when start ran
+	timer        *time.Timer // the heartbeat: a ping due, or a pong or ping overdue
+	linger       *time.Timer // after a close: forgets a polling session never told
+	due          time.Time   // when the heartbeat timer was meant to fire
+	opened       time.Time   // when start ran
 	awaitingPong bool
 	reason       payload.DisconnectReason
 	olds         []transports.Transport // replaced transports, to wait for
@@ -41,6 +43,22 @@ func newSession(e *Engine, sid string, d dialect, r *http.Request) *session {
 	return &session{eng: e, id: sid, d: d, q: transports.NewQueue(e.opts.QueueLimit, e.opts.QueueBytes), req: r}
 }
 
+// setTransport makes tr the transport of a session being opened, before
+// anyone else can see the session.
+func (s *session) setTransport(tr transports.Transport) {
+	s.mu.Lock()
+	s.tr = tr
+	s.mu.Unlock()
+}
+
+// state reports the session's active transport (nil before a protocol 1
+// client opens one) and whether the session is closed.
+func (s *session) state() (tr transports.Transport, closed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tr, s.closed
+}
+
 // start creates the layer above and arms the heartbeat.
 func (s *session) start() {
 	up := s.eng.open(s)
@@ -48,7 +66,7 @@ func (s *session) start() {
 	s.up = up
 	s.req = nil // the layer above copied what it needs
 	wait := s.eng.opts.PingInterval
-	if !s.d.serverPings() {
+	if !s.d.traits().serverPings {
 		wait += s.eng.opts.PingTimeout // the client's ping is due by then
 		s.awaitingPong = true          // a timer that fires is a timeout
 	}
@@ -112,10 +130,6 @@ func (s *session) deafLocked() bool {
 	return false
 }
 
-// reasonTooSlow is the disconnect reason of a client whose outbound queue
-// is full. socket.io has none for this; its client sees a transport close.
-const reasonTooSlow = payload.ReasonClientTooSlow
-
 // push queues frames for the client. A push that finds the queue full
 // (QueueLimit frames or QueueBytes bytes) disconnects the client with
 // "client too slow": what is queued is dropped and the transport cut at
@@ -146,8 +160,6 @@ func (s *session) Logger() *slog.Logger { return s.eng.log }
 // Fail implements transports.Session.
 func (s *session) Fail(reason payload.DisconnectReason, err error) { s.close(reason, err) }
 
-var errSessionClosed = errors.New("server: session closed")
-
 // Receive implements transports.Session: engine frames stay here, messages
 // go up.
 func (s *session) Receive(frames []payload.Frame) error {
@@ -165,18 +177,18 @@ func (s *session) Receive(frames []payload.Frame) error {
 		if closed {
 			return errSessionClosed
 		}
-		if !s.d.serverPings() {
+		if !s.d.traits().serverPings {
 			s.heard()
 		}
 		switch f.Type {
 		case payload.FramePing:
-			if s.d.serverPings() {
+			if s.d.traits().serverPings {
 				s.close(payload.ReasonTransportError, errors.New("ping from a client that should answer pings"))
 				return errSessionClosed
 			}
 			_ = s.push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
-			if !s.d.serverPings() {
+			if !s.d.traits().serverPings {
 				s.close(payload.ReasonTransportError, errors.New("pong from a client that should ping"))
 				return errSessionClosed
 			}
@@ -207,6 +219,29 @@ func (s *session) Receive(frames []payload.Frame) error {
 		}
 	}
 	return nil
+}
+
+// attach makes tr the session's transport, replacing (and releasing) the
+// one before. It reports false, and stops tr, when the session is closed.
+func (s *session) attach(tr transports.Transport) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.olds = append(s.olds, tr)
+		s.mu.Unlock()
+		tr.Close(true)
+		return false
+	}
+	old := s.tr
+	s.tr = tr
+	if old != nil {
+		s.olds = append(s.olds, old)
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.Close(false)
+	}
+	tr.Activate()
+	return true
 }
 
 // upgrade serves a websocket that asks to replace the polling transport.
@@ -333,11 +368,11 @@ func (s *session) closeAs(reason payload.DisconnectReason, err error, mode close
 	tr, probe, up := s.tr, s.probe, s.up
 	s.mu.Unlock()
 	s.eng.closedSession(s, tr, reason, err)
-	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(time.Second) {
+	if p, ok := tr.(*transports.Polling); ok && mode != closeAbort && p.Polling(pollingRecently) {
 		// A polling client learns of the close only from a poll: stay
 		// reachable until one has carried it.
 		s.mu.Lock()
-		s.timer = time.AfterFunc(lingerTime, s.Told)
+		s.linger = time.AfterFunc(lingerTime, s.Told)
 		s.mu.Unlock()
 	} else {
 		s.eng.remove(s)
@@ -366,8 +401,12 @@ func (s *session) closeAs(reason payload.DisconnectReason, err error, mode close
 }
 
 // lingerTime bounds how long a closed polling session waits for the poll
-// that tells its client.
-const lingerTime = 30 * time.Second
+// that tells its client; pollingRecently is how recent a poll must be for
+// the client to count as still polling.
+const (
+	lingerTime      = 30 * time.Second
+	pollingRecently = time.Second
+)
 
 // Told implements transports.Session: the close has reached the client.
 func (s *session) Told() {
@@ -377,26 +416,34 @@ func (s *session) Told() {
 	if !closed {
 		return // the last answer of a transport that another replaced
 	}
-	s.stopTimer()
+	s.stopLinger()
 	s.eng.remove(s)
 }
 
-func (s *session) stopTimer() {
+// stopLinger stops waiting for the poll that tells a closed session's
+// client: Told has come, or the engine has given up on it.
+func (s *session) stopLinger() {
 	s.mu.Lock()
-	if s.timer != nil {
-		s.timer.Stop()
+	if s.linger != nil {
+		s.linger.Stop()
 	}
 	s.mu.Unlock()
 }
 
-// wait blocks until the session's transports have stopped.
-func (s *session) wait() {
+// wait blocks until the session's transports have stopped, or ctx is done.
+func (s *session) wait(ctx context.Context) error {
 	s.mu.Lock()
 	trs := append([]transports.Transport{s.tr, s.probe}, s.olds...)
 	s.mu.Unlock()
 	for _, t := range trs {
-		if t != nil && t != (*transports.WebSocket)(nil) {
-			t.Wait()
+		if t == nil || t == (*transports.WebSocket)(nil) {
+			continue
+		}
+		select {
+		case <-t.Stopped():
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
+	return nil
 }

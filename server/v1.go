@@ -2,12 +2,10 @@ package server
 
 import (
 	"encoding/json"
-	"math"
-	"net"
+	"errors"
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +14,119 @@ import (
 	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
 )
+
+// v1Dialect is Socket.IO protocol 1: socket.io-client 0.9.x.
+var v1Dialect dialect = v1{}
+
+// v1 maps protocol 1 onto the server's frames and packets, by payload's
+// translation (see payload.ParseV1Frame, payload.PacketToV1 and
+// payload.V1ToPacket, whose file documents the mapping). Socket ids are
+// derived from the session id; the 0.9 client never sees them.
+type v1 struct{ frames }
+
+func (v1) traits() *traits { return &v1Traits }
+
+func (v1) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
+	if len(frames) == 1 {
+		dst = append(dst, payload.V1FrameText(frames[0])...)
+	} else {
+		for _, f := range frames {
+			dst = payload.AppendV1Frame(dst, payload.V1FrameText(f))
+		}
+	}
+	return dst, "text/plain; charset=UTF-8"
+}
+
+func (v1) DecodePayload(body []byte, _ string) ([]payload.Frame, error) {
+	packets, err := payload.DecodeV1Payload(body)
+	if err != nil {
+		return nil, err
+	}
+	frames := make([]payload.Frame, len(packets))
+	for i, p := range packets {
+		frames[i] = payload.ParseV1Frame(p)
+	}
+	return frames, nil
+}
+
+func (v1) AppendMessage(dst []byte, f payload.Frame, _ bool) ([]byte, bool) {
+	return append(dst, payload.V1FrameText(f)...), false
+}
+
+var errV1Binary = errors.New("server: binary websocket message from a protocol 1 client")
+
+// ParseMessage classifies one packet; see v1 for what is ignored.
+func (v1) ParseMessage(data []byte, binary bool) (payload.Frame, error) {
+	if binary {
+		return payload.Frame{}, errV1Binary
+	}
+	return payload.ParseV1Frame(data), nil
+}
+
+// AppendJSONP writes io.j[j]("…"); encoding/json's string form escapes
+// U+2028 and U+2029 (and <, >, &).
+func (v1) AppendJSONP(dst []byte, j string, body []byte) []byte {
+	return appendJSONP(dst, "io.j[", j, body)
+}
+
+// DecodeJSONP fully JSON-decodes the form field d; nil when it is not a
+// JSON string (the payload then fails to decode).
+func (v1) DecodeJSONP(d string) []byte {
+	var s string
+	if json.Unmarshal([]byte(d), &s) != nil {
+		return nil
+	}
+	return []byte(s)
+}
+
+// v1Restart is the framing of a protocol 1 session that a server shutdown
+// closes. Its close frame is 7:::1+0 ("client not handshaken", advice
+// "reconnect"), not 0::, which the 0.9 client takes as being booted: it then
+// never reconnects. On 7:::1+0 it reconnects (after a "disconnect" event)
+// whatever transport carries it: an xhr or JSONP poll, or the htmlfile
+// stream, whose client has no other way to learn that the stream ended.
+// Websockets need nothing: their close makes the client reconnect.
+type v1Restart struct{ v1 }
+
+var v1RestartFraming transports.Framing = v1Restart{}
+
+func (v1Restart) Close() payload.Frame {
+	return payload.Frame{Type: payload.FrameMessage, Data: []byte(v1NotHandshaken)}
+}
+
+// encodePacket writes a Socket.IO packet as one protocol 1 packet.
+func (v1) encodePacket(p *payload.Packet) []payload.Frame {
+	q, ok := payload.PacketToV1(p)
+	if !ok {
+		return nil
+	}
+	return []payload.Frame{{Type: payload.FrameMessage, Data: payload.AppendV1Packet(nil, &q)}}
+}
+
+// parsePacket translates a message frame's protocol 1 packet.
+func (v1) parsePacket(text []byte) (payload.Packet, int, error) {
+	q, err := payload.ParseV1Packet(text)
+	if err != nil {
+		return payload.Packet{}, 0, err
+	}
+	p, err := payload.V1ToPacket(&q)
+	return p, 0, err
+}
+
+// autoAck returns the automatic ack the client expects for a packet whose
+// id has no "+" (0.9's send(data, fn)), or nil.
+func (v1) autoAck(text []byte) []payload.Frame {
+	ack := payload.V1AutoAck(text)
+	if ack == nil {
+		return nil
+	}
+	return []payload.Frame{{Type: payload.FrameMessage, Data: ack}}
+}
+
+// autoAcker is a dialect that acknowledges some packets itself.
+type autoAcker interface {
+	autoAck(text []byte) []payload.Frame
+}
 
 // isV1Path reports whether path is a Socket.IO protocol 1 (0.9 client)
 // request: <mount>/1/ (handshake) or <mount>/1/<transport>/<sid>.
@@ -42,29 +153,6 @@ func splitV1Path(path string) (transport, sid string, ok bool) {
 		return transport, sid, true
 	}
 	return "", "", false
-}
-
-// startFlashPolicy starts the Flash policy server of Options.FlashPolicyAddr.
-func (e *Engine) startFlashPolicy() {
-	if e.opts.FlashPolicyAddr == "" {
-		return
-	}
-	l, err := net.Listen("tcp", e.opts.FlashPolicyAddr)
-	if err != nil {
-		e.log.Error("sockio: flash policy port", "addr", e.opts.FlashPolicyAddr, "err", err)
-		return
-	}
-	e.policy = transports.ServeFlashPolicy(l)
-}
-
-// FlashPolicyAddr is the address the Flash policy server listens on, or nil.
-func (e *Engine) FlashPolicyAddr() net.Addr {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.policy == nil {
-		return nil
-	}
-	return e.policy.Addr()
 }
 
 // hasV1SID reports whether path is a protocol 1 request for a session.
@@ -106,7 +194,7 @@ func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	s := e.sessions[sid]
 	e.mu.Unlock()
-	if s != nil && s.d.protocol() != v1Dialect.protocol() {
+	if s != nil && s.d.traits().generation != V1 {
 		s = nil // another generation's session is unknown here
 	}
 	if q.Has("disconnect") {
@@ -128,9 +216,7 @@ func (e *Engine) serveV1(w http.ResponseWriter, r *http.Request) {
 		e.unknownV1(w, r, transport)
 		return
 	}
-	s.mu.Lock()
-	tr, closed := s.tr, s.closed
-	s.mu.Unlock()
+	tr, closed := s.state()
 	if closed && tr == nil {
 		e.unknownV1(w, r, transport)
 		return
@@ -189,114 +275,6 @@ func withJSONPIndex(r *http.Request) *http.Request {
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = q.Encode()
 	return r2
-}
-
-// attach makes tr the session's transport, replacing (and releasing) the
-// one before. It reports false, and stops tr, when the session is closed.
-func (s *session) attach(tr transports.Transport) bool {
-	s.mu.Lock()
-	if s.closed {
-		s.olds = append(s.olds, tr)
-		s.mu.Unlock()
-		tr.Close(true)
-		return false
-	}
-	old := s.tr
-	s.tr = tr
-	if old != nil {
-		s.olds = append(s.olds, old)
-	}
-	s.mu.Unlock()
-	if old != nil {
-		old.Close(false)
-	}
-	tr.Activate()
-	return true
-}
-
-// handshakeV1 opens a protocol 1 session. The session has no transport
-// until the client's first transport request; what the server sends
-// meanwhile ("1::" first) waits in its queue.
-func (e *Engine) handshakeV1(w http.ResponseWriter, r *http.Request, jsonp string) {
-	if e.opts.DisableJSONP && r.URL.Query().Has("jsonp") {
-		http.Error(w, "JSONP disabled", http.StatusBadRequest)
-		return
-	}
-	fail := func(status int, msg string) { v1Fail(w, jsonp, status, msg) }
-	if e.opts.AllowRequest != nil && e.opts.AllowRequest(r) != nil {
-		fail(http.StatusForbidden, "handshake unauthorized")
-		return
-	}
-	sid, err := newSID()
-	if err != nil {
-		fail(http.StatusInternalServerError, "handshake error")
-		return
-	}
-	// The handshake info keeps the application's query only.
-	hr := r.Clone(r.Context())
-	q := hr.URL.Query()
-	q.Del("jsonp")
-	q.Del("t")
-	hr.URL.RawQuery = q.Encode()
-	s := newSession(e, sid, v1Dialect, hr)
-	e.mu.Lock()
-	if e.closing {
-		e.mu.Unlock()
-		fail(http.StatusServiceUnavailable, "handshake error")
-		return
-	}
-	e.sessions[sid] = s
-	e.mu.Unlock()
-	s.start()
-
-	var offered []string
-	for _, t := range v1Transports {
-		if e.opts.allows(t) {
-			offered = append(offered, t)
-		}
-	}
-	hb := seconds(e.opts.PingInterval + e.opts.PingTimeout)
-	body := sid + ":" + strconv.Itoa(hb) + ":" + strconv.Itoa(hb+seconds(e.opts.PollingDuration)) +
-		":" + strings.Join(offered, ",")
-	if jsonp != "" {
-		lit, _ := json.Marshal(body)
-		w.Header().Set("Content-Type", "application/javascript")
-		_, _ = w.Write([]byte("io.j[" + jsonp + "](" + string(lit) + ");"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(body))
-}
-
-// jsonpParam is the index of a protocol 1 JSONP handshake (?jsonp=n), or
-// "" when there is none or it is not a number.
-func jsonpParam(r *http.Request) string {
-	j := r.URL.Query().Get("jsonp")
-	if !digits.MatchString(j) {
-		return ""
-	}
-	return j
-}
-
-// v1Fail answers a protocol 1 handshake with an error: plain text with
-// status, or io.j[jsonp](new Error("…")); for a JSONP handshake, whose
-// script must run for the client to hear it.
-func v1Fail(w http.ResponseWriter, jsonp string, status int, msg string) {
-	if jsonp != "" {
-		w.Header().Set("Content-Type", "application/javascript")
-		_, _ = w.Write([]byte("io.j[" + jsonp + "](new Error(" + strconv.Quote(msg) + "));"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg))
-}
-
-// seconds rounds d up to whole seconds, at least 1.
-func seconds(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Seconds())))
 }
 
 // websocketV1 serves a websocket (or flashsocket: the same frames on its

@@ -26,7 +26,7 @@ func TestV1EncodeEscapesLineSeparators(t *testing.T) {
 		encode := func(p *payload.Packet) []payload.Frame { calls++; return v1{}.encodePacket(p) }
 		s := &payload.Shared{Packet: tc.p}
 		for i := 0; i < 3; i++ { // three 0.9 receivers
-			frames := s.Frames(v1{}.slot(), encode)
+			frames := s.Frames(v1{}.traits().slot, encode)
 			if len(frames) != 1 || string(frames[0].Data) != tc.want {
 				t.Fatalf("encodePacket(%s) = %+v, want %q", tc.p.Data, frames, tc.want)
 			}

@@ -20,22 +20,22 @@ import (
 type testFraming struct{}
 
 func (testFraming) AppendPayload(dst []byte, frames []payload.Frame, _ bool) ([]byte, string) {
-	return payload.AppendPayloadV4(dst, frames), "text/plain; charset=UTF-8"
+	return payload.AppendEIO4Payload(dst, frames), "text/plain; charset=UTF-8"
 }
 func (testFraming) DecodePayload(body []byte, _ string) ([]payload.Frame, error) {
-	return payload.DecodePayloadV4(body)
+	return payload.DecodeEIO4Payload(body)
 }
 func (testFraming) AppendMessage(dst []byte, f payload.Frame, b64 bool) ([]byte, bool) {
 	if f.Binary && !b64 {
 		return append(dst, f.Data...), true
 	}
-	return payload.AppendFrameV4(dst, f), false
+	return payload.AppendEIO4Frame(dst, f), false
 }
 func (testFraming) ParseMessage(data []byte, binary bool) (payload.Frame, error) {
 	if binary {
 		return payload.Frame{Type: payload.FrameMessage, Binary: true, Data: data}, nil
 	}
-	return payload.ParseFrameV4(data)
+	return payload.ParseEIO4Frame(data)
 }
 func (testFraming) AppendJSONP(dst []byte, j string, body []byte) []byte { return append(dst, body...) }
 func (testFraming) DecodeJSONP(d string) []byte                          { return []byte(d) }
@@ -131,7 +131,10 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 			ws.w.mu.Unlock()
 			runtime.Gosched()
 		}
-		sess.q.SetNotify(nil)
+		ws.w.mu.Lock()
+		detach := ws.w.detach
+		ws.w.mu.Unlock()
+		detach() // the next Activate attaches again
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(writes.Load())/float64(b.N), "writes/op")

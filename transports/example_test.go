@@ -11,7 +11,7 @@ import (
 // takes everything waiting at once; the byte count is the buffered amount.
 func ExampleQueue() {
 	q := transports.NewQueue(8, 0)
-	q.SetNotify(func() { fmt.Println("writer woken") })
+	q.Attach(func() { fmt.Println("writer woken") })
 
 	_, _ = q.Push(false, payload.Frame{Type: payload.FrameMessage, Data: []byte(`2["tick",1]`)})
 	_, _ = q.Push(false, payload.Frame{Type: payload.FrameMessage, Data: []byte(`2["tick",2]`)})
@@ -19,7 +19,7 @@ func ExampleQueue() {
 	fmt.Println("volatile sent:", sent, "buffered:", q.Bytes())
 
 	frames := q.Take(nil)
-	fmt.Println(string(payload.AppendPayloadV4(nil, frames)) == "42[\"tick\",1]\x1e42[\"tick\",2]", q.Bytes())
+	fmt.Println(string(payload.AppendEIO4Payload(nil, frames)) == "42[\"tick\",1]\x1e42[\"tick\",2]", q.Bytes())
 	// Output:
 	// writer woken
 	// writer woken

@@ -87,7 +87,7 @@ type Hixie76 struct {
 // inbound frame (1,000,000 bytes when ≤ 0).
 func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 	if maxMessage <= 0 {
-		maxMessage = 1_000_000
+		maxMessage = DefaultMaxPayload
 	}
 	h := &Hixie76{sess: sess, max: maxMessage}
 	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
@@ -255,3 +255,6 @@ func (h *Hixie76) Abort() { h.w.abort() }
 
 // Wait blocks until the reader and the writer have returned.
 func (h *Hixie76) Wait() { h.w.wg.Wait() }
+
+// Stopped returns a channel closed once the reader and writer have returned.
+func (h *Hixie76) Stopped() <-chan struct{} { return h.w.wg.Idle() }

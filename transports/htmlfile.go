@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -47,17 +48,17 @@ type HTMLFile struct {
 
 	mu        sync.Mutex
 	streaming bool
-	closed    bool
-	final     bool
-	wake      chan struct{}
-	reqs      sync.WaitGroup
+	closeMark // closed, final
+	wake      signal
+	reqs      *group.Group // the stream and the uploads, shared with post
 	writes    respWrites
 }
 
 // NewHTMLFile returns an htmlfile transport for sess; opts bounds uploads
 // and each write of the stream.
 func NewHTMLFile(sess Session, opts PollingOptions) *HTMLFile {
-	h := &HTMLFile{sess: sess, post: NewPolling(sess, opts, false), wake: make(chan struct{}, 1)}
+	post := NewPolling(sess, opts, false)
+	h := &HTMLFile{sess: sess, post: post, reqs: post.reqs, wake: newSignal()}
 	h.writes.timeout = h.post.opts.WriteTimeout
 	return h
 }
@@ -67,15 +68,8 @@ func (h *HTMLFile) Name() string { return "htmlfile" }
 
 // Activate makes the stream drain the session's queue.
 func (h *HTMLFile) Activate() {
-	h.sess.Queue().SetNotify(h.notify)
-	h.notify()
-}
-
-func (h *HTMLFile) notify() {
-	select {
-	case h.wake <- struct{}{}:
-	default:
-	}
+	h.sess.Queue().Attach(h.wake.notify)
+	h.wake.notify()
 }
 
 // Close ends the stream after what is queued (and the close frame when
@@ -83,13 +77,11 @@ func (h *HTMLFile) notify() {
 // is cut.
 func (h *HTMLFile) Close(final bool) {
 	h.mu.Lock()
-	if !h.closed {
-		h.closed, h.final = true, final
-	}
+	h.mark(final)
 	h.mu.Unlock()
 	h.writes.bound(closeDrain)
-	h.post.posts.bound(closeDrain)
-	h.notify()
+	h.post.windDown() // its uploads; it never holds a poll
+	h.wake.notify()
 }
 
 // Abort ends the stream at once, a write in progress included.
@@ -99,10 +91,11 @@ func (h *HTMLFile) Abort() {
 }
 
 // Wait blocks until no request of this transport is being served.
-func (h *HTMLFile) Wait() {
-	h.reqs.Wait()
-	h.post.Wait()
-}
+func (h *HTMLFile) Wait() { h.reqs.Wait() }
+
+// Stopped returns a channel closed once no request of this transport is
+// being served.
+func (h *HTMLFile) Stopped() <-chan struct{} { return h.reqs.Idle() }
 
 // ErrStreaming reports a second htmlfile GET while one is streaming.
 var ErrStreaming = errors.New("transports: htmlfile stream already open")

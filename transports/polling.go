@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -52,29 +53,28 @@ type Polling struct {
 	mu      sync.Mutex
 	getting bool
 	posting bool
-	wake    chan struct{} // a frame is waiting or the poll must end
-	release bool          // answer the pending poll now, with noop if empty
-	closed  bool
-	final   bool
+	wake    signal // a frame is waiting or the poll must end
+	release bool   // answer the pending poll now, with noop if empty
+	closeMark
 	discard bool          // replaced by an upgrade: a poll gets 400
 	told    bool          // a poll has carried the session's last answer
 	lastGet time.Time     // when the last poll was answered
 	stale   chan struct{} // with Replace: closed when a newer GET takes over
-	reqs    sync.WaitGroup
-	writes  respWrites // polls' answers
-	posts   respWrites // posts' answers
+	reqs    *group.Group  // requests being served (shared with an HTMLFile)
+	writes  respWrites    // polls' answers
+	posts   respWrites    // posts' answers
 }
 
 // NewPolling returns a polling transport for sess; b64 asks for text-only
 // payloads.
 func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 	if opts.MaxBody <= 0 {
-		opts.MaxBody = 1_000_000
+		opts.MaxBody = DefaultMaxPayload
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
-	p := &Polling{sess: sess, opts: opts, b64: b64, wake: make(chan struct{}, 1)}
+	p := &Polling{sess: sess, opts: opts, b64: b64, wake: newSignal(), reqs: new(group.Group)}
 	p.writes.timeout = opts.WriteTimeout
 	p.posts.timeout = opts.WriteTimeout
 	return p
@@ -85,13 +85,30 @@ func (p *Polling) Name() string { return "polling" }
 
 // Activate makes pending and future polls drain the session's queue.
 func (p *Polling) Activate() {
-	p.sess.Queue().SetNotify(p.notify)
-	p.notify()
+	p.sess.Queue().Attach(p.wake.notify)
+	p.wake.notify()
 }
 
-func (p *Polling) notify() {
+// closeMark is a transport's closed state, under the transport's lock:
+// the first Close decides whether the client hears the close frame (final)
+// or a noop.
+type closeMark struct{ closed, final bool }
+
+func (c *closeMark) mark(final bool) {
+	if !c.closed {
+		c.closed, c.final = true, final
+	}
+}
+
+// signal wakes one waiter (a pending poll, a stream's loop) without
+// blocking: wake-ups that come while one is pending merge into it.
+type signal chan struct{}
+
+func newSignal() signal { return make(signal, 1) }
+
+func (s signal) notify() {
 	select {
-	case p.wake <- struct{}{}:
+	case s <- struct{}{}:
 	default:
 	}
 }
@@ -102,7 +119,7 @@ func (p *Polling) Release() {
 	p.mu.Lock()
 	p.release = true
 	p.mu.Unlock()
-	p.notify()
+	p.wake.notify()
 }
 
 // Close answers a pending poll with the close frame (final) or noop. With
@@ -111,13 +128,9 @@ func (p *Polling) Release() {
 // Responses being written are cut if they take longer than closeDrain.
 func (p *Polling) Close(final bool) {
 	p.mu.Lock()
-	if !p.closed {
-		p.closed, p.final = true, final
-	}
+	p.mark(final)
 	p.mu.Unlock()
-	p.writes.bound(closeDrain)
-	p.posts.bound(closeDrain)
-	p.notify()
+	p.windDown()
 }
 
 // Abort closes the transport like Close(true) and cuts a poll's answer
@@ -134,9 +147,15 @@ func (p *Polling) Discard() {
 	p.mu.Lock()
 	p.closed, p.discard = true, true
 	p.mu.Unlock()
+	p.windDown()
+}
+
+// windDown, after Close or Discard, bounds the answers being written by
+// closeDrain and wakes a pending poll to end.
+func (p *Polling) windDown() {
 	p.writes.bound(closeDrain)
 	p.posts.bound(closeDrain)
-	p.notify()
+	p.wake.notify()
 }
 
 // Pending reports whether a poll is waiting.
@@ -156,6 +175,9 @@ func (p *Polling) Polling(d time.Duration) bool {
 
 // Wait blocks until no request of this transport is being served.
 func (p *Polling) Wait() { p.reqs.Wait() }
+
+// Stopped returns a channel closed once no request is being served.
+func (p *Polling) Stopped() <-chan struct{} { return p.reqs.Idle() }
 
 // ServeHTTP serves a poll (GET) or a post (POST).
 func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -15,7 +15,7 @@ var ErrQueueFull = errors.New("transports: outbound queue full")
 // ErrQueueClosed is returned by [Queue.Push] after [Queue.Close].
 var ErrQueueClosed = errors.New("transports: outbound queue closed")
 
-// Default limits of a queue.
+// Default limits of a queue and of what a transport reads.
 const (
 	// DefaultQueueLimit is the number of frames a queue holds when no
 	// limit is set.
@@ -23,6 +23,9 @@ const (
 	// DefaultQueueBytes is the number of bytes a queue holds when no byte
 	// limit is set: 4 MiB.
 	DefaultQueueBytes = 4 << 20
+	// DefaultMaxPayload bounds a polling body or a websocket message when
+	// no bound is set: 1,000,000 bytes.
+	DefaultMaxPayload = 1_000_000
 )
 
 // Queue is a session's bounded outbound queue of encoded frames. Producers
@@ -37,7 +40,7 @@ type Queue struct {
 	limit    int
 	maxBytes int
 	closed   bool
-	notify   func()
+	drainer  *drainer // the transport that drains the queue, or nil
 }
 
 // NewQueue returns an empty queue holding at most limit frames
@@ -53,13 +56,28 @@ func NewQueue(limit, maxBytes int) *Queue {
 	return &Queue{limit: limit, maxBytes: maxBytes}
 }
 
-// SetNotify sets the function called, outside the queue's lock, after every
-// push. The active transport sets it to wake its writer or pending poll; nil
-// turns notification off.
-func (q *Queue) SetNotify(fn func()) {
+// drainer is one attachment of a transport to a queue.
+type drainer struct{ wake func() }
+
+// Attach makes the transport whose wake function this is the queue's one
+// drainer: wake is called, outside the queue's lock, after every push, to
+// wake its writer or pending poll. It replaces the drainer before (during
+// an upgrade, the new transport takes over from the old one). The returned
+// detach stops the wake-ups, but only while this attachment is still the
+// current one: a transport that detaches late cannot silence the
+// transport that replaced it.
+func (q *Queue) Attach(wake func()) (detach func()) {
+	d := &drainer{wake: wake}
 	q.mu.Lock()
-	q.notify = fn
+	q.drainer = d
 	q.mu.Unlock()
+	return func() {
+		q.mu.Lock()
+		if q.drainer == d {
+			q.drainer = nil
+		}
+		q.mu.Unlock()
+	}
 }
 
 // frameSize is what a frame counts in the byte limit and the buffered
@@ -95,10 +113,10 @@ func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
 	}
 	q.bytes += size
 	q.frames = append(q.frames, frames...)
-	notify := q.notify
+	d := q.drainer
 	q.mu.Unlock()
-	if notify != nil {
-		notify()
+	if d != nil {
+		d.wake()
 	}
 	return true, nil
 }

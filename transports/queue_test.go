@@ -13,7 +13,7 @@ func text(s string) payload.Frame { return payload.Frame{Type: payload.FrameMess
 func TestQueueBoundsVolatileAndBytes(t *testing.T) {
 	q := NewQueue(3, 0)
 	notified := 0
-	q.SetNotify(func() { notified++ })
+	q.Attach(func() { notified++ })
 
 	if ok, err := q.Push(true, text("v")); !ok || err != nil {
 		t.Fatalf("volatile push to an empty queue: %v %v", ok, err)
@@ -93,5 +93,27 @@ func TestQueueVolatileFrameLimit(t *testing.T) {
 	q := NewQueue(2, 0)
 	if ok, err := q.Push(true, text("a"), text("b"), text("c")); ok || err != nil {
 		t.Errorf("volatile push past the frame limit: %v %v, want dropped", ok, err)
+	}
+}
+
+// TestQueueDrainerHandover: a transport that detaches after another has
+// attached (the polling transport an upgrade replaced, closing late) does
+// not silence the new drainer; a current drainer's detach stops its
+// wake-ups.
+func TestQueueDrainerHandover(t *testing.T) {
+	q := NewQueue(0, 0)
+	var old, next int
+	detachOld := q.Attach(func() { old++ })
+	_, _ = q.Push(false, text("a"))
+	detachNext := q.Attach(func() { next++ })
+	detachOld()
+	_, _ = q.Push(false, text("b"))
+	if old != 1 || next != 1 {
+		t.Fatalf("wake-ups: old %d, next %d; want 1, 1", old, next)
+	}
+	detachNext()
+	_, _ = q.Push(false, text("c"))
+	if next != 1 {
+		t.Fatalf("a detached drainer was woken: %d", next)
 	}
 }

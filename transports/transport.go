@@ -1,11 +1,3 @@
-// Package transports owns the ways bytes reach a client: the [Transport]
-// interface that every transport of every generation implements, the
-// websocket and polling (XHR and JSONP) transports, and the per-session
-// outbound [Queue] they drain.
-//
-// A transport knows HTTP and websocket framing but not the protocol
-// generation: it asks its [Session] for the [Framing] that turns frames into
-// bodies and messages and back, and hands every decoded frame to the session.
 package transports
 
 import (
@@ -42,6 +34,10 @@ type Transport interface {
 	Abort()
 	// Wait blocks until every goroutine the transport started has returned.
 	Wait()
+	// Stopped returns a channel that is closed once every goroutine the
+	// transport started has returned (as Wait would), for a wait that
+	// gives up at a deadline.
+	Stopped() <-chan struct{}
 }
 
 // Session is what a transport needs of the session it serves. The server

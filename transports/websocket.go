@@ -90,7 +90,7 @@ type WebSocketConfig struct {
 func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	opts := cfg.Options
 	if opts.MaxMessage <= 0 {
-		opts.MaxMessage = 1_000_000
+		opts.MaxMessage = DefaultMaxPayload
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
@@ -264,6 +264,9 @@ func (t *WebSocket) Abort() { t.w.abort() }
 
 // Wait blocks until the reader and the writer have returned.
 func (t *WebSocket) Wait() { t.w.wg.Wait() }
+
+// Stopped returns a channel closed once the reader and writer have returned.
+func (t *WebSocket) Stopped() <-chan struct{} { return t.w.wg.Idle() }
 
 // hijacker hands gorilla a connection whose writes can be held and flushed
 // at once.

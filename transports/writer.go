@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -13,7 +14,7 @@ import (
 // flushes once), and returns when the queue is empty. After close it sends
 // what is left, then calls finish, all within closeDrain: a connection
 // still writing by then is cut. After abort it cuts the connection at once.
-// Its WaitGroup also counts the connection's reader, so Wait covers both.
+// Its group also counts the connection's reader, so Wait covers both.
 type writer struct {
 	q       *Queue
 	send    func([]payload.Frame) error // write one batch, flush once
@@ -27,8 +28,9 @@ type writer struct {
 	closing bool
 	running bool
 	started bool        // the connection exists: the writer may run
+	detach  func()      // from the queue, once active
 	drain   *time.Timer // after close: cuts a connection that is still writing
-	wg      sync.WaitGroup
+	wg      group.Group // the writer goroutine, and a connection's reader
 }
 
 // ready marks the connection as established; it reports false when close
@@ -45,7 +47,10 @@ func (w *writer) activate() {
 	w.mu.Lock()
 	w.active = true
 	w.mu.Unlock()
-	w.q.SetNotify(w.kick)
+	detach := w.q.Attach(w.kick)
+	w.mu.Lock()
+	w.detach = detach
+	w.mu.Unlock()
 	w.kick()
 }
 
@@ -127,13 +132,13 @@ func (w *writer) close() {
 		return
 	}
 	w.closing = true
-	active := w.active
+	active, detach := w.active, w.detach
 	if w.started {
 		w.drain = time.AfterFunc(closeDrain, w.cut)
 	}
 	w.mu.Unlock()
-	if active {
-		w.q.SetNotify(nil)
+	if active && detach != nil {
+		detach()
 	}
 	w.kick()
 }

@@ -385,26 +385,6 @@ func (a *shardAdapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOpti
 	return errors.Join(local, err)
 }
 
-func containsBinary(v any) bool {
-	switch x := v.(type) {
-	case []byte:
-		return true
-	case []any:
-		for _, e := range x {
-			if containsBinary(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for _, e := range x {
-			if containsBinary(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // decodeAny reads a message, JSON when it starts with '{', else msgpack,
 // into untyped values (integers as int64).
 func decodeAny(b []byte) (map[string]any, error) {
@@ -475,7 +455,7 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 				bin := false
 				if vals, err := args.Values(); err == nil && len(vals) > 0 {
 					d["packet"] = vals[0]
-					bin = containsBinary(vals[0])
+					bin = payload.HasBinary(vals[0]) // decoded values: never a [][]byte
 				}
 				a.respond(from, shBroadcastAck, d, bin)
 			})

@@ -19,21 +19,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	redisadapter "github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/examples/internal/serve"
 	"github.com/sockio/sockio/server"
 )
 
@@ -106,27 +104,15 @@ func run(args []string) error {
 	}
 
 	hs := &http.Server{Handler: newHandler(srv, cfg), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	select {
-	case err := <-served:
-		return err
-	case <-sig:
+	closeChat := func(ctx context.Context) error {
+		if err := srv.Close(ctx); err != nil {
+			slog.Warn("chat: close", "err", err)
+		}
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Close(ctx); err != nil {
-		slog.Warn("chat: close", "err", err)
+	serveErr, shutdownErr := serve.Run(hs, ln, 5*time.Second, closeChat)
+	if serveErr != nil {
+		return serveErr
 	}
-	if err := hs.Shutdown(ctx); err != nil {
-		return err
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return shutdownErr
 }

@@ -37,18 +37,17 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
-	"os/signal"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	goredis "github.com/redis/go-redis/v9"
 
 	redisadapter "github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/examples/internal/serve"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 	"github.com/sockio/sockio/transports"
@@ -169,20 +168,9 @@ func main() {
 		served = conns.track(served)
 		hs.ConnContext = connContext
 	}
-	go func() {
-		if err := hs.Serve(served); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Fatal(err)
-		}
-	}()
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Close(ctx)
-	_ = eng.Close(ctx)
-	_ = hs.Shutdown(ctx)
+	if serveErr, _ := serve.Run(hs, served, 5*time.Second, srv.Close, eng.Close); serveErr != nil {
+		log.Fatal(serveErr)
+	}
 }
 
 // corsOption turns the -cors flag into Options.CORS. Allowed origins get

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sockio/sockio/payload"
 )
 
 // FuzzJSONPForm feeds arbitrary JSONP POST bodies (form encoded, the
@@ -63,6 +65,38 @@ func FuzzJSONPForm(f *testing.F) {
 			if got := (v1{}).DecodeJSONP(string(enc)); !bytes.Equal(got, []byte(d)) {
 				t.Fatalf("v1.DecodeJSONP(%s) = %q, want %q", enc, got, d)
 			}
+		}
+	})
+}
+
+// FuzzV1Dialect feeds arbitrary client text through the dialect: no input
+// may panic, and whatever decodes must encode again.
+func FuzzV1Dialect(f *testing.F) {
+	for _, s := range []string{"2::", "0::", "0::/c", "1::/test:?a=b", "3:1::hi", `4:1+::{"a":1}`,
+		`5:2+:/chat:{"name":"msg","args":["x",1]}`, `6:::1+["x"]`, "6:::0", "7:::1+0", "\ufffd3\ufffd2::"} {
+		f.Add([]byte(s))
+	}
+	d := v1{}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		frames, err := d.DecodePayload(in, "text/plain")
+		if err != nil {
+			return
+		}
+		for _, fr := range frames {
+			_ = d.autoAck(fr.Data)
+			if fr.Type != payload.FrameMessage {
+				continue
+			}
+			p, _, err := d.parsePacket(fr.Data)
+			if err != nil {
+				continue
+			}
+			if p.Type == payload.Event {
+				if items, err := payload.SplitArgs(p.Data); err != nil || len(items) == 0 {
+					t.Fatalf("%q: event data %q is not a named array", in, p.Data)
+				}
+			}
+			_ = d.encodePacket(&p)
 		}
 	})
 }

@@ -1,0 +1,108 @@
+package payload
+
+import (
+	"bytes"
+	"testing"
+)
+
+// Socket.IO packets and the protocol 1 bytes they are sent as.
+var packetToV1Vectors = []struct {
+	p    Packet
+	want string // "" when protocol 1 does not carry the packet
+}{
+	{Packet{Type: Connect, Namespace: "/", Data: []byte(`{"sid":"x"}`)}, "1::"},
+	{Packet{Type: Connect, Namespace: "/chat"}, "1::/chat"},
+	{Packet{Type: Disconnect, Namespace: "/chat"}, "0::/chat"},
+	{Packet{Type: Event, Namespace: "/", Data: []byte(`["a",1,{"b":2}]`)}, `5:::{"name":"a","args":[1,{"b":2}]}`},
+	{Packet{Type: Event, Namespace: "/", Data: []byte(`["a"]`), ID: 0, HasID: true}, `5:1+::{"name":"a"}`},
+	{Packet{Type: BinaryEvent, Namespace: "/", Data: []byte(`["b",{"_placeholder":true,"num":0}]`),
+		Attachments: [][]byte{{1, 2, 3}}}, `5:::{"name":"b","args":["AQID"]}`},
+	{Packet{Type: Ack, Namespace: "/c", Data: []byte(`["r"]`), ID: 4, HasID: true}, `6::/c:4+["r"]`},
+	{Packet{Type: Ack, Namespace: "/", Data: []byte(`[]`), ID: 4, HasID: true}, `6:::4`},
+	{Packet{Type: ConnectError, Namespace: "/chat", Data: []byte(`{"message":"no"}`)}, "7::/chat:2"},
+	{Packet{Type: ConnectError, Namespace: "/x", Data: []byte(`{"message":"Invalid namespace"}`)}, ""},
+	{Packet{Type: Event, Namespace: "/", Data: []byte(`[]`)}, ""},
+}
+
+func TestPacketToV1(t *testing.T) {
+	for _, tt := range packetToV1Vectors {
+		q, ok := PacketToV1(&tt.p)
+		got := ""
+		if ok {
+			got = string(AppendV1Packet(nil, &q))
+		}
+		if got != tt.want {
+			t.Errorf("PacketToV1(%+v) = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+// Protocol 1 bytes from a client and the Socket.IO packets they stand for.
+var v1ToPacketVectors = []struct {
+	in    string
+	typ   PacketType
+	nsp   string
+	data  string
+	id    uint64
+	hasID bool
+}{
+	{"3:::hi", Event, "/", `["message","hi"]`, 0, false},
+	{`4:2+:/c:{"a":1}`, Event, "/c", `["message",{"a":1}]`, 2, true},
+	{`5:3+::{"name":"e","args":[1, 2]}`, Event, "/", `["e",1, 2]`, 3, true},
+	{`5:::{"name":"e","args":[]}`, Event, "/", `["e"]`, 0, false},
+	{`6:::1+["x"]`, Ack, "/", `["x"]`, 0, true},
+	{`6:::0`, Ack, "/", `[]`, ^uint64(0), true},
+	{"1::/test:?a=b", Connect, "/test", `{"a":"b"}`, 0, false},
+	{"1::/test?a=b", Connect, "/test", `{"a":"b"}`, 0, false},
+	{"1::", Connect, "/", ``, 0, false},
+	{"0::/c", Disconnect, "/c", ``, 0, false},
+}
+
+func TestV1ToPacket(t *testing.T) {
+	for _, tt := range v1ToPacketVectors {
+		q, err := ParseV1Packet([]byte(tt.in))
+		if err != nil {
+			t.Fatalf("ParseV1Packet(%q): %v", tt.in, err)
+		}
+		p, err := V1ToPacket(&q)
+		if err != nil || p.Type != tt.typ || p.Namespace != tt.nsp || string(p.Data) != tt.data ||
+			p.ID != tt.id || p.HasID != tt.hasID {
+			t.Errorf("V1ToPacket(%q) = %+v, %v", tt.in, p, err)
+		}
+	}
+	for _, in := range []string{"2::", "8::", "7:::1+0"} {
+		q, _ := ParseV1Packet([]byte(in))
+		if _, err := V1ToPacket(&q); err != ErrV1Ignored {
+			t.Errorf("V1ToPacket(%q) = %v, want ErrV1Ignored", in, err)
+		}
+	}
+}
+
+func TestParseV1Frame(t *testing.T) {
+	for in, want := range map[string]FrameType{"2::": FramePong, "8::": FrameNoop,
+		"0::": FrameClose, "0::/chat": FrameMessage, "7:::1+0": FrameNoop,
+		"9:::x": FrameNoop, "0": FrameNoop, `5:::{"name":"disconnect"}`: FrameNoop,
+		`5:::{"name":"x"}`: FrameMessage} {
+		if f := ParseV1Frame([]byte(in)); f.Type != want || (want == FrameMessage && string(f.Data) != in) {
+			t.Errorf("ParseV1Frame(%q) = %v %q; want %v", in, f.Type, f.Data, want)
+		}
+	}
+	for f, want := range map[FrameType]string{FramePing: "2::", FramePong: "2::", FrameClose: "0::",
+		FrameNoop: "8::", FrameUpgrade: "8::"} {
+		if got := string(V1FrameText(Frame{Type: f})); got != want {
+			t.Errorf("V1FrameText(%v) = %q, want %q", f, got, want)
+		}
+	}
+	if got := V1FrameText(Frame{Type: FrameMessage, Data: []byte("3:::x")}); !bytes.Equal(got, []byte("3:::x")) {
+		t.Errorf("V1FrameText(message) = %q", got)
+	}
+}
+
+func TestV1AutoAck(t *testing.T) {
+	for in, want := range map[string]string{"3:5:/c:x": "6::/c:5", `5:5+::{"name":"a"}`: "", "6:::5": "",
+		"3:::x": "", "nope": ""} {
+		if got := string(V1AutoAck([]byte(in))); got != want {
+			t.Errorf("V1AutoAck(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
