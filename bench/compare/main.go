@@ -70,13 +70,33 @@ var rows = []row{
 // sample is what the load tool prints for one scenario (see
 // bench/load/scenario.go).
 type sample struct {
-	Value     float64 `json:"value"`
-	Unit      string  `json:"unit"`
-	P50ms     float64 `json:"p50_ms"`
-	P99ms     float64 `json:"p99_ms"`
-	ServerCPU float64 `json:"server_cpu"`
-	LoadCPU   float64 `json:"load_cpu"`
-	Errors    int64   `json:"errors"`
+	Value     float64   `json:"value"`
+	Unit      string    `json:"unit"`
+	P50ms     float64   `json:"p50_ms"`
+	P99ms     float64   `json:"p99_ms"`
+	ServerCPU float64   `json:"server_cpu"`
+	LoadCPU   float64   `json:"load_cpu"`
+	Errors    int64     `json:"errors"`
+	CoreBusy  []float64 `json:"core_busy"`
+	// Others is the share of the server's core, and of the load tool's,
+	// that other processes (the neighbours') took in the window.
+	Others [2]float64 `json:"-"`
+}
+
+// others works out s.Others from the cores' business, for a server and a
+// load tool pinned to one core each.
+func (s *sample) others(serverCore, loadCore string) {
+	for i, c := range []string{serverCore, loadCore} {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 0 || n >= len(s.CoreBusy) {
+			continue
+		}
+		own := s.ServerCPU
+		if i == 1 {
+			own = s.LoadCPU
+		}
+		s.Others[i] = max(0, s.CoreBusy[n]-own)
+	}
 }
 
 type config struct {
@@ -143,8 +163,8 @@ func main() {
 					fmt.Fprintf(os.Stderr, "run %d, %s, %s: %v\n", run, r.Name, side, err)
 					continue
 				}
-				fmt.Fprintf(os.Stderr, "run %d  %-62s %-6s %10.1f %s  srv %3.0f%% load %3.0f%%\n",
-					run, r.Name, side, s.Value, s.Unit, 100*s.ServerCPU, 100*s.LoadCPU)
+				fmt.Fprintf(os.Stderr, "run %d  %-62s %-6s %10.1f %s  srv %3.0f%% load %3.0f%%  others %3.0f%% %3.0f%%\n",
+					run, r.Name, side, s.Value, s.Unit, 100*s.ServerCPU, 100*s.LoadCPU, 100*s.Others[0], 100*s.Others[1])
 				if side == "sockio" {
 					results[i].sockio = append(results[i].sockio, s)
 				} else {
@@ -153,7 +173,8 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("%d interleaved run(s), medians; CPU = share of one core in the measuring window (server / load tool)\n\n", *runs)
+	fmt.Printf("%d interleaved run(s), medians; CPU = share of one core in the measuring window (server / load tool);\n"+
+		"others = share of the server's core / the load tool's core that other processes took\n\n", *runs)
 	fmt.Print(formatTable(results))
 	if *jsonOut != "" {
 		var w io.Writer = os.Stdout
@@ -297,7 +318,9 @@ func (c *config) measure(r row, side string) (sample, error) {
 	if r.Interval > 0 {
 		args = append(args, "-interval", r.Interval.String())
 	}
-	return runLoad(args)
+	s, err := runLoad(args)
+	s.others(c.serverCore, c.loadCore)
+	return s, err
 }
 
 func runLoad(args []string) (sample, error) {

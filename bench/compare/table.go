@@ -53,6 +53,8 @@ type summary struct {
 	SockioLdCPU  float64 `json:"sockio_load_cpu"`
 	NodeSrvCPU   float64 `json:"node_server_cpu"`
 	NodeLdCPU    float64 `json:"node_load_cpu"`
+	OthersSrv    float64 `json:"others_server_core"`
+	OthersLoad   float64 `json:"others_load_core"`
 }
 
 func (r rowResult) summary() summary {
@@ -69,9 +71,12 @@ func (r rowResult) summary() summary {
 		SockioSrvCPU: medianOf(r.sockio, srv), SockioLdCPU: medianOf(r.sockio, ld),
 		NodeSrvCPU: medianOf(r.node, srv), NodeLdCPU: medianOf(r.node, ld),
 	}
-	for _, s := range append(r.sockio, r.node...) {
+	both := append(slices.Clone(r.sockio), r.node...)
+	for _, s := range both {
 		out.Unit = s.Unit
 	}
+	out.OthersSrv = medianOf(both, func(s sample) float64 { return s.Others[0] })
+	out.OthersLoad = medianOf(both, func(s sample) float64 { return s.Others[1] })
 	if r.row.Scenario == "bpaced" {
 		out.SockioP50, out.SockioP99 = medianOf(r.sockio, p50), medianOf(r.sockio, p99)
 		out.NodeP50, out.NodeP99 = medianOf(r.node, p50), medianOf(r.node, p99)
@@ -87,8 +92,8 @@ func (r rowResult) summary() summary {
 // sockio/Node per percentile (lower is better there, as for memory).
 func formatTable(rs []rowResult) string {
 	var b strings.Builder
-	b.WriteString("| scenario | sockio | Node | ratio | CPU sockio srv / load | CPU Node srv / load |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| scenario | sockio | Node | ratio | CPU sockio srv / load | CPU Node srv / load | others srv / load core |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
 		s := r.summary()
 		sv, nv, ratio := human(s.Sockio), human(s.NodeValue), fmt.Sprintf("%.2f×", s.Ratio)
@@ -103,8 +108,8 @@ func formatTable(rs []rowResult) string {
 		if s.Runs == 0 {
 			ratio = "n/a"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.Row, sv, nv, ratio,
-			pct(s.SockioSrvCPU, s.SockioLdCPU), pct(s.NodeSrvCPU, s.NodeLdCPU))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", s.Row, sv, nv, ratio,
+			pct(s.SockioSrvCPU, s.SockioLdCPU), pct(s.NodeSrvCPU, s.NodeLdCPU), pct(s.OthersSrv, s.OthersLoad))
 	}
 	return b.String()
 }

@@ -192,7 +192,7 @@ func runPollingEcho(host string, n int, duration time.Duration, pid int) (result
 	m.start()
 	time.Sleep(duration)
 	measuring.Store(false)
-	r.LoadCPU, r.ServerCPU, r.WindowSecs = m.stop()
+	m.stop(&r)
 	wg.Wait()
 	r.Value, r.Unit, r.Errors = float64(acks.Load())/r.WindowSecs, "acks/s", errs.Load()
 	if lat.at(.5) > 0 {

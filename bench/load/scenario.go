@@ -50,18 +50,21 @@ var (
 // result is one scenario's figures; CPU figures are the share of one core
 // used during the measuring window.
 type result struct {
-	Scenario   string  `json:"scenario"`
-	Proto      int     `json:"proto"`
-	Clients    int     `json:"clients"`
-	Value      float64 `json:"value"`
-	Unit       string  `json:"unit"`
-	P50ms      float64 `json:"p50_ms,omitempty"`
-	P99ms      float64 `json:"p99_ms,omitempty"`
-	ServerCPU  float64 `json:"server_cpu"`
-	LoadCPU    float64 `json:"load_cpu"`
-	ServerRSS  int64   `json:"server_rss_kib,omitempty"`
-	Errors     int64   `json:"errors,omitempty"`
-	WindowSecs float64 `json:"window_s"`
+	Scenario  string  `json:"scenario"`
+	Proto     int     `json:"proto"`
+	Clients   int     `json:"clients"`
+	Value     float64 `json:"value"`
+	Unit      string  `json:"unit"`
+	P50ms     float64 `json:"p50_ms,omitempty"`
+	P99ms     float64 `json:"p99_ms,omitempty"`
+	ServerCPU float64 `json:"server_cpu"`
+	LoadCPU   float64 `json:"load_cpu"`
+	ServerRSS int64   `json:"server_rss_kib,omitempty"`
+	Errors    int64   `json:"errors,omitempty"`
+	// CoreBusy is the share of each core (cpu0, cpu1, ...) that was busy
+	// with anything, the neighbours' work included.
+	CoreBusy   []float64 `json:"core_busy"`
+	WindowSecs float64   `json:"window_s"`
 }
 
 // cpuMeter measures the CPU this process and the server spend between
@@ -70,16 +73,70 @@ type cpuMeter struct {
 	pid          int
 	wall         time.Time
 	self, server time.Duration
+	cores        []coreTicks
 }
 
 func (m *cpuMeter) start() {
-	m.wall, m.self, m.server = time.Now(), selfCPU(), procCPU(m.pid)
+	m.wall, m.self, m.server, m.cores = time.Now(), selfCPU(), procCPU(m.pid), readCores()
 }
 
-// stop returns the shares of one core the load tool and the server used.
-func (m *cpuMeter) stop() (load, server float64, secs float64) {
-	secs = time.Since(m.wall).Seconds()
-	return (selfCPU() - m.self).Seconds() / secs, (procCPU(m.pid) - m.server).Seconds() / secs, secs
+// busy returns the share of each core busy since start.
+func (m *cpuMeter) busy() []float64 {
+	now := readCores()
+	out := make([]float64, 0, len(now))
+	for i := range min(len(now), len(m.cores)) {
+		dt := now[i].total - m.cores[i].total
+		if dt <= 0 {
+			out = append(out, 0)
+			continue
+		}
+		out = append(out, float64(dt-(now[i].idle-m.cores[i].idle))/float64(dt))
+	}
+	return out
+}
+
+// coreTicks is one core's line of /proc/stat: all ticks, and idle+iowait.
+type coreTicks struct{ total, idle int64 }
+
+func readCores() []coreTicks {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil
+	}
+	return parseCores(string(b))
+}
+
+// parseCores reads the per-core lines (cpu0, cpu1, ...) of /proc/stat.
+func parseCores(stat string) []coreTicks {
+	var out []coreTicks
+	for line := range strings.SplitSeq(stat, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		var c coreTicks
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			if i >= 8 { // guest time is counted in user already
+				break
+			}
+			c.total += n
+			if i == 3 || i == 4 {
+				c.idle += n
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// stop writes into r the shares of one core the load tool and the server
+// used since start, and how busy each core was.
+func (m *cpuMeter) stop(r *result) {
+	secs := time.Since(m.wall).Seconds()
+	r.WindowSecs, r.CoreBusy = secs, m.busy()
+	r.LoadCPU = (selfCPU() - m.self).Seconds() / secs
+	r.ServerCPU = (procCPU(m.pid) - m.server).Seconds() / secs
 }
 
 func selfCPU() time.Duration {
@@ -343,7 +400,7 @@ func runWebsocket(host string, n int, duration, interval time.Duration, pid int)
 		return r, err
 	}
 	if *scenario == "connect" {
-		r.LoadCPU, r.ServerCPU, r.WindowSecs = m.stop()
+		m.stop(&r)
 		r.Value, r.Unit = float64(n+extra)/r.WindowSecs, "sessions/s"
 	}
 	var lat latencies
@@ -371,7 +428,7 @@ func runWebsocket(host string, n int, duration, interval time.Duration, pid int)
 		r.Value, r.Unit = float64(r.ServerRSS-rssBefore)/float64(n), "KiB/session"
 		m.start()
 		time.Sleep(duration - settle) // hold: the heartbeats are the only traffic
-		r.LoadCPU, r.ServerCPU, r.WindowSecs = m.stop()
+		m.stop(&r)
 	case "echo":
 		var acks, errs atomic.Int64
 		var measuring atomic.Bool
@@ -406,7 +463,7 @@ func runWebsocket(host string, n int, duration, interval time.Duration, pid int)
 		m.start()
 		time.Sleep(duration)
 		measuring.Store(false)
-		r.LoadCPU, r.ServerCPU, r.WindowSecs = m.stop()
+		m.stop(&r)
 		r.Value, r.Unit, r.Errors = float64(acks.Load())/r.WindowSecs, "acks/s", errs.Load()
 		senders.Wait()
 	case "bflood", "bpaced":
@@ -468,7 +525,7 @@ func runWebsocket(host string, n int, duration, interval time.Duration, pid int)
 		m.start()
 		time.Sleep(duration)
 		got := count() - before
-		r.LoadCPU, r.ServerCPU, r.WindowSecs = m.stop()
+		m.stop(&r)
 		record.Store(false)
 		close(stop)
 		if err := <-done; err != nil {
