@@ -15,6 +15,9 @@
 // speaks Engine.IO 4 websocket frames itself, as a load
 // generator must to be cheap; correctness is the real clients' job.
 //
+// With -scenario it runs one of bench/compare's scenarios instead (see
+// scenario.go) and prints its figures as one JSON line.
+//
 // Traffic goes only to the -url given, which must be a loopback address;
 // every loop is bounded by -duration.
 package main
@@ -46,7 +49,9 @@ func main() {
 	floodSize := flag.Int("flood-size", 999_000, "flood: bytes of each flood event (keep it under the server's maxPayload)")
 	flag.Parse()
 	var err error
-	if *mode == "flood" {
+	if *scenario != "" {
+		err = runScenario(*target, *clients, *duration, *interval, *pid)
+	} else if *mode == "flood" {
 		err = runFlood(*target, *clients, *duration, *floodSize)
 	} else {
 		err = run(*target, *clients, *mode, *duration, *interval, *pid)
