@@ -190,7 +190,7 @@ func TestPollingWithoutPollsTimesOut(t *testing.T) {
 		}, "1:2"},
 		{"0.9 heartbeats", func() string {
 			sid := h.v1Handshake()
-			expectBody(t, h.get(h.v1URL("xhr-polling", sid)), http.StatusOK, "", "1::")
+			expectV1Connect(t, h.get(h.v1URL("xhr-polling", sid)))
 			return h.v1URL("xhr-polling", sid)
 		}, "2::"},
 	}
