@@ -159,7 +159,7 @@ func (x *exchange) others(ctx context.Context, kind int) (*pending, int, error) 
 	return &pending{kind: kind, want: n - 1, done: make(chan struct{})}, n, nil
 }
 
-// FetchSockets implements [namespace.Adapter]: the local sockets, and
+// fetchSockets is FetchSockets on either wire: the local sockets, and
 // those the other processes report to the request send publishes.
 func (x *exchange) fetchSockets(ctx context.Context, opts namespace.BroadcastOptions, send func(ctx context.Context, id string) error) ([]namespace.RemoteSocket, error) {
 	local, _ := x.MemoryAdapter.FetchSockets(ctx, opts)
