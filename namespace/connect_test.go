@@ -51,7 +51,7 @@ func TestConnectMainNamespace(t *testing.T) {
 	if got := string(s.Handshake().Auth); got != "{}" {
 		t.Errorf("Auth = %q, want {}", got)
 	}
-	if s.Handshake().Address != "127.0.0.1:1" || s.Handshake().Protocol != 5 {
+	if s.Handshake().Address != "127.0.0.1:1" || s.Handshake().Protocol != 5 || s.Handshake().Generation() != payload.EIO4 {
 		t.Errorf("Handshake = %+v, want the connection's", s.Handshake())
 	}
 	if s.Conn() != namespace.Conn(conn) {

@@ -14,9 +14,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +50,10 @@ type Handshake struct {
 	// Auth is the JSON object the client sent with its CONNECT ("{}" when none).
 	Auth json.RawMessage
 }
+
+// Generation returns the client's generation (V1, EIO3 or EIO4), the name
+// sockio gives it everywhere; Protocol is its wire value.
+func (h *Handshake) Generation() payload.Generation { return payload.GenerationOf(h.Protocol) }
 
 // Options configures a [Registry]. The zero value works.
 type Options struct {
@@ -329,11 +335,7 @@ func (n *Namespace) Sockets() []*Socket {
 	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make([]*Socket, 0, len(n.sockets))
-	for _, s := range n.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.AppendSeq(make([]*Socket, 0, len(n.sockets)), maps.Values(n.sockets))
 }
 
 // Children returns the child namespaces a dynamic parent has at the
@@ -350,11 +352,7 @@ func (n *Namespace) Children() []*Namespace {
 func (n *Namespace) childList() []*Namespace {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make([]*Namespace, 0, len(n.children))
-	for _, c := range n.children {
-		out = append(out, c)
-	}
-	return out
+	return slices.AppendSeq(make([]*Namespace, 0, len(n.children)), maps.Values(n.children))
 }
 
 // Deliver queues p for the local socket id. Adapters call it.

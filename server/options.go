@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
 )
 
@@ -100,35 +101,18 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Generation is a set of socket.io client generations. Each is named
-// after the protocol that tells it apart on the wire, the name it has
-// throughout sockio (payload's codecs, the server's dialects): V1 for
-// Socket.IO protocol 1 (the /1/ path), EIO3 and EIO4 for the EIO query
-// parameter.
-type Generation uint8
+// Generation is a set of socket.io client generations, the one type
+// payload and namespace name them by ([payload.Generation]).
+type Generation = payload.Generation
 
 // The client generations a server can serve.
 const (
-	V1   Generation = 1 << iota // socket.io-client 0.9.x: Socket.IO protocol 1
-	EIO3                        // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
-	EIO4                        // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
+	V1   = payload.V1   // socket.io-client 0.9.x: Socket.IO protocol 1
+	EIO3 = payload.EIO3 // socket.io-client 1.x–2.x: Engine.IO 3 + Socket.IO 4
+	EIO4 = payload.EIO4 // socket.io-client 3.x–4.x: Engine.IO 4 + Socket.IO 5
 
-	AllGenerations = V1 | EIO3 | EIO4
+	AllGenerations = payload.AllGenerations
 )
-
-// String names the generations in g ("0.9", "2.x", "4.x"), joined by "+".
-func (g Generation) String() string {
-	var names []string
-	for _, n := range []struct {
-		g    Generation
-		name string
-	}{{V1, "0.9"}, {EIO3, "2.x"}, {EIO4, "4.x"}} {
-		if g&n.g != 0 {
-			names = append(names, n.name)
-		}
-	}
-	return strings.Join(names, "+")
-}
 
 // withDefaults fills in the zero fields of o. New and NewEngine apply it
 // once, before anything reads the options; the namespace options

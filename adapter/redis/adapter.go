@@ -5,48 +5,25 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
 
-// adapter is one namespace on the cluster. Rooms and local delivery are
-// the embedded in-memory adapter's; the rest travels through Redis.
+// adapter is one namespace on the classic cluster: broadcasts on the
+// namespace's channel (or a room's), requests and replies on the request
+// and response channels. Rooms, local delivery and the requests in flight
+// are the exchange's.
 type adapter struct {
-	*namespace.MemoryAdapter
-	c   *Cluster
-	ns  *namespace.Namespace
-	uid string
+	exchange
+	c *Cluster
 
 	channel         string // K#N#: broadcasts (K#N#room# for one room)
 	reqChannel      string // K-request#N#
 	respChannel     string // K-response#N#
 	specificChannel string // K-response#N#uid#
-
-	mu       sync.Mutex
-	requests map[string]*pending    // fetch and server-side emit, by request id
-	acks     map[string]*ackPending // broadcasts with acks, by request id
-}
-
-// pending is a request that waits for other processes' replies.
-type pending struct {
-	kind    int
-	want    int // replies that complete it
-	got     int
-	sockets []namespace.RemoteSocket
-	answers []namespace.Args
-	done    chan struct{}
-}
-
-type ackPending struct {
-	clientCount func(int)
-	ack         func(namespace.Args)
 }
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -61,23 +38,16 @@ func uid(n int) string {
 	return string(b)
 }
 
-// requestID names one request to the other processes. Replies to every
-// process share a channel, so it must not collide across the cluster: a
-// random UUID, where Node's adapter uses six characters. Node matches it
-// as an opaque string.
-func requestID() string { return uuid.NewString() }
-
 func newAdapter(c *Cluster, ns *namespace.Namespace) *adapter {
-	mem := namespace.NewMemoryAdapter(ns).(*namespace.MemoryAdapter)
 	k, n := c.opts.Key, ns.Name()
 	a := &adapter{
-		MemoryAdapter: mem, c: c, ns: ns, uid: uid(6),
+		exchange: newExchange(ns, uid(6), c.opts.RequestsTimeout), c: c,
 		channel:     k + "#" + n + "#",
 		reqChannel:  k + "-request#" + n + "#",
 		respChannel: k + "-response#" + n + "#",
-		requests:    map[string]*pending{}, acks: map[string]*ackPending{},
 	}
 	a.specificChannel = a.respChannel + a.uid + "#"
+	a.count = a.ServerCount
 	return a
 }
 
@@ -152,70 +122,12 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 	if nsp != a.ns.Name() {
 		return
 	}
-	p, err := sharedOf(pkt, a.ns.Name())
+	p, opts, err := broadcastOf(pkt, env[2], a.ns.Name())
 	if err != nil {
 		a.c.opts.Logger.Debug("redis adapter: broadcast dropped", "channel", channel, "err", err)
 		return
 	}
-	opts, flags := optionsOf(env[2])
-	p.Volatile = flags.Volatile
 	_ = a.MemoryAdapter.Broadcast(p, opts)
-}
-
-// request is a message on the request or response channel, JSON or
-// msgpack.
-type request struct {
-	UID       string          `json:"uid"`
-	RequestID string          `json:"requestId"`
-	Type      *int            `json:"type"`
-	Opts      map[string]any  `json:"opts"`
-	Rooms     []any           `json:"rooms"`
-	Close     bool            `json:"close"`
-	Data      json.RawMessage `json:"data"`
-	Sockets   []wireSocket    `json:"sockets"`
-	Count     int             `json:"clientCount"`
-	Sid       string          `json:"sid"`
-	Room      any             `json:"room"`
-	Packet    any             `json:"-"` // msgpack only
-	HasData   bool            `json:"-"`
-}
-
-func decodeRequest(msg []byte) (*request, error) {
-	r := &request{}
-	if len(msg) > 0 && msg[0] == '{' {
-		if err := json.Unmarshal(msg, r); err != nil {
-			return nil, err
-		}
-		r.HasData = r.Data != nil
-		return r, nil
-	}
-	v, err := unmarshal(msg)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("redis adapter: request is not a map")
-	}
-	r.UID, _ = m["uid"].(string)
-	r.RequestID, _ = m["requestId"].(string)
-	if t, ok := asInt(m["type"]); ok {
-		ti := int(t)
-		r.Type = &ti
-	}
-	r.Opts, _ = m["opts"].(map[string]any)
-	r.Rooms, _ = m["rooms"].([]any)
-	r.Close, _ = m["close"].(bool)
-	if n, ok := asInt(m["clientCount"]); ok {
-		r.Count = int(n)
-	}
-	r.Packet, r.HasData = m["packet"]
-	if d, ok := m["data"]; ok {
-		if raw, err := json.Marshal(d); err == nil {
-			r.Data, r.HasData = raw, true
-		}
-	}
-	return r, nil
 }
 
 func (a *adapter) onRequest(channel string, msg []byte) {
@@ -244,82 +156,86 @@ func (a *adapter) onRequest(channel string, msg []byte) {
 		}
 		a.respond(r, map[string]any{"requestId": r.RequestID, "rooms": a.AllRooms()})
 	case typeRemoteJoin, typeRemoteLeave, typeRemoteDisconnect:
-		if r.UID == a.uid { // applied here when it was sent
-			return
-		}
-		if r.Opts == nil { // the adapter's older form: one socket
-			a.legacy(r)
-			return
-		}
-		opts, _ := optionsOf(r.Opts)
-		switch *r.Type {
-		case typeRemoteJoin:
-			_ = a.MemoryAdapter.AddSockets(opts, rooms(r.Rooms))
-		case typeRemoteLeave:
-			_ = a.MemoryAdapter.DelSockets(opts, rooms(r.Rooms))
-		default:
-			_ = a.MemoryAdapter.DisconnectSockets(opts, r.Close)
-		}
+		a.onRemoteSockets(r)
 	case typeRemoteFetch:
 		if a.isPending(r.RequestID) {
 			return
 		}
 		opts, _ := optionsOf(r.Opts)
-		local, _ := a.MemoryAdapter.FetchSockets(context.Background(), opts)
-		out := make([]wireSocket, 0, len(local))
-		for _, s := range local {
-			out = append(out, socketOut(s))
-		}
-		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": out})
+		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.localSockets(opts)})
 	case typeServerSideEmit:
-		if r.UID == a.uid || !r.HasData {
-			return
-		}
-		var ack func(any)
-		if r.RequestID != "" {
-			id := r.RequestID
-			ack = func(v any) {
-				b, err := json.Marshal(map[string]any{"type": typeServerSideEmit, "requestId": id, "data": v})
-				if err == nil {
-					a.c.reply(a.respChannel, b) // always the shared channel, as Node does
-				}
+		a.onServerSideEmit(r)
+	case typeBroadcast:
+		a.onBroadcastWithAck(r)
+	}
+}
+
+// onRemoteSockets applies another process's socketsJoin, socketsLeave or
+// disconnectSockets.
+func (a *adapter) onRemoteSockets(r *request) {
+	if r.UID == a.uid { // applied here when it was sent
+		return
+	}
+	if r.Opts == nil { // the adapter's older form: one socket
+		a.legacy(r)
+		return
+	}
+	opts, _ := optionsOf(r.Opts)
+	switch *r.Type {
+	case typeRemoteJoin:
+		_ = a.MemoryAdapter.AddSockets(opts, rooms(r.Rooms))
+	case typeRemoteLeave:
+		_ = a.MemoryAdapter.DelSockets(opts, rooms(r.Rooms))
+	default:
+		_ = a.MemoryAdapter.DisconnectSockets(opts, r.Close)
+	}
+}
+
+func (a *adapter) onServerSideEmit(r *request) {
+	if r.UID == a.uid || !r.HasData {
+		return
+	}
+	var ack func(any)
+	if r.RequestID != "" {
+		id := r.RequestID
+		ack = func(v any) {
+			b, err := json.Marshal(map[string]any{"type": typeServerSideEmit, "requestId": id, "data": v})
+			if err == nil {
+				a.c.reply(a.respChannel, b) // always the shared channel, as Node does
 			}
 		}
-		if err := a.ns.HandleServerEvent(r.Data, ack); err != nil {
-			a.c.opts.Logger.Debug("redis adapter: server-side event", "err", err)
-		}
-	case typeBroadcast:
-		if r.UID == a.uid || a.isAckPending(r.RequestID) {
-			return
-		}
-		pkt, _ := r.Packet.(map[string]any)
-		p, err := sharedOf(pkt, a.ns.Name())
-		if err != nil {
-			return
-		}
-		opts, flags := optionsOf(r.Opts)
-		p.Volatile = flags.Volatile
-		id := r.RequestID
-		ctx, cancel := context.WithTimeout(context.Background(), a.ackTimeout(r.Opts))
-		_ = a.MemoryAdapter.BroadcastWithAck(ctx, p, opts,
-			func(n int) {
-				b, _ := json.Marshal(map[string]any{"type": typeBroadcastCount, "requestId": id, "clientCount": n})
-				a.respond(r, b)
-				if n == 0 {
-					cancel()
-				}
-			},
-			func(args namespace.Args) {
-				m := map[string]any{"type": typeBroadcastAck, "requestId": id}
-				if vals, err := args.Values(); err == nil && len(vals) > 0 {
-					m["packet"] = vals[0]
-				}
-				b, err := marshal(m)
-				if err == nil {
-					a.respond(r, b)
-				}
-			})
 	}
+	if err := a.ns.HandleServerEvent(r.Data, ack); err != nil {
+		a.c.opts.Logger.Debug("redis adapter: server-side event", "err", err)
+	}
+}
+
+// onBroadcastWithAck delivers another process's broadcast with acks and
+// relays the client count and acks back to it.
+func (a *adapter) onBroadcastWithAck(r *request) {
+	if r.UID == a.uid || a.isAckPending(r.RequestID) {
+		return
+	}
+	pkt, _ := r.Packet.(map[string]any)
+	p, opts, err := broadcastOf(pkt, r.Opts, a.ns.Name())
+	if err != nil {
+		return
+	}
+	id := r.RequestID
+	a.relayAcks(p, opts, a.ackTimeout(r.Opts),
+		func(n int) {
+			b, _ := json.Marshal(map[string]any{"type": typeBroadcastCount, "requestId": id, "clientCount": n})
+			a.respond(r, b)
+		},
+		func(v any, ok bool) {
+			m := map[string]any{"type": typeBroadcastAck, "requestId": id}
+			if ok {
+				m["packet"] = v
+			}
+			if b, err := marshal(m); err == nil {
+				a.respond(r, b)
+			}
+		})
 }
 
 // ackTimeout is how long this process relays clients' acks for another
@@ -371,22 +287,8 @@ func (a *adapter) respond(r *request, v any) {
 	a.c.reply(ch, b)
 }
 
-func (a *adapter) isPending(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.requests[id] != nil
-}
-
-func (a *adapter) isAckPending(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.acks[id] != nil
-}
-
 func (a *adapter) onResponse(r *request) {
-	a.mu.Lock()
-	if ap := a.acks[r.RequestID]; ap != nil {
-		a.mu.Unlock()
+	if ap := a.ackFor(r.RequestID); ap != nil {
 		switch {
 		case r.Type != nil && *r.Type == typeBroadcastCount:
 			ap.clientCount(r.Count)
@@ -395,33 +297,15 @@ func (a *adapter) onResponse(r *request) {
 		}
 		return
 	}
-	p := a.requests[r.RequestID]
-	if p == nil {
-		a.mu.Unlock()
-		return
-	}
-	switch p.kind {
-	case typeRemoteFetch:
-		if r.Sockets == nil {
-			break
+	a.answer(r.RequestID, func(p *pending) bool {
+		switch p.kind {
+		case fetchRequest:
+			return r.Sockets != nil && a.addSockets(p, r.Sockets)
+		case emitRequest:
+			return addAnswer(p, r.Data)
 		}
-		p.got++
-		for _, w := range r.Sockets {
-			p.sockets = append(p.sockets, a.ns.RemoteSocket(socketIn(w)))
-		}
-	case typeServerSideEmit:
-		p.got++
-		data := r.Data
-		if data == nil {
-			data = json.RawMessage("null")
-		}
-		p.answers = append(p.answers, namespace.NewArgs([]json.RawMessage{data}, nil))
-	}
-	if p.got >= p.want {
-		delete(a.requests, r.RequestID)
-		close(p.done)
-	}
-	a.mu.Unlock()
+		return false
+	})
 }
 
 // argsOf makes the one-argument Args of an ack that came through Redis.
@@ -437,37 +321,6 @@ func argsOf(v any, present bool) namespace.Args {
 	return namespace.NewArgs(items, atts)
 }
 
-// wait publishes a request and waits for its replies, until ctx is done
-// or RequestsTimeout passes.
-func (a *adapter) wait(ctx context.Context, id string, p *pending, req any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	a.requests[id] = p
-	a.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestsTimeout)
-	defer cancel()
-	if err := a.c.send(ctx, a.reqChannel, b); err != nil {
-		a.drop(id)
-		return err
-	}
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		a.drop(id)
-		return ctx.Err()
-	}
-}
-
-func (a *adapter) drop(id string) {
-	a.mu.Lock()
-	delete(a.requests, id)
-	a.mu.Unlock()
-}
-
 // ServerCount implements [namespace.Adapter]: the subscribers of the
 // namespace's request channel.
 func (a *adapter) ServerCount(ctx context.Context) (int, error) {
@@ -476,30 +329,9 @@ func (a *adapter) ServerCount(ctx context.Context) (int, error) {
 
 // FetchSockets implements [namespace.Adapter].
 func (a *adapter) FetchSockets(ctx context.Context, opts namespace.BroadcastOptions) ([]namespace.RemoteSocket, error) {
-	local, _ := a.MemoryAdapter.FetchSockets(ctx, opts)
-	if opts.Local {
-		return local, nil
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return local, err
-	}
-	if n <= 1 {
-		return local, nil
-	}
-	id := requestID()
-	p := &pending{kind: typeRemoteFetch, want: n - 1, done: make(chan struct{})}
-	req := map[string]any{"uid": a.uid, "requestId": id, "type": typeRemoteFetch,
-		"opts": map[string]any{"rooms": nonNil(opts.Rooms), "except": nonNil(opts.Except)}}
-	err = a.wait(ctx, id, p, req)
-	a.mu.Lock()
-	out := append(local, p.sockets...)
-	got := p.got
-	a.mu.Unlock()
-	if err != nil {
-		return out, fmt.Errorf("redis adapter: fetchSockets: %d of %d servers answered: %w", got+1, n, err)
-	}
-	return out, nil
+	return a.fetchSockets(ctx, opts, func(ctx context.Context, id string) error {
+		return a.publishRequest(ctx, map[string]any{"uid": a.uid, "requestId": id, "type": typeRemoteFetch, "opts": wireSel(opts)})
+	})
 }
 
 func nonNil(s []string) []string {
@@ -512,57 +344,44 @@ func nonNil(s []string) []string {
 // ServerSideEmit implements [namespace.Adapter].
 func (a *adapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]namespace.Args, error) {
 	req := map[string]any{"uid": a.uid, "type": typeServerSideEmit, "data": json.RawMessage(data)}
-	if !ack {
+	if !ack { // bounded by ctx alone
 		b, err := json.Marshal(req)
 		if err != nil {
 			return nil, err
 		}
 		return nil, a.c.send(ctx, a.reqChannel, b)
 	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n-1 <= 0 {
-		return nil, nil
-	}
-	id := requestID()
-	req["requestId"] = id
-	p := &pending{kind: typeServerSideEmit, want: n - 1, done: make(chan struct{})}
-	err = a.wait(ctx, id, p, req)
-	a.mu.Lock()
-	out := append([]namespace.Args(nil), p.answers...)
-	a.mu.Unlock()
-	if err != nil {
-		return out, fmt.Errorf("redis adapter: serverSideEmit: %d of %d servers answered: %w", len(out), n-1, err)
-	}
-	return out, nil
+	return a.serverSideEmitWithAck(ctx, func(ctx context.Context, id string) error {
+		req["requestId"] = id
+		return a.publishRequest(ctx, req)
+	})
 }
 
 // AddSockets implements [namespace.Adapter]: applied here at once, and
 // published for the other processes.
 func (a *adapter) AddSockets(opts namespace.BroadcastOptions, rs []string) error {
 	_ = a.MemoryAdapter.AddSockets(opts, rs)
-	if opts.Local {
-		return nil
-	}
-	return a.publishRequest(map[string]any{"uid": a.uid, "type": typeRemoteJoin, "opts": wireSel(opts), "rooms": nonNil(rs)})
+	return a.publishRooms(typeRemoteJoin, opts, rs)
 }
 
 // DelSockets implements [namespace.Adapter].
 func (a *adapter) DelSockets(opts namespace.BroadcastOptions, rs []string) error {
 	_ = a.MemoryAdapter.DelSockets(opts, rs)
+	return a.publishRooms(typeRemoteLeave, opts, rs)
+}
+
+func (a *adapter) publishRooms(typ int, opts namespace.BroadcastOptions, rs []string) error {
 	if opts.Local {
 		return nil
 	}
-	return a.publishRequest(map[string]any{"uid": a.uid, "type": typeRemoteLeave, "opts": wireSel(opts), "rooms": nonNil(rs)})
+	return a.publishRequest(context.Background(), map[string]any{"uid": a.uid, "type": typ, "opts": wireSel(opts), "rooms": nonNil(rs)})
 }
 
 // DisconnectSockets implements [namespace.Adapter].
 func (a *adapter) DisconnectSockets(opts namespace.BroadcastOptions, close bool) error {
 	var err error
 	if !opts.Local { // before the local sockets go: opts may name them
-		err = a.publishRequest(map[string]any{"uid": a.uid, "type": typeRemoteDisconnect, "opts": wireSel(opts), "close": close})
+		err = a.publishRequest(context.Background(), map[string]any{"uid": a.uid, "type": typeRemoteDisconnect, "opts": wireSel(opts), "close": close})
 	}
 	return errors.Join(err, a.MemoryAdapter.DisconnectSockets(opts, close))
 }
@@ -571,12 +390,13 @@ func wireSel(o namespace.BroadcastOptions) map[string]any {
 	return map[string]any{"rooms": nonNil(o.Rooms), "except": nonNil(o.Except)}
 }
 
-func (a *adapter) publishRequest(req any) error {
+// publishRequest publishes req, JSON, on the request channel.
+func (a *adapter) publishRequest(ctx context.Context, req any) error {
 	b, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.c.opts.RequestsTimeout)
+	ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestsTimeout)
 	defer cancel()
 	return a.c.send(ctx, a.reqChannel, b)
 }
@@ -585,34 +405,18 @@ func (a *adapter) publishRequest(req any) error {
 // other processes (msgpack, as Node sends it), whose client counts and acks
 // come back until ctx is done.
 func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
-	if !opts.Local {
+	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *wireFlags, id string) error {
 		pkt, err := a.packetOf(p)
 		if err != nil {
 			return err
 		}
-		flags := flagsOf(p)
-		if dl, ok := ctx.Deadline(); ok {
-			flags.Timeout = max(1, time.Until(dl).Milliseconds())
-		}
-		id := requestID()
 		msg, err := marshal(map[string]any{"uid": a.uid, "requestId": id, "type": typeBroadcast,
 			"packet": pkt, "opts": optsOf(opts, flags)})
 		if err != nil {
 			return err
 		}
-		a.mu.Lock()
-		a.acks[id] = &ackPending{clientCount: clientCount, ack: ack}
-		a.mu.Unlock()
-		context.AfterFunc(ctx, func() {
-			a.mu.Lock()
-			delete(a.acks, id)
-			a.mu.Unlock()
-		})
-		if err := a.c.send(ctx, a.reqChannel, msg); err != nil {
-			return err
-		}
-	}
-	return a.MemoryAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack)
+		return a.c.send(ctx, a.reqChannel, msg)
+	})
 }
 
 var _ namespace.Adapter = (*adapter)(nil)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -161,30 +162,20 @@ func sharedOf(m map[string]any, nsp string) (*payload.Shared, error) {
 	return &payload.Shared{Packet: payload.Packet{Type: typ, Namespace: nsp, Data: raw, Attachments: atts}}, nil
 }
 
+// asInt reads an integral number of any numeric type (msgpack decodes
+// each integer in its smallest type, JSON numbers are float64).
 func asInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case uint64:
-		return int64(n), true
-	case float64:
-		return int64(n), n == float64(int64(n))
-	case float32:
-		return int64(n), n == float32(int64(n))
+	if v == nil {
+		return 0, false
+	}
+	switch n := reflect.ValueOf(v); n.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return n.Int(), true
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(n.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		f := n.Float()
+		return int64(f), f == float64(int64(f))
 	}
 	return 0, false
 }
