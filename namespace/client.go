@@ -282,6 +282,19 @@ func (c *client) work() {
 
 // safely runs a user function, recovering and logging a panic so that only
 // this socket's event is lost.
+// guarded is safely that also returns the panic as a *PanicError.
+func (c *client) guarded(s *Socket, what string, fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.reg.opts.Logger.Error("sockio: handler panicked", "socket", s.id, "namespace", s.ns.name,
+				"handler", what, "panic", v, "stack", string(debug.Stack()))
+			err = &PanicError{Value: v}
+		}
+	}()
+	fn()
+	return nil
+}
+
 func (c *client) safely(s *Socket, what string, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {

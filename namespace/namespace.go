@@ -363,6 +363,7 @@ func (n *Namespace) Deliver(id string, p *payload.Shared) error {
 	if s == nil {
 		return ErrDisconnected
 	}
+	s.outgoingEvent(p)
 	return s.client.conn.Send(p)
 }
 

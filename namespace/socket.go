@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sockio/sockio/payload"
 )
@@ -37,6 +38,28 @@ const (
 
 // EventHandler handles one event from the client.
 type EventHandler func(e *Event)
+
+// EventMiddleware runs before an event's handlers (socket.io's socket.use).
+// It calls next to go on down the chain (the next middleware, at the end
+// the OnAny handlers and the event's handler) and gets back what went wrong
+// there: an error of a later middleware, or a [*PanicError] when a handler
+// panicked. Returning an error drops the event: the client gets no answer,
+// stays connected, and the error goes to the socket's [Socket.OnError]
+// handlers. Returning nil without calling next drops the event silently.
+// A middleware may wrap next to time or observe the handler.
+type EventMiddleware func(e *Event, next func() error) error
+
+// OutgoingHandler sees an event on its way to the client, before it is
+// queued: its name and arguments as they were encoded.
+type OutgoingHandler func(event string, args Args)
+
+// PanicError is the error an event's handler panicking turns into, as the
+// socket's middlewares see it from next.
+type PanicError struct {
+	Value any // what the handler panicked with
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("namespace: handler panicked: %v", e.Value) }
 
 // Args are the arguments of an event or an ack: JSON values, with binary
 // attachments where the client sent placeholders.
@@ -129,6 +152,10 @@ type Socket struct {
 	reason       DisconnectReason // why it disconnected; "" until then
 	handlers     map[string]EventHandler
 	anyHandlers  []EventHandler
+	middlewares  []EventMiddleware
+	onError      []func(error)
+	outgoing     []OutgoingHandler
+	hasOutgoing  atomic.Bool // len(outgoing) > 0, read without the lock on every send
 	onDisconnect []func(reason DisconnectReason)
 	acks         map[uint64]func(ackResult)
 	data         any
@@ -168,6 +195,53 @@ func (s *Socket) OnAny(h EventHandler) {
 	s.mu.Lock()
 	s.anyHandlers = append(s.anyHandlers, h)
 	s.mu.Unlock()
+}
+
+// Use appends m to the socket's event middlewares, which run in order
+// before the handlers of every event from the client; see [EventMiddleware].
+func (s *Socket) Use(m EventMiddleware) {
+	s.mu.Lock()
+	s.middlewares = append(s.middlewares, m)
+	s.mu.Unlock()
+}
+
+// OnError registers fn to receive the errors that refuse an event: what a
+// middleware registered with [Socket.Use] returned (socket.io's "error"
+// event on the server-side socket). It runs on the socket's handler
+// goroutine.
+func (s *Socket) OnError(fn func(error)) {
+	s.mu.Lock()
+	s.onError = append(s.onError, fn)
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers h to see every event sent to this socket's
+// client, emits and broadcasts alike (acknowledgements excluded), before it
+// is queued. h runs on the goroutine that emits and must not block; a
+// panic in h is logged and the event is sent anyway.
+func (s *Socket) OnAnyOutgoing(h OutgoingHandler) {
+	s.mu.Lock()
+	s.outgoing = append(s.outgoing, h)
+	s.hasOutgoing.Store(true)
+	s.mu.Unlock()
+}
+
+// outgoingEvent runs the OnAnyOutgoing handlers for p when it is an event.
+func (s *Socket) outgoingEvent(p *payload.Shared) {
+	if !s.hasOutgoing.Load() || (p.Type != payload.Event && p.Type != payload.BinaryEvent) {
+		return
+	}
+	items, err := payload.SplitValidArgs(p.Data)
+	if err != nil || len(items) == 0 {
+		return
+	}
+	s.mu.Lock()
+	hs := s.outgoing
+	s.mu.Unlock()
+	name, args := eventName(items[0]), Args{items: items[1:], attachments: p.Attachments}
+	for _, h := range hs {
+		s.client.safely(s, "outgoing", func() { h(name, args) })
+	}
 }
 
 // OnDisconnect registers fn to run once with the disconnect reason. On a
@@ -214,6 +288,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 
 	p := newShared(payload.Event, s.ns.name, data, atts)
 	p.ID, p.HasID = id, true
+	s.outgoingEvent(p)
 	if err := s.client.conn.Send(p); err != nil {
 		s.dropAck(id)
 		return Args{}, err
@@ -272,6 +347,7 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 // send queues p for the socket's client; a connection that refuses it is
 // gone (closed, or just closed as too slow).
 func (s *Socket) send(p *payload.Shared) error {
+	s.outgoingEvent(p)
 	if err := s.client.conn.Send(p); err != nil {
 		return fmt.Errorf("%w: %w", ErrDisconnected, err)
 	}
@@ -380,28 +456,84 @@ func (s *Socket) disconnect(reason DisconnectReason, notify bool) bool {
 	return true
 }
 
+// eventName decodes the first item of an event: a string, or a number
+// the way JavaScript prints it.
+func eventName(raw json.RawMessage) string {
+	name := string(raw)
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		name = str
+	} else if f, err := strconv.ParseFloat(name, 64); err == nil {
+		name = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return name
+}
+
 func (s *Socket) dispatch(p *payload.Packet) {
 	items, err := payload.SplitValidArgs(p.Data)
 	if err != nil || len(items) == 0 {
 		return
 	}
-	name := string(items[0])
-	var str string
-	if json.Unmarshal(items[0], &str) == nil {
-		name = str
-	} else if f, err := strconv.ParseFloat(name, 64); err == nil {
-		name = strconv.FormatFloat(f, 'f', -1, 64)
-	}
+	name := eventName(items[0])
 	e := &Event{Socket: s, Name: name, Args: Args{items: items[1:], attachments: p.Attachments}, id: p.ID, hasAck: p.HasID}
 	s.mu.Lock()
 	h := s.handlers[name]
 	anys := s.anyHandlers
+	mws := s.middlewares
 	s.mu.Unlock()
+	if len(mws) > 0 {
+		s.dispatchThrough(mws, e, anys, h)
+		return
+	}
 	for _, a := range anys {
 		s.client.safely(s, name, func() { a(e) })
 	}
 	if h != nil {
 		s.client.safely(s, name, func() { h(e) })
+	}
+}
+
+// dispatchThrough runs e down the middleware chain mws to the handlers;
+// an error the chain returns, or a middleware's panic, goes to OnError.
+func (s *Socket) dispatchThrough(mws []EventMiddleware, e *Event, anys []EventHandler, h EventHandler) {
+	handlers := func() error {
+		var errs []error
+		for _, a := range anys {
+			errs = append(errs, s.client.guarded(s, e.Name, func() { a(e) }))
+		}
+		if h != nil {
+			errs = append(errs, s.client.guarded(s, e.Name, func() { h(e) }))
+		}
+		return errors.Join(errs...)
+	}
+	var step func(i int) error
+	step = func(i int) error {
+		if i == len(mws) {
+			return handlers()
+		}
+		var called atomic.Bool
+		return mws[i](e, func() error {
+			if called.Swap(true) {
+				return errors.New("namespace: next called twice")
+			}
+			return step(i + 1)
+		})
+	}
+	var err error
+	if perr := s.client.guarded(s, "middleware", func() { err = step(0) }); perr != nil {
+		err = perr
+	}
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	fns := s.onError
+	s.mu.Unlock()
+	if len(fns) == 0 {
+		s.client.reg.opts.Logger.Debug("sockio: event refused", "socket", s.id, "namespace", s.ns.name, "event", e.Name, "error", err)
+	}
+	for _, fn := range fns {
+		s.client.safely(s, "error", func() { fn(err) })
 	}
 }
 

@@ -240,7 +240,42 @@ func (a *app) record(id, reason string) {
 }
 
 func (a *app) onConnection(s *namespace.Socket) {
+	// Every event sent to the client, in order, and every error that
+	// refused one of its events: the "outgoing" and "errors" events answer
+	// with them.
+	var mu sync.Mutex
+	var outgoing, refusals []string
+	s.OnAnyOutgoing(func(event string, _ namespace.Args) {
+		mu.Lock()
+		outgoing = append(outgoing, event)
+		mu.Unlock()
+	})
+	s.Use(func(e *namespace.Event, next func() error) error {
+		if e.Name == "forbidden" {
+			return errors.New("forbidden")
+		}
+		return next()
+	})
+	s.OnError(func(err error) {
+		mu.Lock()
+		refusals = append(refusals, err.Error())
+		mu.Unlock()
+	})
 	s.Emit("auth", s.Handshake().Auth)
+	s.On("forbidden", func(e *namespace.Event) { // never reached: the middleware refuses it
+		s.Emit("reached", "forbidden")
+		e.Ack("reached")
+	})
+	s.On("outgoing", func(e *namespace.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		e.Ack(slices.Clone(outgoing))
+	})
+	s.On("errors", func(e *namespace.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		e.Ack(append([]string{}, refusals...))
+	})
 	s.OnDisconnect(func(reason namespace.DisconnectReason) { a.record(s.ID(), string(reason)) })
 
 	a.clusterEvents(s)

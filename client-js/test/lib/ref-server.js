@@ -60,6 +60,13 @@
  *                           every socket it ever had, keyed by socket id (the id the client sees
  *                           as socket.id; unique across namespaces), whatever its namespace.
  *   "nsp-children"          ack(<sorted array of the names of the dynamic children that exist>)
+ *   "forbidden" (...)       refused by a per-socket middleware (socket.use) with an Error
+ *                           "forbidden": the handler (which would emit("reached") and ack) never
+ *                           runs, the client gets no answer and stays connected; the
+ *                           server-side socket's "error" listener records the message.
+ *   "errors"                ack(<messages of the errors that refused this socket's events, in order>)
+ *   "outgoing"              ack(<names of every event sent to this socket, in order, from "auth"
+ *                           on: emits and broadcasts, not ack replies>) (socket.onAnyOutgoing)
  *                           Reasons are the reference's strings: "client namespace disconnect",
  *                           "server namespace disconnect", "transport close", "forced close",
  *                           "ping timeout", "transport error", "parse error", ...
@@ -138,7 +145,25 @@ function createApp() {
   function onConnection(socket) {
     socket.on('disconnect', (reason) => recordReason(socket.id, reason));
 
+    const outgoing = [];
+    const refusals = [];
+    socket.onAnyOutgoing((event) => outgoing.push(event));
+    socket.use(([event], next) => next(event === 'forbidden' ? new Error('forbidden') : undefined));
+    socket.on('error', (err) => refusals.push(err.message));
+
     socket.emit('auth', socket.handshake.auth || {});
+
+    socket.on('forbidden', (...args) => {
+      socket.emit('reached', 'forbidden');
+      const ack = args.pop();
+      if (isFn(ack)) ack('reached');
+    });
+    socket.on('outgoing', (ack) => {
+      if (isFn(ack)) ack([...outgoing]);
+    });
+    socket.on('errors', (ack) => {
+      if (isFn(ack)) ack([...refusals]);
+    });
 
     socket.on('message', (...args) => {
       socket.emit('message-back', ...args);
