@@ -73,7 +73,11 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 	if transport == "websocket" {
 		ws := transports.NewWebSocket(s, transports.WebSocketConfig{Upgrader: e.upgrader, Options: e.wsOpts,
 			Base64: r.URL.Query().Get("b64") != ""})
-		if err := ws.Upgrade(w, r, nil); err != nil {
+		var h http.Header
+		if c := e.sessionCookie(sid); c != "" {
+			h = http.Header{"Set-Cookie": {c}}
+		}
+		if err := ws.Upgrade(w, r, h); err != nil {
 			e.log.Debug("sockio: websocket handshake failed", "err", err)
 			return
 		}
@@ -81,6 +85,9 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 	} else {
 		tr = transports.NewPolling(s, transports.PollingOptions{MaxBody: e.opts.MaxPayload, Headers: nil},
 			r.URL.Query().Get("b64") != "")
+		if c := e.sessionCookie(sid); c != "" {
+			w.Header().Add("Set-Cookie", c)
+		}
 	}
 	s.setTransport(tr)
 	e.mu.Lock()
@@ -98,6 +105,23 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 		return
 	}
 	tr.ServeHTTP(w, r)
+}
+
+// sessionCookie returns the Set-Cookie value that Options.Cookie asks the
+// handshake of session sid to carry, "" when there is none.
+func (e *Engine) sessionCookie(sid string) string {
+	if e.opts.Cookie == nil {
+		return ""
+	}
+	c := *e.opts.Cookie
+	c.Value = sid
+	if c.Name == "" {
+		c.Name = "io"
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	return c.String()
 }
 
 func newSID() (string, error) {

@@ -96,6 +96,14 @@ type Options struct {
 	// Zero means 100; negative lifts the bound (see
 	// namespace.Options.MaxNamespacesPerConnection).
 	MaxNamespacesPerConnection int
+	// Cookie, when set, has the Engine.IO 3/4 handshake response (polling
+	// and websocket alike) set a cookie whose value is the session id
+	// (engine.io's cookie option), so that a load balancer can stick a
+	// polling client to the process that holds its session. Name, Path,
+	// Domain, MaxAge, Secure, HttpOnly and SameSite are sent as given; an
+	// empty Name means "io", an empty Path "/". Nil (the default, as in
+	// engine.io 4 and later) sets no cookie.
+	Cookie *http.Cookie
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger
