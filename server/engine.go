@@ -58,6 +58,13 @@ func newEngine(opts Options, open func(s *session) upper) *Engine {
 		off := false
 		e.wsOpts.NoDelay = &off
 	}
+	if pmd := opts.PerMessageDeflate; pmd != nil {
+		e.wsOpts.Compression = true
+		e.wsOpts.CompressionThreshold = pmd.Threshold
+		if pmd.Threshold <= 0 {
+			e.wsOpts.CompressionThreshold = 1024
+		}
+	}
 	e.upgrader = transports.NewUpgrader(e.wsOpts)
 	e.startFlashPolicy()
 	return e

@@ -83,7 +83,8 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 		}
 		tr = ws
 	} else {
-		tr = transports.NewPolling(s, transports.PollingOptions{MaxBody: e.opts.MaxPayload, Headers: nil},
+		tr = transports.NewPolling(s, transports.PollingOptions{MaxBody: e.opts.MaxPayload, Headers: nil,
+			CompressThreshold: max(e.opts.HTTPCompressionThreshold, 0)},
 			r.URL.Query().Get("b64") != "")
 		if c := e.sessionCookie(sid); c != "" {
 			w.Header().Add("Set-Cookie", c)

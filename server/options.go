@@ -104,6 +104,18 @@ type Options struct {
 	// empty Name means "io", an empty Path "/". Nil (the default, as in
 	// engine.io 4 and later) sets no cookie.
 	Cookie *http.Cookie
+	// PerMessageDeflate, when set, has websocket handshakes accept the
+	// permessage-deflate extension a client offers (socket.io's
+	// perMessageDeflate; gorilla's no-context-takeover variant): messages
+	// the client compresses are inflated, and messages to it of at least
+	// Threshold bytes are compressed. Nil (the default, as in socket.io 4)
+	// turns it down.
+	PerMessageDeflate *PerMessageDeflate
+	// HTTPCompressionThreshold is the size from which an Engine.IO 3/4
+	// polling answer (JSONP included) is gzip- or deflate-encoded, for a
+	// client whose Accept-Encoding allows it (engine.io's
+	// httpCompression). Zero means 1024 bytes; negative never compresses.
+	HTTPCompressionThreshold int
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger
@@ -157,6 +169,9 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.HTTPCompressionThreshold == 0 {
+		o.HTTPCompressionThreshold = 1024
+	}
 	if o.DisableJSONP {
 		o.Transports = slices.DeleteFunc(slices.Clone(o.Transports),
 			func(t string) bool { return t == "jsonp-polling" })
@@ -165,6 +180,14 @@ func (o Options) withDefaults() Options {
 }
 
 func (o *Options) allows(transport string) bool { return slices.Contains(o.Transports, transport) }
+
+// PerMessageDeflate configures websocket compression; see
+// Options.PerMessageDeflate.
+type PerMessageDeflate struct {
+	// Threshold is the size from which a message to the client is
+	// compressed; smaller ones go as they are. Zero means 1024 bytes.
+	Threshold int
+}
 
 // CORS configures which pages of other origins may use the server, and
 // the CORS headers of polling answers.

@@ -37,6 +37,10 @@ type PollingOptions struct {
 	// htmlfile chunk); a client that does not read it in time is cut off.
 	// Zero means 10 s.
 	WriteTimeout time.Duration
+	// CompressThreshold, when positive, is the size from which a poll's
+	// answer is gzip- or deflate-encoded for a client whose
+	// Accept-Encoding allows it.
+	CompressThreshold int
 }
 
 // Polling is the long-polling transport, over XHR and, when the request
@@ -330,6 +334,15 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-store")
+	if t := p.opts.CompressThreshold; t > 0 && len(body) >= t {
+		if enc := acceptedEncoding(r.Header.Values("Accept-Encoding")); enc != "" {
+			zp := bodyPool.Get().(*[]byte)
+			defer putBody(zp)
+			*zp = compressBody((*zp)[:0], enc, body)
+			body = *zp
+			h.Set("Content-Encoding", enc)
+		}
+	}
 	return p.writeBody(&p.writes, w, rc, body)
 }
 

@@ -30,6 +30,11 @@ type WebSocketOptions struct {
 	CheckOrigin func(r *http.Request) bool
 	// NoDelay is applied to the TCP connection; nil leaves Go's default (on).
 	NoDelay *bool
+	// Compression accepts the permessage-deflate extension a client
+	// offers; messages of at least CompressionThreshold bytes to a client
+	// that negotiated it are compressed.
+	Compression          bool
+	CompressionThreshold int
 }
 
 var writeBufPool sync.Pool // gorilla's per-message write buffers
@@ -42,12 +47,14 @@ func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
 	if check == nil {
 		check = func(*http.Request) bool { return true }
 	}
-	return &websocket.Upgrader{
+	up := &websocket.Upgrader{
 		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBufPool,
 		CheckOrigin:     check,
 	}
+	up.EnableCompression = opts.Compression
+	return up
 }
 
 // WebSocket is the websocket transport. One goroutine reads; a writer
@@ -241,6 +248,9 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		typ := websocket.TextMessage
 		if bin {
 			typ = websocket.BinaryMessage
+		}
+		if t.opts.Compression { // a no-op where the client did not negotiate it
+			t.conn.EnableWriteCompression(len(*bp) >= t.opts.CompressionThreshold)
 		}
 		if err = t.conn.WriteMessage(typ, *bp); err != nil {
 			break

@@ -69,6 +69,7 @@ func main() {
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
+	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -90,6 +91,9 @@ func main() {
 		PollingDuration: *pollingDuration,
 	}
 	opts.FlashPolicyAddr = *flashPolicy
+	if *deflate {
+		opts.PerMessageDeflate = &server.PerMessageDeflate{Threshold: 1024}
+	}
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
 	}

@@ -5,7 +5,7 @@
  * behave the same way: this comment is the contract the tests in ../ are written against.
  *
  * Command line and output
- *   node ref-server.js -addr 127.0.0.1:0
+ *   node ref-server.js -addr 127.0.0.1:0 [-per-message-deflate]
  *   Listens on the given host:port (port 0 = any free port) and prints exactly one line
  *     listening on http://127.0.0.1:<port>
  *   on stdout once it accepts connections. SIGTERM (or SIGINT) → close and exit 0.
@@ -14,7 +14,9 @@
  *   Socket.IO at path /socket.io/, pingInterval 300 ms, pingTimeout 200 ms,
  *   maxHttpBufferSize 1e6, connectTimeout 1000 ms, CORS any origin
  *   (Access-Control-Allow-Origin: *), transports polling + websocket, no
- *   connection state recovery, EIO4 only (no allowEIO3).
+ *   connection state recovery, EIO4 only (no allowEIO3). Polling answers of 1 KiB and more are
+ *   gzip/deflate-encoded for clients that accept it (httpCompression's default); with
+ *   -per-message-deflate websocket permessage-deflate is accepted (threshold 1 KiB), else refused.
  *
  * Namespaces
  *   "/", "/custom" and every dynamic namespace matching /^\/dyn-\d+$/ get the handlers
@@ -103,6 +105,7 @@ function createApp() {
     connectTimeout: 1000,
     cors: { origin: '*' },
     cleanupEmptyChildNamespaces: true,
+    perMessageDeflate: process.argv.includes('-per-message-deflate') ? { threshold: 1024 } : false,
   });
 
   // socket id -> server-side disconnect reason; socket id -> [resolve fns] waiting for it.
