@@ -309,6 +309,7 @@ func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared,
 		}) {
 			continue
 		}
+		s.outgoingEvent(p)
 		if err := s.client.conn.Send(p); err != nil {
 			s.dropAck(p.ID)
 			continue

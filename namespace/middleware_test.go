@@ -1,6 +1,7 @@
 package namespace_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -148,9 +149,16 @@ func TestOnAnyOutgoing(t *testing.T) {
 	if err := other.Emit("not-mine"); err != nil {
 		t.Fatal(err)
 	}
+	// A broadcast with acks: sent, then given up at once (ctx is done).
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = e.reg.Of("/").EmitWithAck(ctx, "with-ack", 3)
+	if err := s.Emit("last"); err != nil {
+		t.Fatal(err)
+	}
 	e.recv(c, `25["ask"]`) // the ack reply is not an outgoing event
-	conn.waitSent(t, 5)
-	want := []out{{"direct", "1 two"}, {"vol", ""}, {"bcast", "true"}, {"all", "[1 2]"}}
+	conn.waitSent(t, 7)
+	want := []out{{"direct", "1 two"}, {"vol", ""}, {"bcast", "true"}, {"all", "[1 2]"}, {"with-ack", "3"}, {"last", ""}}
 	if !slices.Equal(seen, want) {
 		t.Errorf("OnAnyOutgoing saw %v, want %v", seen, want)
 	}
