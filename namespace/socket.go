@@ -1,12 +1,14 @@
 package namespace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/sockio/sockio/payload"
 )
@@ -387,7 +389,9 @@ func (s *Socket) dispatch(p *payload.Packet) {
 	}
 	name := string(items[0])
 	var str string
-	if json.Unmarshal(items[0], &str) == nil {
+	if raw := items[0]; len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		name = string(raw[1 : len(raw)-1]) // a valid string with no escapes is its own text
+	} else if json.Unmarshal(raw, &str) == nil {
 		name = str
 	} else if f, err := strconv.ParseFloat(name, 64); err == nil {
 		name = strconv.FormatFloat(f, 'f', -1, 64)
