@@ -88,6 +88,27 @@ func TestEventWithoutArgsAndNumericName(t *testing.T) {
 	}
 }
 
+// TestEventNameDecoding: a name is the JSON string's value whether it
+// carries escapes, non-ASCII text or invalid UTF-8 (replaced by U+FFFD, as
+// encoding/json does).
+func TestEventNameDecoding(t *testing.T) {
+	e := newEnv(t, namespace.Options{})
+	var names []string
+	e.reg.Of("/").OnConnection(func(s *namespace.Socket) {
+		s.OnAny(func(ev *namespace.Event) { names = append(names, ev.Name) })
+	})
+	c, _, _ := e.join("/")
+	e.recv(c, `2["plain"]`)
+	e.recv(c, `2["a\"b\u00e9\n"]`)
+	e.recv(c, `2["héllo"]`)
+	e.recv(c, "2[\"bad\xffbyte\"]")
+	e.recv(c, `2[""]`)
+	want := []string{"plain", "a\"b\u00e9\n", "héllo", "bad\ufffdbyte", ""}
+	if !slices.Equal(names, want) {
+		t.Errorf("names %q, want %q", names, want)
+	}
+}
+
 func TestOnReplacesAndOnAnySeesEverything(t *testing.T) {
 	e := newEnv(t, namespace.Options{})
 	var log []string

@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/sockio/sockio/payload"
 )
@@ -461,7 +463,9 @@ func (s *Socket) disconnect(reason DisconnectReason, notify bool) bool {
 func eventName(raw json.RawMessage) string {
 	name := string(raw)
 	var str string
-	if json.Unmarshal(raw, &str) == nil {
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		name = string(raw[1 : len(raw)-1]) // a valid string with no escapes is its own text
+	} else if json.Unmarshal(raw, &str) == nil {
 		name = str
 	} else if f, err := strconv.ParseFloat(name, 64); err == nil {
 		name = strconv.FormatFloat(f, 'f', -1, 64)

@@ -52,3 +52,15 @@ func BenchmarkSplitArgs1MB(b *testing.B) {
 		}
 	})
 }
+
+// TestSplitArgsFast: SplitArgs' answer on valid and invalid input alike.
+func TestSplitArgsFast(t *testing.T) {
+	ins := append([]string{"", "null", `{}`, `"x"`, `[`, `["x"`, `["x"]]`, `x`, `[1,]`, `[1 2]`, "[\"a\xffb\"]"}, splitCases...)
+	for _, in := range ins {
+		want, werr := SplitArgs([]byte(in))
+		got, err := splitArgsFast([]byte(in))
+		if (werr == nil) != (err == nil) || !sameItems(got, want) {
+			t.Errorf("splitArgsFast(%.40q) = %.80q, %v; want %.80q, %v", in, got, err, want, werr)
+		}
+	}
+}

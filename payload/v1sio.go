@@ -90,7 +90,7 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 	case Disconnect:
 		q.Type = V1Disconnect
 	case Event, BinaryEvent:
-		items, err := SplitArgs(p.Data)
+		items, err := splitArgsFast(p.Data)
 		if err != nil || len(items) == 0 || json.Unmarshal(items[0], &q.Name) != nil {
 			return q, false
 		}
@@ -100,7 +100,7 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 			q.ID, q.HasID, q.AckData = p.ID+1, true, true
 		}
 	case Ack, BinaryAck:
-		items, err := SplitArgs(p.Data)
+		items, err := splitArgsFast(p.Data)
 		if err != nil {
 			return q, false
 		}
@@ -118,6 +118,15 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 		return q, false
 	}
 	return q, true
+}
+
+// splitArgsFast answers as SplitArgs does, items aliasing data: a
+// validity scan and SplitValidArgs cost a fraction of a reflective decode.
+func splitArgsFast(data []byte) ([]json.RawMessage, error) {
+	if len(data) > 0 && !json.Valid(data) {
+		return nil, ErrPacket
+	}
+	return SplitValidArgs(data)
 }
 
 // v1Args joins items into a JSON array, attachments inlined as base64

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sockio/sockio/namespace"
+)
+
+// goroutinesCreated reads the runtime's count of goroutines created.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// readWSText reads one unmasked server frame shorter than 64 KiB.
+func readWSText(r *bufio.Reader, buf []byte) ([]byte, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(r, h[:2]); err != nil {
+		return nil, err
+	}
+	n := int(h[1] & 0x7f)
+	if n == 126 {
+		if _, err := io.ReadFull(r, h[2:4]); err != nil {
+			return nil, err
+		}
+		n = int(h[2])<<8 | int(h[3])
+	}
+	if n > cap(buf) {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	_, err := io.ReadFull(r, buf)
+	return buf, err
+}
+
+// echoDial opens a websocket as rawWSDial does, but keeps the reader
+// that read the 101, which may hold the first frames.
+func echoDial(tb testing.TB, addr, path, frame string) (net.Conn, *bufio.Reader) {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		tb.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		tb.Fatalf("upgrade: %v %v", resp, err)
+	}
+	msg := append([]byte{0x81, 0x80 | byte(len(frame)), 0, 0, 0, 0}, frame...)
+	if _, err := c.Write(msg); err != nil {
+		tb.Fatal(err)
+	}
+	return c, br
+}
+
+// benchEcho runs the echo scenario of bench/compare in process: clients
+// websocket clients of dialect query (an Engine.IO 4 or 3 handshake) each
+// send "echo" with an ack and wait for it, b.N echoes in all. It reports
+// goroutines created per echo besides allocations.
+func benchEcho(b *testing.B, path func(base string) string, connect, event, wantPrefix string, clients int) {
+	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
+	srv.Of("/").OnConnection(func(s *namespace.Socket) {
+		s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close(b.Context())
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	type cl struct {
+		c net.Conn
+		r *bufio.Reader
+	}
+	cls := make([]cl, clients)
+	for i := range cls {
+		cls[i].c, cls[i].r = echoDial(b, addr, path(ts.URL), connect)
+	}
+	// Wait until every socket has joined: read the frames up to the
+	// CONNECT answer.
+	var buf [128]byte
+	for _, c := range cls {
+		for {
+			f, err := readWSText(c.r, buf[:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if strings.HasPrefix(string(f), "40") || strings.HasPrefix(string(f), "1::") {
+				break
+			}
+		}
+	}
+	per := make(chan int, clients)
+	b.ReportAllocs()
+	g0 := goroutinesCreated()
+	b.ResetTimer()
+	n := b.N
+	var wg sync.WaitGroup
+	for i, c := range cls {
+		k := n / clients
+		if i < n%clients {
+			k++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rb [128]byte
+			for j := range k {
+				id := strconv.Itoa(j)
+				msg := strings.Replace(event, "ID", id, 1)
+				frame := append([]byte{0x81, 0x80 | byte(len(msg)), 0, 0, 0, 0}, msg...)
+				if _, err := c.c.Write(frame); err != nil {
+					b.Error(err)
+					return
+				}
+				for {
+					f, err := readWSText(c.r, rb[:])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if strings.HasPrefix(string(f), strings.Replace(wantPrefix, "ID", id, 1)) {
+						break
+					}
+				}
+			}
+			per <- k
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	// Client goroutines: one per client.
+	b.ReportMetric(float64(goroutinesCreated()-g0-uint64(clients))/float64(n), "goroutines/op")
+	for _, c := range cls {
+		c.c.Close()
+	}
+}
+
+// BenchmarkEchoWebSocket is the echo scenario with 4.x clients.
+func BenchmarkEchoWebSocket(b *testing.B) {
+	benchEcho(b, func(string) string { return "/socket.io/?EIO=4&transport=websocket" }, "40", `42ID["echo","a chat line of about sixty-four bytes, typical of a echo"]`, "43ID[", 50)
+}
+
+// BenchmarkEchoWebSocketV1 is the echo scenario with 0.9 clients.
+func BenchmarkEchoWebSocketV1(b *testing.B) {
+	benchEcho(b, func(base string) string {
+		res, err := http.Get(base + "/socket.io/1/")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		sid, _, _ := strings.Cut(string(body), ":")
+		return "/socket.io/1/websocket/" + sid
+	}, "2::", `5:ID+::{"name":"echo","args":["a chat line of about sixty-four bytes, typical"]}`, "6:::ID+[", 50)
+}
