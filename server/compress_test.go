@@ -137,9 +137,8 @@ func TestRawPollingCompressionOff(t *testing.T) {
 
 func TestRawPollingCompressionEIO3(t *testing.T) {
 	h := newHarness(t, server.Options{Logger: quietLogger()}, bigApp)
-	_, sid := rawHandshakeGet(t, h, "/socket.io/?EIO=3&transport=polling")
+	sid, _ := eio3Session(t, h, "") // the handshake and the server's CONNECT to "/", in one poll or two
 	poll := "/socket.io/?EIO=3&transport=polling&sid=" + sid
-	rawRequest(t, h, poll) // the server's CONNECT to "/"
 	msg := `42["big",3000]`
 	if r := h.post(h.base+"?EIO=3&transport=polling&sid="+sid, strconv.Itoa(len(msg))+":"+msg); r.status != http.StatusOK {
 		t.Fatalf("POST: %d %q", r.status, r.body)
