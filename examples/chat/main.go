@@ -83,7 +83,7 @@ func run(args []string) error {
 	if *name == "" {
 		*name = ln.Addr().String()
 	}
-	mountChat(srv, *name)
+	mountChat(srv, *name, cluster != nil)
 	if cluster != nil { // serve once the other processes' messages reach us
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := cluster.WaitSubscribed(ctx)

@@ -35,7 +35,7 @@ func fakeModules(t *testing.T, gens ...string) string {
 func startChat(t *testing.T, cfg config) *httptest.Server {
 	t.Helper()
 	srv := server.New(server.Options{})
-	mountChat(srv, "test")
+	mountChat(srv, "test", false)
 	ts := httptest.NewServer(newHandler(srv, cfg))
 	t.Cleanup(func() {
 		ts.Close()

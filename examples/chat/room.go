@@ -31,25 +31,38 @@ type online struct {
 	Server string `json:"server"`
 }
 
-// census numbers head counts. The lock covers counting and numbering, so
-// that a later number always goes with a later count; the count is sent
-// after it is released. On the in-memory adapter counting is a map look-up;
-// in a cluster it is one request to the other processes, bounded by a
-// second.
+// census numbers head counts. On one process counting is a map look-up
+// done under the lock with the numbering, so a later number always goes
+// with a later count. In a cluster the count is a request to the other
+// processes (bounded by a second), made before the lock is taken so that no
+// lock is held across I/O: two counts taken at once may then be numbered out
+// of order, and the next join or leave sets the page right.
 type census struct {
-	mu      sync.Mutex
-	seq     uint64
 	process string
+	remote  bool // the namespace's adapter spans processes
+
+	mu  sync.Mutex
+	seq uint64
 }
 
 func (c *census) take(ns *namespace.Namespace) online {
+	count := func() int {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		heads, _ := ns.In(room).FetchSockets(ctx) // what answered in time
+		return len(heads)
+	}
+	n := 0
+	if c.remote {
+		n = count()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	heads, _ := ns.In(room).FetchSockets(ctx) // what answered in time
-	return online{Online: len(heads), Seq: c.seq, Server: c.process}
+	if !c.remote {
+		n = count()
+	}
+	return online{Online: n, Seq: c.seq, Server: c.process}
 }
 
 // mountChat wires the chat room on the main namespace:
@@ -60,9 +73,9 @@ func (c *census) take(ns *namespace.Namespace) online {
 //   - the room gets a "notice" (text) when someone joins, is renamed or
 //     leaves, and an "online" {online, seq} head count when someone joins
 //     or leaves.
-func mountChat(srv *server.Server, process string) {
+func mountChat(srv *server.Server, process string, clustered bool) {
 	ns := srv.Of("/")
-	heads := census{process: process}
+	heads := census{process: process, remote: clustered}
 	ns.OnConnection(func(s *namespace.Socket) {
 		// Handlers of one connection run one at a time, the disconnect
 		// handler after every event that came before it: nick and joined
