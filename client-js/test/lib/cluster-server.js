@@ -25,6 +25,7 @@
 
 const { createClient, createCluster } = require('redis');
 const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
+const { PUBSUB } = require('@socket.io/redis-adapter/dist/util');
 const { createApp } = require('./ref-server');
 
 function arg(name, def) {
@@ -42,6 +43,7 @@ async function main() {
   const { httpServer, io } = createApp();
   let pub;
   let sub;
+  let others = 0;
   if (arg('redis')) { // else the in-memory adapter: one process
     const addrs = arg('redis').split(',');
     const sharded = arg('redis-mode', 'classic') === 'sharded';
@@ -52,6 +54,9 @@ async function main() {
     pub.on('error', () => {});
     sub.on('error', () => {});
     await Promise.all([pub.connect(), sub.connect()]);
+    // The processes already on the namespace's channel, so that readiness below waits for this
+    // one's own subscription, not for the others' (the harness starts processes one by one).
+    others = await (sharded ? PUBSUB(pub, 'SHARDNUMSUB', 'socket.io#/#') : PUBSUB(pub, 'NUMSUB', 'socket.io-request#/#'));
     io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
   }
   const nsp = io.of('/');
@@ -93,9 +98,9 @@ async function main() {
     }));
   });
 
-  // Listen once the adapter's subscriptions are active (this process counts itself).
+  // Listen once the adapter's subscriptions are active (this process counts itself on top of the others).
   for (;;) {
-    if (await nsp.adapter.serverCount() >= 1) break;
+    if (await nsp.adapter.serverCount() > others) break;
     await new Promise((r) => setTimeout(r, 20)); // polling a condition with a deadline (START_TIMEOUT in server.js)
   }
   httpServer.listen(port, host || '127.0.0.1', () => {
