@@ -77,12 +77,16 @@ func TestRawCookieOnHandshake(t *testing.T) {
 		if !strings.Contains(head, want) {
 			t.Errorf("EIO%s handshake head\n%s\nwant the line %q", eio, head, strings.TrimSpace(want))
 		}
-		// Only the handshake carries it: not the poll that brings the
-		// CONNECT reply (an EIO3 session is connected to "/" by the server).
-		if eio == "4" {
-			if r := h.post(h.pollURL(sid), "40"); r.status != http.StatusOK {
-				t.Fatalf("POST CONNECT: status %d %q", r.status, r.body)
-			}
+		// Only the handshake carries it: not the next poll, which has
+		// something to bring at once (the CONNECT reply for EIO4; for
+		// EIO3, whose CONNECT may already have come with the handshake,
+		// the answer to a ping).
+		url, body := h.pollURL(sid), "40"
+		if eio == "3" {
+			url, body = eio3URL(h, sid), "1:2"
+		}
+		if r := h.post(url, body); r.status != http.StatusOK {
+			t.Fatalf("POST %q: status %d %q", body, r.status, r.body)
 		}
 		next, _ := rawHandshakeGet(t, h, "/socket.io/?EIO="+eio+"&transport=polling&sid="+sid)
 		if strings.Contains(strings.ToLower(next), "set-cookie") {
