@@ -415,3 +415,43 @@ func TestProductionSendsStatsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingBeforeLogin: a client refused by the login gets none of the
+// admin namespace's broadcasts, and its actions do nothing.
+func TestNothingBeforeLogin(t *testing.T) {
+	h := newHarness(t, admin.Options{Auth: &admin.BasicAuth{Username: "admin", PasswordHash: testHash}})
+	ui := h.dial()
+	ui.connect("/admin", map[string]string{"username": "admin", "password": "s3cret"})
+	ui.next("/admin", "all_sockets", nil)
+
+	intruder := h.dial()
+	if got := intruder.connect("/admin", map[string]string{"username": "admin", "password": "guess"}); got[len(got)-1] != refused {
+		t.Fatalf("intruder: %q", got)
+	}
+	_, id := target(t, h)
+	// The admin's events go out one broadcast at a time: once the UI has
+	// the target's socket_connected, the intruder's queue would hold it
+	// too, ahead of the answer to a CONNECT sent now.
+	ui.next("/admin", "socket_connected", func(args []json.RawMessage) bool { return strings.Contains(string(args[0]), id) })
+	for _, p := range intruder.connect("/", nil) {
+		if strings.HasPrefix(p, "42/admin") {
+			t.Fatalf("the intruder got %q", p)
+		}
+	}
+	// An action from a client not in the namespace is a protocol error:
+	// the connection is closed, the action not run.
+	intruder.send(`42/admin,["_disconnect","/",true,"` + id + `"]`)
+	for {
+		_ = intruder.c.SetReadDeadline(time.Now().Add(wait))
+		_, b, err := intruder.c.ReadMessage()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(string(b), "42/admin") {
+			t.Fatalf("the intruder got %q", b)
+		}
+	}
+	if s := h.srv.Of("/").Socket(id); s == nil || !s.Connected() {
+		t.Fatal("the intruder's action disconnected a socket")
+	}
+}
