@@ -10,7 +10,10 @@
 //	})
 //	if err != nil { ... }
 //	defer adm.Close()
-//	mux.Handle("/admin-ui/", http.StripPrefix("/admin-ui", admin.UIHandler(dir)))
+//	ui, err := admin.UIHandler(filepath.Join("node_modules", admin.UIPackageDir))
+//	if err == nil {
+//		mux.Handle("/admin-ui/", http.StripPrefix("/admin-ui", ui))
+//	}
 //
 // Attach watches the server through its public hooks only
 // ([server.Server.Observe], [namespace.Registry.Observe], [server.ConnInfo]),
@@ -18,6 +21,16 @@
 // SocketsLeave, DisconnectSockets), so that in a cluster a dashboard
 // connected to one process sees and acts on every process that runs the
 // admin: its events are broadcasts of the admin namespace.
+//
+// Attach starts one goroutine, owned by the Admin and ended by Close: it
+// sends the queued events in order and the stats on a ticker. The hooks
+// only queue, so no emit to the admin namespace runs under a lock of the
+// server's, and a slow cluster publish delays the UI, not the server.
+//
+// Limits: sockets of another sockio process are listed without their
+// client id and transport (FetchSockets does not carry them; those of a
+// Node process do, in their data), and a change of Socket.Data is not
+// reported (socket.io's socket_updated with data).
 //
 // What a client of the admin namespace may do is bounded: nothing reaches
 // it before it has logged in (the namespace's middleware refuses it
@@ -108,6 +121,8 @@ type Admin struct {
 
 	queue   chan emission
 	dropped atomic.Uint64
+	admins  atomic.Int64 // admin sockets connected to this process
+	stopped atomic.Bool  // Close has begun: events are no longer queued
 	agg     aggregator
 	conns   connTable
 
@@ -210,7 +225,10 @@ func features(opts Options) []string {
 // Close stops sending stats and events. The admin namespace stays, its
 // sockets connected; close the server to end them.
 func (a *Admin) Close() {
-	a.closing.Do(func() { close(a.stop) })
+	a.closing.Do(func() {
+		a.stopped.Store(true)
+		close(a.stop)
+	})
 	<-a.done
 }
 
@@ -251,6 +269,9 @@ func (a *Admin) emit(e emission) {
 // enqueue queues an event for the admin namespace without blocking; a full
 // queue drops it.
 func (a *Admin) enqueue(event string, args ...any) {
+	if a.stopped.Load() {
+		return
+	}
 	select {
 	case a.queue <- emission{event, args}:
 	default:

@@ -39,7 +39,7 @@ type credentials struct {
 // authenticate is the admin namespace's middleware: a known session id,
 // or the user name and password, let a socket in; nothing else does.
 func (a *Admin) authenticate(s *namespace.Socket) error {
-	if len(a.ns.Sockets()) >= a.opts.MaxSockets {
+	if len(a.ns.Sockets()) >= a.opts.MaxSockets { // joined before their CONNECT was acknowledged
 		return errTooMany
 	}
 	if a.opts.NoAuth {

@@ -121,10 +121,11 @@ func serializeHandshake(hs *namespace.Handshake) serializedHandshake {
 // anyone: always with an adapter that spans processes (the UI may be
 // connected to another), else when an admin socket is connected here.
 func (a *Admin) listening() bool {
-	if _, local := a.ns.Adapter().(*namespace.MemoryAdapter); !local {
+	if a.admins.Load() > 0 {
 		return true
 	}
-	return len(a.ns.Sockets()) > 0
+	_, local := a.ns.Adapter().(*namespace.MemoryAdapter)
+	return !local
 }
 
 // socketConnected is the registry observer's Connect: the socket is listed,
@@ -182,6 +183,8 @@ const fetchTimeout = 5 * time.Second
 // (unless read-only), then the config and, in development mode, the list
 // of every socket of the cluster.
 func (a *Admin) adminConnected(s *namespace.Socket) {
+	a.admins.Add(1)
+	s.OnDisconnect(func(namespace.DisconnectReason) { a.admins.Add(-1) })
 	if !a.opts.ReadOnly {
 		a.registerActions(s)
 	}

@@ -9,9 +9,11 @@ import (
 
 // Observer watches every namespace of a registry, for tools that show a
 // server's state as it changes (package admin is one). Its functions run on
-// the goroutine that made the change, with no lock of this package held, and
-// must not block: hand the news to a goroutine of your own. Nil functions
-// are skipped.
+// the goroutine that made the change and must not block: hand the news to a
+// goroutine of your own. Connect runs with no lock of this package held;
+// Join and Leave may run while the socket concerned holds its own lock
+// (Socket.Join does), so they must not call that socket's methods. Nil
+// functions are skipped.
 type Observer struct {
 	// Connect runs when a socket has joined its namespace (its own room
 	// joined, its CONNECT acknowledged), before the namespace's

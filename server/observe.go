@@ -12,8 +12,9 @@ import (
 // Observer watches an engine's sessions, for tools that show a server's
 // state (package admin is one). Its functions run on the goroutine of the
 // session concerned, with no lock of this package held, and must not
-// block; Packet runs for every message, so it must be cheap. Nil functions
-// are skipped.
+// block. Packet runs for every message, on the goroutine that emits (which
+// may hold locks of its own), so it should only count. Nil functions are
+// skipped.
 type Observer struct {
 	// Open runs when a session has opened, with its id and transport
 	// ("polling", "websocket", or "" for a 0.9 client that has not opened
