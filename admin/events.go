@@ -11,9 +11,16 @@ import (
 	"github.com/sockio/sockio/server"
 )
 
-// jsDate is how JSON carries a JavaScript Date: an ISO string in UTC with
-// milliseconds.
-func jsDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// jsDate is a time as JSON carries a JavaScript Date: an ISO string in UTC
+// with milliseconds. It is formatted when the event is encoded, on the
+// admin's goroutine rather than the one that made the event.
+type jsDate time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (d jsDate) MarshalJSON() ([]byte, error) {
+	b := time.Time(d).UTC().AppendFormat(append(make([]byte, 0, 26), '"'), "2006-01-02T15:04:05.000Z")
+	return append(b, '"'), nil
+}
 
 // serializedSocket is a socket as the UI lists it.
 type serializedSocket struct {
