@@ -93,14 +93,18 @@ type MemoryAdapter struct {
 
 // Join implements [Adapter].
 func (a *MemoryAdapter) Join(id string, rooms ...string) {
+	var changes []roomChange // for the registry's observers, told after the lock
+	watched := a.ns.watched()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	mine := a.sids[id]
 	if mine == nil {
 		mine = make(map[string]struct{}, len(rooms))
 		a.sids[id] = mine
 	}
 	for _, r := range rooms {
+		if _, in := mine[r]; !in && watched {
+			changes = append(changes, roomChange{r, id, true})
+		}
 		mine[r] = struct{}{}
 		members := a.rooms[r]
 		if members == nil {
@@ -109,16 +113,25 @@ func (a *MemoryAdapter) Join(id string, rooms ...string) {
 		}
 		members[id] = struct{}{}
 	}
+	a.mu.Unlock()
+	if changes != nil {
+		a.ns.observeRooms(changes)
+	}
 }
 
 // Leave implements [Adapter].
 func (a *MemoryAdapter) Leave(id, room string) {
+	watched := a.ns.watched()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.leave(id, room)
+	left := a.leave(id, room)
+	a.mu.Unlock()
+	if left && watched {
+		a.ns.observeRooms([]roomChange{{room, id, false}})
+	}
 }
 
-func (a *MemoryAdapter) leave(id, room string) {
+// leave takes id out of room and reports whether it was in it.
+func (a *MemoryAdapter) leave(id, room string) bool {
 	if members, ok := a.rooms[room]; ok {
 		delete(members, id)
 		if len(members) == 0 {
@@ -126,18 +139,30 @@ func (a *MemoryAdapter) leave(id, room string) {
 		}
 	}
 	if mine, ok := a.sids[id]; ok {
-		delete(mine, room)
+		if _, in := mine[room]; in {
+			delete(mine, room)
+			return true
+		}
 	}
+	return false
 }
 
 // LeaveAll implements [Adapter].
 func (a *MemoryAdapter) LeaveAll(id string) {
+	var changes []roomChange
+	watched := a.ns.watched()
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for r := range a.sids[id] {
 		a.leave(id, r)
+		if watched {
+			changes = append(changes, roomChange{r, id, false})
+		}
 	}
 	delete(a.sids, id)
+	a.mu.Unlock()
+	if changes != nil {
+		a.ns.observeRooms(changes)
+	}
 }
 
 // Rooms implements [Adapter].

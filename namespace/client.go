@@ -204,6 +204,7 @@ func (c *client) connect(s *Socket) {
 		SID string `json:"sid"`
 	}{s.id})
 	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.Connect, Namespace: s.ns.name, Data: ack}})
+	c.safely(s, "observer", func() { c.reg.observeConnect(s) })
 	for _, h := range onConnect {
 		c.safely(s, "connection", func() { h(s) })
 	}

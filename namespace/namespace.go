@@ -95,6 +95,7 @@ type Registry struct {
 	nsps    map[string]*Namespace
 	parents []*Namespace
 	workers group.Group
+	obs     observers // see Observe (observe.go)
 }
 
 // NewRegistry returns a registry with the main namespace "/".

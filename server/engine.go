@@ -42,6 +42,8 @@ type Engine struct {
 
 	statsMu sync.Mutex
 	closes  map[string]uint64 // sessions closed, by reason
+
+	obs observers // see Observe (observe.go)
 }
 
 // newEngine returns an engine for opts, to which withDefaults has been

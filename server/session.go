@@ -73,7 +73,13 @@ func (s *session) start() {
 	s.opened = time.Now()
 	s.due = s.opened.Add(wait)
 	s.timer = time.AfterFunc(wait, s.heartbeat)
+	tr := s.tr
 	s.mu.Unlock()
+	name := ""
+	if tr != nil {
+		name = tr.Name()
+	}
+	s.eng.observeOpen(s.id, name)
 }
 
 // heard rearms the heartbeat of a session whose client pings: any frame
@@ -136,6 +142,9 @@ func (s *session) deafLocked() bool {
 // once, so a client that stopped reading holds no more than the bounds.
 func (s *session) push(volatile bool, frames ...payload.Frame) error {
 	_, err := s.q.Push(volatile, frames...)
+	if err == nil {
+		s.eng.observeFrames(false, frames)
+	}
 	if errors.Is(err, transports.ErrQueueFull) {
 		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
 		s.closeAs(reasonTooSlow, err, closeSlow)
@@ -170,6 +179,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 		s.close(payload.ReasonPingTimeout, errors.New("frames from a client that does not poll"))
 		return errSessionClosed
 	}
+	s.eng.observeFrames(true, frames)
 	for _, f := range frames {
 		s.mu.Lock()
 		closed, up := s.closed, s.up
@@ -241,6 +251,9 @@ func (s *session) attach(tr transports.Transport) bool {
 		old.Close(false)
 	}
 	tr.Activate()
+	if old == nil || old.Name() != tr.Name() {
+		s.eng.observeTransport(s.id, tr.Name())
+	}
 	return true
 }
 
@@ -299,6 +312,7 @@ func (s *session) upgraded(ws *transports.WebSocket) error {
 		old.Close(false)
 	}
 	ws.Activate()
+	s.eng.observeTransport(s.id, ws.Name())
 	return nil
 }
 

@@ -33,6 +33,7 @@ func (e *Engine) closedSession(s *session, tr transports.Transport, reason paylo
 	e.statsMu.Lock()
 	e.closes[string(reason)]++
 	e.statsMu.Unlock()
+	e.observeClose(s.id, reason)
 	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}

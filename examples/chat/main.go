@@ -9,6 +9,18 @@
 // With -redis the chat joins a cluster on that Redis (adapter/redis): several
 // chat processes behind a load balancer share the room (examples/cluster).
 //
+// With -admin it serves the Socket.IO Admin UI (package admin): the /admin
+// namespace the dashboard connects to, and the dashboard itself at
+// /admin-ui/ from client-js/node_modules (@socket.io/admin-ui). Open
+// /admin-ui/, give the chat's address as the server URL, and log in:
+//
+//	go run ./examples/chat -admin -admin-password s3cret       # user "admin" (-admin-user)
+//	go run ./examples/chat -admin -admin-password-hash '$2a$10$...'
+//	go run ./examples/chat -admin -admin-noauth                # no login; development only
+//
+// -admin-readonly lets the dashboard look but not act. In a cluster each
+// process is listed under its -name.
+//
 // The address comes from -addr, else from $PORT, else :8080. The page loads
 // the official socket.io browser client of the generation it is asked for
 // (?client=4, 2 or 0.9) from this server, which serves the bundles installed
@@ -53,6 +65,8 @@ func run(args []string) error {
 		cfg.addFallback)
 	redisAddr := fs.String("redis", "", "share the room with other processes through this Redis (host:port)")
 	name := fs.String("name", "", "this process's name, told to clients in the join ack (default: its address)")
+	var adminOpts adminFlags
+	adminOpts.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +98,14 @@ func run(args []string) error {
 		*name = ln.Addr().String()
 	}
 	mountChat(srv, *name, cluster != nil)
+	adm, err := adminOpts.attach(srv, *name)
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	if adm != nil {
+		defer adm.Close()
+		cfg.admin = true
+	}
 	if cluster != nil { // serve once the other processes' messages reach us
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := cluster.WaitSubscribed(ctx)
@@ -98,6 +120,9 @@ func run(args []string) error {
 	}
 	fmt.Printf("listening on %s\n", url)
 	fmt.Printf("open it in a browser: a chat room (?name= sets your name, ?client=2 or ?client=0.9 an older socket.io client); Ctrl-C stops\n")
+	if adm != nil {
+		fmt.Printf("admin UI on %s/admin-ui/: connect it to %s (namespace /admin)\n", url, url)
+	}
 	if missing := cfg.missing(); len(missing) > 0 {
 		slog.Warn("chat: socket.io browser clients not installed; their pages say so (npm ci in client-js/, or bash scripts/chat.sh, installs them)",
 			"generations", strings.Join(missing, ","), "dir", cfg.modules)

@@ -49,6 +49,7 @@ func findGen(gen string) (clientGen, bool) {
 // config is where the page's scripts come from.
 type config struct {
 	modules  string            // node_modules directory holding the bundles
+	admin    bool              // serve the Admin UI at /admin-ui/ (from modules)
 	fallback map[string]string // generation → bundle URL for when it is not installed
 }
 
@@ -150,6 +151,9 @@ func newHandler(srv *server.Server, cfg config) http.Handler {
 		http.Error(w, fmt.Sprintf("the %s browser bundle is not installed (%s): run npm ci in client-js/, or start the chat with bash scripts/chat.sh",
 			g.Label, path), http.StatusNotFound)
 	})
+	if cfg.admin {
+		mountAdminUI(r, cfg.modules)
+	}
 	r.Handle("/socket.io/*", srv)
 	return r
 }
