@@ -28,6 +28,8 @@ func New(opts Options) *Server {
 
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
+
+		Observer: opts.Observer, // nil stays nil
 	})
 	srv.eng = newEngine(opts, srv.openSession)
 	return srv

@@ -135,7 +135,10 @@ func (s *session) deafLocked() bool {
 // "client too slow": what is queued is dropped and the transport cut at
 // once, so a client that stopped reading holds no more than the bounds.
 func (s *session) push(volatile bool, frames ...payload.Frame) error {
-	_, err := s.q.Push(volatile, frames...)
+	queued, err := s.q.Push(volatile, frames...)
+	if volatile && !queued && err == nil && s.eng.obs != nil {
+		s.eng.obs.VolatileDropped(s.d.traits().generation)
+	}
 	if errors.Is(err, transports.ErrQueueFull) {
 		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
 		s.closeAs(reasonTooSlow, err, closeSlow)
@@ -293,6 +296,9 @@ func (s *session) upgraded(ws *transports.WebSocket) error {
 	s.olds = append(s.olds, old)
 	s.upgradeTimer.Stop()
 	s.mu.Unlock()
+	if s.eng.obs != nil {
+		s.eng.obs.Upgraded(s.d.traits().generation)
+	}
 	if p, ok := old.(*transports.Polling); ok {
 		p.Discard()
 	} else {

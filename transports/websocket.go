@@ -72,6 +72,8 @@ type WebSocket struct {
 	conn *websocket.Conn
 	bc   batchConn
 	w    writer
+
+	meter Meter // nil: not metered
 }
 
 // WebSocketConfig is what one websocket transport is made with, besides
@@ -104,6 +106,7 @@ func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	}
 	t := &WebSocket{sess: sess, up: cfg.Upgrader, opts: opts, b64: cfg.Base64, onProbe: cfg.OnProbe, onUpgrade: cfg.OnUpgrade}
 	t.probing.Store(cfg.Probe)
+	t.meter = meterOf(sess)
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
 		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = t.conn.Close() }}
 	return t
@@ -172,6 +175,9 @@ func (t *WebSocket) serveConn() {
 			t.sess.Fail(payload.ReasonParseError, err)
 			t.Close(true)
 			return
+		}
+		if t.meter != nil {
+			t.meter.Read("websocket", 1, len(data))
 		}
 		if t.probing.Load() {
 			if !t.probe(f) {
@@ -242,6 +248,7 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 	_ = t.conn.SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
 	t.bc.hold()
 	var err error
+	sent := 0 // bytes, for the meter
 	for _, f := range frames {
 		var bin bool
 		*bp, bin = framing.AppendMessage((*bp)[:0], f, t.b64)
@@ -255,9 +262,13 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		if err = t.conn.WriteMessage(typ, *bp); err != nil {
 			break
 		}
+		sent += len(*bp)
 	}
 	if ferr := t.bc.flush(); err == nil {
 		err = ferr
+	}
+	if t.meter != nil && err == nil {
+		t.meter.Wrote("websocket", len(frames), sent)
 	}
 	if cap(*bp) > 64<<10 {
 		*bp = make([]byte, 0, 1024)

@@ -89,6 +89,9 @@ func (c *core) outage(what string, err error) {
 		return
 	default:
 	}
+	if c.opts.OnError != nil {
+		c.opts.OnError(what, err)
+	}
 	c.mu.Lock()
 	first := !c.down
 	if first {
