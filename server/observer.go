@@ -27,7 +27,8 @@ type Observer interface {
 	// Received reports frames read from a client, in bytes as they came
 	// (a websocket message, a POST body).
 	Received(gen Generation, transport string, frames, bytes int)
-	// Sent reports frames written to a client, in bytes as they left.
+	// Sent reports frames written to a client, in bytes as they leave
+	// (reported just before the write).
 	Sent(gen Generation, transport string, frames, bytes int)
 	// VolatileDropped reports a volatile packet not queued for a client
 	// that is behind. (A client too slow for a packet that is not

@@ -241,10 +241,10 @@ func (h *Hixie76) writeFrames(frames []payload.Frame) error {
 	}
 	*buf = b
 	_ = h.conn.SetWriteDeadline(time.Now().Add(defaultWriteTimeout))
-	_, err := h.conn.Write(b)
-	if h.meter != nil && err == nil {
+	if h.meter != nil { // before the write: the client may answer at once
 		h.meter.Wrote("flashsocket", len(frames), len(b))
 	}
+	_, err := h.conn.Write(b)
 	return err
 }
 

@@ -153,7 +153,9 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 		if len(frames) > 0 {
 			body, _ = framing.AppendPayload(body[:0], frames, true)
 			chunk = AppendHTMLFileScript(chunk[:0], body)
-			n := len(frames) // for the meter
+			if h.post.meter != nil { // before the write: the client may answer at once
+				h.post.meter.Wrote("htmlfile", len(frames), len(chunk))
+			}
 			clear(frames)
 			h.writes.arm(rc)
 			if _, err := w.Write(chunk); err != nil || rc.Flush() != nil {
@@ -161,9 +163,6 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 					h.sess.Fail(payload.ReasonTransportError, errors.New("htmlfile write failed"))
 				}
 				return
-			}
-			if h.post.meter != nil {
-				h.post.meter.Wrote("htmlfile", n, len(chunk))
 			}
 			if cap(chunk) > 64<<10 {
 				body, chunk = nil, nil

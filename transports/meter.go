@@ -9,8 +9,10 @@ type Meter interface {
 	// Read reports frames decoded from bytes the client sent on the named
 	// transport (a websocket message, a polling POST body).
 	Read(transport string, frames, bytes int)
-	// Wrote reports frames written to the client in bytes on the named
-	// transport (websocket messages, a poll's answer, an htmlfile chunk).
+	// Wrote reports frames about to be written to the client in bytes on
+	// the named transport (websocket messages, a poll's answer, an
+	// htmlfile chunk): it runs before the write, so that it has run by
+	// the time the client can answer.
 	Wrote(transport string, frames, bytes int)
 }
 

@@ -346,11 +346,10 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 			h.Set("Content-Encoding", enc)
 		}
 	}
-	err := p.writeBody(&p.writes, w, rc, body)
-	if p.meter != nil && err == nil {
+	if p.meter != nil { // before the write: the client may answer at once
 		p.meter.Wrote("polling", len(frames), len(body))
 	}
-	return err
+	return p.writeBody(&p.writes, w, rc, body)
 }
 
 // writeBody writes a whole 200 response within the write timeout (or the

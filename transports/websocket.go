@@ -264,11 +264,11 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		}
 		sent += len(*bp)
 	}
+	if t.meter != nil && err == nil { // before the flush: the client may answer at once
+		t.meter.Wrote("websocket", len(frames), sent)
+	}
 	if ferr := t.bc.flush(); err == nil {
 		err = ferr
-	}
-	if t.meter != nil && err == nil {
-		t.meter.Wrote("websocket", len(frames), sent)
 	}
 	if cap(*bp) > 64<<10 {
 		*bp = make([]byte, 0, 1024)
