@@ -41,7 +41,7 @@
 //	sockio_slow_consumer_closes_total     counter    generation                      sessions closed as "client too slow" (their queue overflowed)
 //	sockio_handler_panics_total           counter    -                               panics recovered from handlers and middleware
 //	sockio_ack_timeouts_total             counter    -                               EmitWithAck calls whose deadline passed before every ack
-//	sockio_adapter_errors_total           counter    op                              failed calls to Redis by the Redis adapter (op: publish, subscribe, subscription, numsub)
+//	sockio_adapter_errors_total           counter    op                              calls to Redis by the Redis adapter that failed or, during an outage, were not tried (op: publish, subscribe, subscription, numsub)
 //
 // Everything a packet does costs an array lookup and an atomic add: no
 // lock and no allocation (see BenchmarkEcho in this package's tests). The
