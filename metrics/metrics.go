@@ -5,11 +5,11 @@
 //
 //	m := metrics.New()
 //	srv := server.New(server.Options{Observer: m})
-//	m.Watch(srv) // gauges read at scrape time
-//	reg := prometheus.NewRegistry()
-//	reg.MustRegister(m)
-//	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//	m.Watch(srv) // the gauges, read at scrape time
+//	http.Handle("/socket.io/", srv)
+//	http.Handle("/metrics", m.Handler())
 //
+// (or register m, a prometheus.Collector, in a registry of your own).
 // With the Redis adapter, set its Options.OnError to [Metrics.AdapterError].
 //
 // # Metrics
@@ -49,10 +49,13 @@
 package metrics
 
 import (
+	"net/http"
 	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/server"
@@ -228,6 +231,16 @@ func (m *Metrics) Watch(s Sessions) {
 	m.mu.Lock()
 	m.watched = append(m.watched, s)
 	m.mu.Unlock()
+}
+
+// Handler returns an http.Handler that serves m, with the Go runtime's
+// and the process's metrics, in the Prometheus exposition format: mount it
+// at /metrics. It registers m in a registry of its own, so call it once; to
+// serve m with other metrics, register m in their registry instead.
+func (m *Metrics) Handler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // collectors are the metrics kept as they happen.

@@ -50,6 +50,7 @@ func findGen(gen string) (clientGen, bool) {
 type config struct {
 	modules  string            // node_modules directory holding the bundles
 	fallback map[string]string // generation → bundle URL for when it is not installed
+	metrics  http.Handler      // serves /metrics, or nil
 }
 
 // addFallback parses a -client-url value, gen=URL.
@@ -151,5 +152,8 @@ func newHandler(srv *server.Server, cfg config) http.Handler {
 			g.Label, path), http.StatusNotFound)
 	})
 	r.Handle("/socket.io/*", srv)
+	if cfg.metrics != nil {
+		r.Handle("/metrics", cfg.metrics)
+	}
 	return r
 }

@@ -22,7 +22,8 @@
 // -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
 // that Redis (adapter/redis), and the cluster events in cluster.go work
-// across processes.
+// across processes. With -metrics, GET /metrics serves the Prometheus
+// metrics of package metrics.
 package main
 
 import (
@@ -48,6 +49,7 @@ import (
 
 	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/examples/internal/serve"
+	"github.com/sockio/sockio/metrics"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 	"github.com/sockio/sockio/transports"
@@ -70,6 +72,7 @@ func main() {
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
+	metricsFlag := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics (package metrics)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -97,6 +100,15 @@ func main() {
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
 	}
+	var m *metrics.Metrics
+	if *metricsFlag {
+		m = metrics.New()
+		opts.Observer = m
+	}
+	var onRedisError func(op string, err error)
+	if m != nil {
+		onRedisError = m.AdapterError
+	}
 	var cluster interface {
 		WaitSubscribed(context.Context) error
 	}
@@ -111,11 +123,11 @@ func main() {
 		defer rdb.Close()
 		switch *redisMode {
 		case "classic":
-			c := redisadapter.New(rdb, redisadapter.Options{Logger: logger})
+			c := redisadapter.New(rdb, redisadapter.Options{Logger: logger, OnError: onRedisError})
 			defer c.Close()
 			opts.Adapter, cluster = c.Adapter, c
 		case "sharded":
-			c := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{Options: redisadapter.Options{Logger: logger}})
+			c := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{Options: redisadapter.Options{Logger: logger, OnError: onRedisError}})
 			defer c.Close()
 			opts.Adapter, cluster = c.Adapter, c
 			// A joined room has a channel of its own: ack a join once
@@ -152,6 +164,11 @@ func main() {
 	r := chi.NewRouter()
 	r.Handle("/socket.io/*", srv)
 	r.Handle("/engine.io/*", eng)
+	if m != nil {
+		m.Watch(srv)
+		m.Watch(eng)
+		r.Handle("/metrics", m.Handler())
+	}
 	var conns connSet
 	if *testHooks {
 		r.Post("/test/drop-connections", conns.dropHandler)
