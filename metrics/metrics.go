@@ -51,7 +51,6 @@ package metrics
 import (
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -114,27 +113,34 @@ func reasonLabel(reason payload.DisconnectReason) string {
 }
 
 // table is a counter vector by generation and transport whose counters
-// are resolved once, on first use: later adds take no lock.
+// are made up front (so that they are served, at zero, before their
+// first event): an add is an array lookup and an atomic add.
 type table struct {
 	vec   *prometheus.CounterVec
-	cells [numGen][numTr]atomic.Pointer[prometheus.Counter]
+	cells [numGen][numTr]prometheus.Counter // read-only once made
 }
 
 func newTable(name, help string) *table {
-	return &table{vec: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help},
+	t := &table{vec: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help},
 		[]string{"generation", "transport"})}
+	for g := range generations {
+		for tr := range transports {
+			// 2.x and 4.x clients have two transports; 0.9 clients all.
+			if g == 0 || transports[tr] == "polling" || transports[tr] == "websocket" {
+				t.cells[g][tr] = t.vec.WithLabelValues(generations[g], transports[tr])
+			}
+		}
+	}
+	return t
 }
 
 func (t *table) add(gen server.Generation, transport string, v int) {
 	g, tr := genIndex(gen), trIndex(transport)
-	c := t.cells[g][tr].Load()
-	if c == nil {
-		// Racing first uses get the same counter from the vector.
-		cnt := t.vec.WithLabelValues(generations[g], transports[tr])
-		c = &cnt
-		t.cells[g][tr].Store(c)
+	c := t.cells[g][tr]
+	if c == nil { // a pair that is not made up front
+		c = t.vec.WithLabelValues(generations[g], transports[tr])
 	}
-	(*c).Add(float64(v))
+	c.Add(float64(v))
 }
 
 // byGen is a counter vector by generation, resolved at construction.
