@@ -31,8 +31,8 @@
 //	sockio_upgrades_total                 counter    generation                      polling sessions moved to a websocket
 //	sockio_packets_received_total         counter    generation, transport           Engine.IO packets read from clients (pings, messages, binary attachments, ...)
 //	sockio_packets_sent_total             counter    generation, transport           Engine.IO packets written to clients
-//	sockio_bytes_received_total           counter    generation, transport           bytes read: websocket messages, POST bodies
-//	sockio_bytes_sent_total               counter    generation, transport           bytes written: websocket messages, poll answers (as sent, compressed or not), htmlfile chunks
+//	sockio_bytes_received_total           counter    generation, transport           bytes read: websocket message payloads (inflated), POST bodies (an htmlfile client's count as polling)
+//	sockio_bytes_sent_total               counter    generation, transport           bytes written: websocket message payloads (before deflate), poll answers (as sent, gzip included), htmlfile chunks
 //	sockio_broadcast_recipients           histogram  -                               sockets of this process a broadcast reached, per namespace (_count: broadcasts)
 //	sockio_queue_frames                   gauge      generation                      packets waiting in the sessions' outbound queues (scrape time)
 //	sockio_queue_bytes                    gauge      generation                      bytes waiting in the outbound queues, the sum of buffered amounts (scrape time)
