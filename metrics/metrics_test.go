@@ -444,3 +444,43 @@ func TestOtherReason(t *testing.T) {
 	await(t, gone)
 	e.expect(1, "sockio_disconnects_total", "generation", "eio4", "transport", "websocket", "reason", "other")
 }
+
+// A 0.9 htmlfile stream: packets and bytes sent on "htmlfile", its
+// uploads on "polling".
+func TestV1HTMLFile(t *testing.T) {
+	e := newEnv(t, server.Options{}, func(srv *server.Server) { echo(srv) })
+	hs := e.get("/socket.io/1/")
+	sid, _, _ := strings.Cut(hs, ":")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.ts.URL+"/socket.io/1/htmlfile/"+sid, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	readUntil := func(want string) {
+		t.Helper()
+		var got []byte
+		buf := make([]byte, 4096)
+		for !strings.Contains(string(got), want) {
+			n, err := res.Body.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				t.Fatalf("stream: %v after %q", err, got)
+			}
+		}
+	}
+	readUntil(`1::`)
+	e.expect(1, "sockio_sessions", "generation", "v1", "transport", "htmlfile")
+	e.expect(1, "sockio_packets_sent_total", "generation", "v1", "transport", "htmlfile")
+	const ev = `5:1+::{"name":"echo","args":[7]}`
+	e.do(http.MethodPost, "/socket.io/1/htmlfile/"+sid, ev)
+	readUntil(`6:::1+[7]`)
+	e.expect(2, "sockio_packets_sent_total", "generation", "v1", "transport", "htmlfile")
+	e.expect(1, "sockio_packets_received_total", "generation", "v1", "transport", "polling")
+	e.expect(float64(len(ev)), "sockio_bytes_received_total", "generation", "v1", "transport", "polling")
+	if b := e.sample("sockio_bytes_sent_total", "generation", "v1", "transport", "htmlfile"); b < float64(len("1::6:::1+[7]")) {
+		t.Errorf("bytes sent on htmlfile: %v", b)
+	}
+}
