@@ -19,17 +19,17 @@ import (
 )
 
 // BenchmarkEcho measures an echo with an ack over websockets (4.x
-// clients, several at once), without an observer and with the metrics:
+// clients, several at once), without Options.Metrics and with it:
 // the difference is what the metrics cost per round trip (two packets in
 // and out, a broadcast-free ack).
 func BenchmarkEcho(b *testing.B) {
-	b.Run("observer=none", func(b *testing.B) { benchEcho(b, nil) })
-	b.Run("observer=metrics", func(b *testing.B) { benchEcho(b, metrics.New()) })
+	b.Run("metrics=none", func(b *testing.B) { benchEcho(b, nil) })
+	b.Run("metrics=prometheus", func(b *testing.B) { benchEcho(b, metrics.New()) })
 }
 
-// BenchmarkObserver measures the calls a packet makes: a read and a
+// BenchmarkHooks measures the calls a packet makes: a read and a
 // write reported, from every core at once.
-func BenchmarkObserver(b *testing.B) {
+func BenchmarkHooks(b *testing.B) {
 	m := metrics.New()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -55,7 +55,7 @@ func BenchmarkBroadcastObserved(b *testing.B) {
 func benchEcho(b *testing.B, m *metrics.Metrics) {
 	opts := server.Options{PingInterval: time.Hour, PingTimeout: time.Hour}
 	if m != nil {
-		opts.Observer = m
+		opts.Metrics = m
 	}
 	srv := server.New(opts)
 	srv.Of("/").OnConnection(func(s *namespace.Socket) {

@@ -1,10 +1,10 @@
 // Package metrics exports a sockio server's metrics to Prometheus. It is
 // the one package of the module that depends on the Prometheus client: the
 // server hears of its events through the dependency-free
-// [server.Observer] interface, which [Metrics] implements.
+// [server.Metrics] interface, which [Metrics] implements.
 //
 //	m := metrics.New()
-//	srv := server.New(server.Options{Observer: m})
+//	srv := server.New(server.Options{Metrics: m})
 //	m.Watch(srv) // the gauges, read at scrape time
 //	http.Handle("/socket.io/", srv)
 //	http.Handle("/metrics", m.Handler())
@@ -166,8 +166,8 @@ type Sessions interface {
 	EachSession(fn func(server.SessionInfo))
 }
 
-// Metrics is a server's Prometheus metrics: a [server.Observer] to set as
-// server.Options.Observer, and a [prometheus.Collector] to register. Its
+// Metrics is a server's Prometheus metrics: a [server.Metrics] to set as
+// server.Options.Metrics, and a [prometheus.Collector] to register. Its
 // methods are safe for concurrent use. One Metrics may observe several
 // servers; their figures add up.
 type Metrics struct {
@@ -302,12 +302,12 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// SessionOpened implements server.Observer.
+// SessionOpened implements server.Metrics.
 func (m *Metrics) SessionOpened(gen server.Generation, transport string) {
 	m.handshakes.add(gen, transport, 1)
 }
 
-// SessionClosed implements server.Observer.
+// SessionClosed implements server.Metrics.
 func (m *Metrics) SessionClosed(gen server.Generation, transport string, reason payload.DisconnectReason) {
 	g := genIndex(gen)
 	m.disconnects.WithLabelValues(generations[g], transports[trIndex(transport)], reasonLabel(reason)).Inc()
@@ -316,35 +316,35 @@ func (m *Metrics) SessionClosed(gen server.Generation, transport string, reason 
 	}
 }
 
-// Upgraded implements server.Observer.
+// Upgraded implements server.Metrics.
 func (m *Metrics) Upgraded(gen server.Generation) { m.upgrades.inc(gen) }
 
-// Received implements server.Observer.
+// Received implements server.Metrics.
 func (m *Metrics) Received(gen server.Generation, transport string, frames, bytes int) {
 	m.packetsIn.add(gen, transport, frames)
 	m.bytesIn.add(gen, transport, bytes)
 }
 
-// Sent implements server.Observer.
+// Sent implements server.Metrics.
 func (m *Metrics) Sent(gen server.Generation, transport string, frames, bytes int) {
 	m.packetsOut.add(gen, transport, frames)
 	m.bytesOut.add(gen, transport, bytes)
 }
 
-// VolatileDropped implements server.Observer.
+// VolatileDropped implements server.Metrics.
 func (m *Metrics) VolatileDropped(gen server.Generation) { m.dropped.inc(gen) }
 
-// Broadcast implements server.Observer (namespace.Observer).
+// Broadcast implements server.Metrics (namespace.Metrics).
 func (m *Metrics) Broadcast(recipients int) { m.recipients.Observe(float64(recipients)) }
 
-// HandlerPanicked implements server.Observer (namespace.Observer).
+// HandlerPanicked implements server.Metrics (namespace.Metrics).
 func (m *Metrics) HandlerPanicked() { m.panics.Inc() }
 
-// AckTimedOut implements server.Observer (namespace.Observer).
+// AckTimedOut implements server.Metrics (namespace.Metrics).
 func (m *Metrics) AckTimedOut() { m.ackTimeouts.Inc() }
 
 // AdapterError counts a failed call to Redis; it is the Redis adapter's
 // Options.OnError. op should be one of a few fixed names.
 func (m *Metrics) AdapterError(op string, _ error) { m.adapterErrs.WithLabelValues(op).Inc() }
 
-var _ server.Observer = (*Metrics)(nil)
+var _ server.Metrics = (*Metrics)(nil)

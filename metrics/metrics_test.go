@@ -34,7 +34,7 @@ type env struct {
 func newEnv(t *testing.T, opts server.Options, setup func(srv *server.Server)) *env {
 	t.Helper()
 	m := metrics.New()
-	opts.Observer = m
+	opts.Metrics = m
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := server.New(opts)
 	m.Watch(srv)

@@ -77,9 +77,9 @@ type Options struct {
 	// and its other namespaces stay. Zero means
 	// [DefaultMaxNamespacesPerConnection]; a negative value lifts the bound.
 	MaxNamespacesPerConnection int
-	// Observer, when set, hears of broadcasts, handler panics and ack
+	// Metrics, when set, hears of broadcasts, handler panics and ack
 	// timeouts, for metrics.
-	Observer Observer
+	Metrics Metrics
 }
 
 // DefaultMaxNamespacesPerConnection is the default of

@@ -43,8 +43,8 @@ type Engine struct {
 	statsMu sync.Mutex
 	closes  map[string]uint64 // sessions closed, by reason
 
-	obs    Observer            // nil: none
-	meters [3]transports.Meter // obs's, by encoding slot
+	metrics Metrics             // nil: none
+	meters  [3]transports.Meter // metrics's, by encoding slot
 }
 
 // newEngine returns an engine for opts, to which withDefaults has been
@@ -53,7 +53,7 @@ func newEngine(opts Options, open func(s *session) upper) *Engine {
 	e := &Engine{opts: opts, log: opts.Logger, open: open, sessions: map[string]*session{},
 		closes: map[string]uint64{}}
 	e.idle.L = &e.mu
-	e.obs, e.meters = opts.Observer, meters(opts.Observer)
+	e.metrics, e.meters = opts.Metrics, meters(opts.Metrics)
 	e.wsOpts = transports.WebSocketOptions{
 		MaxMessage:      opts.MaxPayload,
 		CollectInterval: opts.CollectInterval,

@@ -116,11 +116,11 @@ type Options struct {
 	// client whose Accept-Encoding allows it (engine.io's
 	// httpCompression). Zero means 1024 bytes; negative never compresses.
 	HTTPCompressionThreshold int
-	// Observer, when set, hears of sessions opening and closing, upgrades,
+	// Metrics, when set, hears of sessions opening and closing, upgrades,
 	// traffic, dropped packets, broadcasts, handler panics and ack
 	// timeouts, for metrics: see the module's metrics package. Nil (the
 	// default) costs nothing.
-	Observer Observer
+	Metrics Metrics
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger

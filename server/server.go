@@ -29,7 +29,7 @@ func New(opts Options) *Server {
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
 
-		Observer: opts.Observer, // nil stays nil
+		Metrics: opts.Metrics, // nil stays nil
 	})
 	srv.eng = newEngine(opts, srv.openSession)
 	return srv

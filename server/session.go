@@ -136,8 +136,8 @@ func (s *session) deafLocked() bool {
 // once, so a client that stopped reading holds no more than the bounds.
 func (s *session) push(volatile bool, frames ...payload.Frame) error {
 	queued, err := s.q.Push(volatile, frames...)
-	if volatile && !queued && err == nil && s.eng.obs != nil {
-		s.eng.obs.VolatileDropped(s.d.traits().generation)
+	if volatile && !queued && err == nil && s.eng.metrics != nil {
+		s.eng.metrics.VolatileDropped(s.d.traits().generation)
 	}
 	if errors.Is(err, transports.ErrQueueFull) {
 		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
@@ -296,8 +296,8 @@ func (s *session) upgraded(ws *transports.WebSocket) error {
 	s.olds = append(s.olds, old)
 	s.upgradeTimer.Stop()
 	s.mu.Unlock()
-	if s.eng.obs != nil {
-		s.eng.obs.Upgraded(s.d.traits().generation)
+	if s.eng.metrics != nil {
+		s.eng.metrics.Upgraded(s.d.traits().generation)
 	}
 	if p, ok := old.(*transports.Polling); ok {
 		p.Discard()

@@ -33,8 +33,8 @@ func (e *Engine) closedSession(s *session, tr transports.Transport, reason paylo
 	e.statsMu.Lock()
 	e.closes[string(reason)]++
 	e.statsMu.Unlock()
-	if e.obs != nil {
-		e.obs.SessionClosed(s.d.traits().generation, transportName(tr), reason)
+	if e.metrics != nil {
+		e.metrics.SessionClosed(s.d.traits().generation, transportName(tr), reason)
 	}
 	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
 		return

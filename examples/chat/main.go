@@ -78,7 +78,7 @@ func run(args []string) error {
 	var redisOpts redisadapter.Options
 	if *withMetrics {
 		m = metrics.New()
-		opts.Observer = m
+		opts.Metrics = m
 		redisOpts.OnError = m.AdapterError
 	}
 	var cluster *redisadapter.Cluster

@@ -103,7 +103,7 @@ func main() {
 	var m *metrics.Metrics
 	if *metricsFlag {
 		m = metrics.New()
-		opts.Observer = m
+		opts.Metrics = m
 	}
 	var onRedisError func(op string, err error)
 	if m != nil {

@@ -5,10 +5,10 @@ import (
 	"errors"
 )
 
-// Observer hears of the namespace layer's events, for metrics (the
+// Metrics hears of the namespace layer's events, for metrics (the
 // module's metrics package implements it). Its methods may run
 // concurrently, on hot paths: they must be quick and must not block.
-type Observer interface {
+type Metrics interface {
 	// Broadcast reports a broadcast handed to recipients sockets of this
 	// process (zero included), once per namespace it reached: a broadcast
 	// that arrives from another process of a cluster counts here too.
@@ -22,17 +22,17 @@ type Observer interface {
 	AckTimedOut()
 }
 
-// ackTimedOut tells the observer, if any, of an EmitWithAck that ended
+// ackTimedOut tells the Metrics, if any, of an EmitWithAck that ended
 // with ctx done, when its deadline (not a cancellation) ended it.
 func (r *Registry) ackTimedOut(ctx context.Context) {
-	if o := r.opts.Observer; o != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if o := r.opts.Metrics; o != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		o.AckTimedOut()
 	}
 }
 
-// handlerPanicked tells the observer, if any, of a recovered panic.
+// handlerPanicked tells the Metrics, if any, of a recovered panic.
 func (r *Registry) handlerPanicked() {
-	if o := r.opts.Observer; o != nil {
+	if o := r.opts.Metrics; o != nil {
 		o.HandlerPanicked()
 	}
 }

@@ -6,16 +6,16 @@ import (
 	"github.com/sockio/sockio/transports"
 )
 
-// Observer hears of a server's events, for metrics: the module's metrics
-// package implements it for Prometheus (see Options.Observer). Its methods
+// Metrics hears of a server's events, for metrics: the module's metrics
+// package implements it for Prometheus (see Options.Metrics). Its methods
 // run concurrently, some for every packet: they must be quick, must not
 // block, and should not allocate. A transport is named as on the wire:
 // "polling", "websocket", and for 0.9 clients also "htmlfile" and
 // "flashsocket" (xhr-polling and jsonp-polling are "polling").
-type Observer interface {
+type Metrics interface {
 	// The namespace layer's events: broadcasts, handler panics, ack
 	// timeouts (unused by a raw Engine).
-	namespace.Observer
+	namespace.Metrics
 	// SessionOpened reports a handshake that opened a session. A 0.9
 	// client picks its transport after the handshake: transport is "".
 	SessionOpened(gen Generation, transport string)
@@ -74,38 +74,38 @@ func (e *Engine) EachSession(fn func(SessionInfo)) {
 func (srv *Server) EachSession(fn func(SessionInfo)) { srv.eng.EachSession(fn) }
 
 // meter is the transports' meter of one generation's sessions: it hands
-// their traffic to the observer.
+// their traffic to the Metrics.
 type meter struct {
-	obs Observer
-	gen Generation
+	sink Metrics
+	gen  Generation
 }
 
 func (m *meter) Read(transport string, frames, bytes int) {
-	m.obs.Received(m.gen, transport, frames, bytes)
+	m.sink.Received(m.gen, transport, frames, bytes)
 }
 
 func (m *meter) Wrote(transport string, frames, bytes int) {
-	m.obs.Sent(m.gen, transport, frames, bytes)
+	m.sink.Sent(m.gen, transport, frames, bytes)
 }
 
-// meters returns one meter per encoding slot for obs, or nils.
-func meters(obs Observer) (ms [3]transports.Meter) {
-	if obs == nil {
+// meters returns one meter per encoding slot for sink, or nils.
+func meters(sink Metrics) (ms [3]transports.Meter) {
+	if sink == nil {
 		return ms
 	}
 	for slot, gen := range [3]Generation{slotEIO4: EIO4, slotEIO3: EIO3, slotV1: V1} {
-		ms[slot] = &meter{obs: obs, gen: gen}
+		ms[slot] = &meter{sink: sink, gen: gen}
 	}
 	return ms
 }
 
 // Meter implements the transports' optional Session method: nil when no
-// observer is set.
+// Metrics is set.
 func (s *session) Meter() transports.Meter { return s.eng.meters[s.d.traits().slot] }
 
-// opened tells the observer, if any, of a session a handshake opened.
+// opened tells the Metrics, if any, of a session a handshake opened.
 func (e *Engine) opened(s *session, transport string) {
-	if e.obs != nil {
-		e.obs.SessionOpened(s.d.traits().generation, transport)
+	if e.metrics != nil {
+		e.metrics.SessionOpened(s.d.traits().generation, transport)
 	}
 }
