@@ -32,6 +32,9 @@ type Engine struct {
 	open     func(s *session) upper
 	policy   *transports.PolicyServer // the Flash policy port, if any
 
+	metrics Metrics             // nil: none
+	meters  [3]transports.Meter // metrics's, by encoding slot
+
 	mu       sync.Mutex
 	sessions map[string]*session // open sessions, and closed ones until their client is told
 	closing  bool                // Close has begun
@@ -42,9 +45,6 @@ type Engine struct {
 
 	statsMu sync.Mutex
 	closes  map[string]uint64 // sessions closed, by reason
-
-	metrics Metrics             // nil: none
-	meters  [3]transports.Meter // metrics's, by encoding slot
 }
 
 // newEngine returns an engine for opts, to which withDefaults has been

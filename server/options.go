@@ -87,6 +87,11 @@ type Options struct {
 	DisableNoDelay bool
 	// Adapter makes each namespace's adapter; nil means in-memory.
 	Adapter namespace.AdapterFunc
+	// Metrics, when set, hears of sessions opening and closing, upgrades,
+	// traffic, dropped packets, broadcasts, handler panics and ack
+	// timeouts, for metrics: see the module's metrics package. Nil (the
+	// default) costs nothing.
+	Metrics Metrics
 	// KeepEmptyChildNamespaces keeps a dynamic child namespace after its
 	// last socket leaves; by default it is removed (see
 	// namespace.Options.KeepEmptyChildNamespaces).
@@ -116,11 +121,6 @@ type Options struct {
 	// client whose Accept-Encoding allows it (engine.io's
 	// httpCompression). Zero means 1024 bytes; negative never compresses.
 	HTTPCompressionThreshold int
-	// Metrics, when set, hears of sessions opening and closing, upgrades,
-	// traffic, dropped packets, broadcasts, handler panics and ack
-	// timeouts, for metrics: see the module's metrics package. Nil (the
-	// default) costs nothing.
-	Metrics Metrics
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger

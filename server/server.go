@@ -25,11 +25,10 @@ func New(opts Options) *Server {
 		ConnectTimeout: opts.ConnectTimeout,
 		Adapter:        opts.Adapter,
 		Logger:         opts.Logger,
+		Metrics:        opts.Metrics, // nil stays nil
 
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
-
-		Metrics: opts.Metrics, // nil stays nil
 	})
 	srv.eng = newEngine(opts, srv.openSession)
 	return srv

@@ -30,12 +30,12 @@ func (e *Engine) Stats() Stats {
 
 // closedSession counts and logs (at debug level) the close of s.
 func (e *Engine) closedSession(s *session, tr transports.Transport, reason payload.DisconnectReason, err error) {
-	e.statsMu.Lock()
-	e.closes[string(reason)]++
-	e.statsMu.Unlock()
 	if e.metrics != nil {
 		e.metrics.SessionClosed(s.d.traits().generation, transportName(tr), reason)
 	}
+	e.statsMu.Lock()
+	e.closes[string(reason)]++
+	e.statsMu.Unlock()
 	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}

@@ -106,9 +106,9 @@ func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	}
 	t := &WebSocket{sess: sess, up: cfg.Upgrader, opts: opts, b64: cfg.Base64, onProbe: cfg.OnProbe, onUpgrade: cfg.OnUpgrade}
 	t.probing.Store(cfg.Probe)
-	t.meter = meterOf(sess)
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
 		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = t.conn.Close() }}
+	t.meter = meterOf(sess)
 	return t
 }
 

@@ -67,12 +67,12 @@ func main() {
 	corsFlag := flag.String("cors", "any", `pages of other origins allowed: "any" (reflected, with credentials), `+
 		`"off" (none: the library's same-origin default), or a comma-separated list of origins`)
 	debug := flag.Bool("debug", false, "debug logs")
+	metricsFlag := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics (package metrics)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
-	metricsFlag := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics (package metrics)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
