@@ -10,7 +10,8 @@
 // /engine.io/. Namespaces "/", "/custom" and /^\/dyn-\d+$/ share the
 // handlers below; "/admin" also requires auth {"token":"secret"}; the
 // dynamic parent refuses auth {"deny":true} with "dyn denied". Empty
-// dynamic children are removed (the default).
+// dynamic children are removed (the default). With -metrics, GET /metrics
+// serves the Prometheus metrics of package metrics.
 //
 // Events (see client-js/test/lib/ref-server.js for the same contract on
 // the reference server): message → message-back; message-with-ack and
@@ -22,8 +23,7 @@
 // -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
 // that Redis (adapter/redis), and the cluster events in cluster.go work
-// across processes. With -metrics, GET /metrics serves the Prometheus
-// metrics of package metrics.
+// across processes.
 package main
 
 import (
