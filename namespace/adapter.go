@@ -232,6 +232,9 @@ var idSlices = sync.Pool{New: func() any { s := make([]string, 0, 64); return &s
 func (a *MemoryAdapter) Broadcast(p *payload.Shared, opts BroadcastOptions) error {
 	sp := idSlices.Get().(*[]string)
 	ids := a.collect((*sp)[:0], opts)
+	if o := a.ns.reg.opts.Metrics; o != nil {
+		o.Broadcast(len(ids))
+	}
 	for _, id := range ids {
 		_ = a.ns.Deliver(id, p)
 	}

@@ -289,6 +289,7 @@ func (c *client) guarded(s *Socket, what string, fn func()) (err error) {
 		if v := recover(); v != nil {
 			c.reg.opts.Logger.Error("sockio: handler panicked", "socket", s.id, "namespace", s.ns.name,
 				"handler", what, "panic", v, "stack", string(debug.Stack()))
+			c.reg.handlerPanicked()
 			err = &PanicError{Value: v}
 		}
 	}()
@@ -301,6 +302,7 @@ func (c *client) safely(s *Socket, what string, fn func()) {
 		if v := recover(); v != nil {
 			c.reg.opts.Logger.Error("sockio: handler panicked", "socket", s.id, "namespace", s.ns.name,
 				"handler", what, "panic", v, "stack", string(debug.Stack()))
+			c.reg.handlerPanicked()
 		}
 	}()
 	fn()

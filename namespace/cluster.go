@@ -236,6 +236,7 @@ func (o Operator) EmitWithAck(ctx context.Context, event string, args ...any) ([
 		defer mu.Unlock()
 		return answers, nil
 	case <-ctx.Done():
+		o.ns.reg.ackTimedOut(ctx)
 		mu.Lock()
 		defer mu.Unlock()
 		closed = true

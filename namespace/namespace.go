@@ -64,6 +64,9 @@ type Options struct {
 	Adapter AdapterFunc
 	// Logger receives errors and recovered panics; nil means slog.Default().
 	Logger *slog.Logger
+	// Metrics, when set, hears of broadcasts, handler panics and ack
+	// timeouts, for metrics.
+	Metrics Metrics
 	// KeepEmptyChildNamespaces keeps a dynamic child namespace (one that a
 	// CONNECT created through OfFunc or OfRegexp) once its last socket has
 	// left. By default the child is then removed and its adapter closed;

@@ -96,6 +96,7 @@ func (n *Namespace) HandleServerEvent(data []byte, ack func(v any)) error {
 			if v := recover(); v != nil {
 				n.reg.opts.Logger.Error("sockio: server event handler panicked", "namespace", n.name,
 					"event", name, "panic", v, "stack", string(debug.Stack()))
+				n.reg.handlerPanicked()
 			}
 		}()
 		h(e)

@@ -300,6 +300,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 		return r.args, r.err
 	case <-ctx.Done():
 		s.dropAck(id)
+		s.ns.reg.ackTimedOut(ctx)
 		return Args{}, fmt.Errorf("namespace: ack for %q: %w", event, ctx.Err())
 	}
 }

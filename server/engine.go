@@ -32,6 +32,9 @@ type Engine struct {
 	open     func(s *session) upper
 	policy   *transports.PolicyServer // the Flash policy port, if any
 
+	metrics Metrics             // nil: none
+	meters  [3]transports.Meter // metrics's, by encoding slot
+
 	mu       sync.Mutex
 	sessions map[string]*session // open sessions, and closed ones until their client is told
 	closing  bool                // Close has begun
@@ -52,6 +55,7 @@ func newEngine(opts Options, open func(s *session) upper) *Engine {
 	e := &Engine{opts: opts, log: opts.Logger, open: open, sessions: map[string]*session{},
 		closes: map[string]uint64{}}
 	e.idle.L = &e.mu
+	e.metrics, e.meters = opts.Metrics, meters(opts.Metrics)
 	e.wsOpts = transports.WebSocketOptions{
 		MaxMessage:      opts.MaxPayload,
 		CollectInterval: opts.CollectInterval,

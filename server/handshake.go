@@ -99,6 +99,7 @@ func (e *Engine) handshake(w http.ResponseWriter, r *http.Request, d dialect, tr
 	}
 	e.sessions[sid] = s
 	e.mu.Unlock()
+	e.opened(s, transport)
 	s.start()
 	tr.Activate()
 	if ws, ok := tr.(*transports.WebSocket); ok {
@@ -166,6 +167,7 @@ func (e *Engine) handshakeV1(w http.ResponseWriter, r *http.Request, jsonp strin
 	}
 	e.sessions[sid] = s
 	e.mu.Unlock()
+	e.opened(s, "")
 	s.start()
 
 	var offered []string

@@ -87,6 +87,11 @@ type Options struct {
 	DisableNoDelay bool
 	// Adapter makes each namespace's adapter; nil means in-memory.
 	Adapter namespace.AdapterFunc
+	// Metrics, when set, hears of sessions opening and closing, upgrades,
+	// traffic, dropped packets, broadcasts, handler panics and ack
+	// timeouts, for metrics: see the module's metrics package. Nil (the
+	// default) costs nothing.
+	Metrics Metrics
 	// KeepEmptyChildNamespaces keeps a dynamic child namespace after its
 	// last socket leaves; by default it is removed (see
 	// namespace.Options.KeepEmptyChildNamespaces).

@@ -25,6 +25,7 @@ func New(opts Options) *Server {
 		ConnectTimeout: opts.ConnectTimeout,
 		Adapter:        opts.Adapter,
 		Logger:         opts.Logger,
+		Metrics:        opts.Metrics, // nil stays nil
 
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,

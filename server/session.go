@@ -141,9 +141,12 @@ func (s *session) deafLocked() bool {
 // "client too slow": what is queued is dropped and the transport cut at
 // once, so a client that stopped reading holds no more than the bounds.
 func (s *session) push(volatile bool, frames ...payload.Frame) error {
-	_, err := s.q.Push(volatile, frames...)
-	if err == nil {
+	queued, err := s.q.Push(volatile, frames...)
+	if queued {
 		s.eng.observeFrames(false, frames)
+	}
+	if volatile && !queued && err == nil && s.eng.metrics != nil {
+		s.eng.metrics.VolatileDropped(s.d.traits().generation)
 	}
 	if errors.Is(err, transports.ErrQueueFull) {
 		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
@@ -306,6 +309,9 @@ func (s *session) upgraded(ws *transports.WebSocket) error {
 	s.olds = append(s.olds, old)
 	s.upgradeTimer.Stop()
 	s.mu.Unlock()
+	if s.eng.metrics != nil {
+		s.eng.metrics.Upgraded(s.d.traits().generation)
+	}
 	if p, ok := old.(*transports.Polling); ok {
 		p.Discard()
 	} else {

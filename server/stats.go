@@ -30,6 +30,9 @@ func (e *Engine) Stats() Stats {
 
 // closedSession counts and logs (at debug level) the close of s.
 func (e *Engine) closedSession(s *session, tr transports.Transport, reason payload.DisconnectReason, err error) {
+	if e.metrics != nil {
+		e.metrics.SessionClosed(s.d.traits().generation, transportName(tr), reason)
+	}
 	e.statsMu.Lock()
 	e.closes[string(reason)]++
 	e.statsMu.Unlock()
@@ -37,13 +40,21 @@ func (e *Engine) closedSession(s *session, tr transports.Transport, reason paylo
 	if !e.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	name := "none"
-	if tr != nil {
-		name = tr.Name()
+	name := transportName(tr)
+	if name == "" {
+		name = "none"
 	}
 	attrs := []any{"sid", s.id, "gen", s.d.traits().generation.String(), "transport", name, "reason", reason}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}
 	e.log.Debug("sockio: session closed", attrs...)
+}
+
+// transportName is tr's name, "" for none.
+func transportName(tr transports.Transport) string {
+	if tr == nil {
+		return ""
+	}
+	return tr.Name()
 }

@@ -78,6 +78,8 @@ type Hixie76 struct {
 	sess Session
 	max  int64
 
+	meter Meter // nil: not metered
+
 	conn net.Conn
 	br   *bufio.Reader
 	w    writer
@@ -90,6 +92,7 @@ func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 		maxMessage = DefaultMaxPayload
 	}
 	h := &Hixie76{sess: sess, max: maxMessage}
+	h.meter = meterOf(sess)
 	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
 		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = h.conn.Close() }}
 	return h
@@ -178,6 +181,9 @@ func (h *Hixie76) read() {
 			h.Close(true)
 			return
 		}
+		if h.meter != nil {
+			h.meter.Read("flashsocket", 1, len(data))
+		}
 		one[0] = f
 		if err := h.sess.Receive(one[:]); err != nil {
 			return
@@ -235,6 +241,9 @@ func (h *Hixie76) writeFrames(frames []payload.Frame) error {
 	}
 	*buf = b
 	_ = h.conn.SetWriteDeadline(time.Now().Add(defaultWriteTimeout))
+	if h.meter != nil { // before the write: the client may answer at once
+		h.meter.Wrote("flashsocket", len(frames), len(b))
+	}
 	_, err := h.conn.Write(b)
 	return err
 }

@@ -153,6 +153,9 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 		if len(frames) > 0 {
 			body, _ = framing.AppendPayload(body[:0], frames, true)
 			chunk = AppendHTMLFileScript(chunk[:0], body)
+			if h.post.meter != nil { // before the write: the client may answer at once
+				h.post.meter.Wrote("htmlfile", len(frames), len(chunk))
+			}
 			clear(frames)
 			h.writes.arm(rc)
 			if _, err := w.Write(chunk); err != nil || rc.Flush() != nil {

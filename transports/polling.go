@@ -67,6 +67,8 @@ type Polling struct {
 	reqs    *group.Group  // requests being served (shared with an HTMLFile)
 	writes  respWrites    // polls' answers
 	posts   respWrites    // posts' answers
+
+	meter Meter // nil: not metered
 }
 
 // NewPolling returns a polling transport for sess; b64 asks for text-only
@@ -79,6 +81,7 @@ func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
 	p := &Polling{sess: sess, opts: opts, b64: b64, wake: newSignal(), reqs: new(group.Group)}
+	p.meter = meterOf(sess)
 	p.writes.timeout = opts.WriteTimeout
 	p.posts.timeout = opts.WriteTimeout
 	return p
@@ -343,6 +346,9 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 			h.Set("Content-Encoding", enc)
 		}
 	}
+	if p.meter != nil { // before the write: the client may answer at once
+		p.meter.Wrote("polling", len(frames), len(body))
+	}
 	return p.writeBody(&p.writes, w, rc, body)
 }
 
@@ -398,6 +404,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 		return
 	}
 	framing := p.sess.Framing()
+	size := len(body) // for the meter
 	ctype := r.Header.Get("Content-Type")
 	if r.URL.Query().Has("j") {
 		form, err := url.ParseQuery(string(body))
@@ -413,6 +420,9 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 		p.sess.Fail(payload.ReasonParseError, err)
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
+	}
+	if p.meter != nil {
+		p.meter.Read("polling", len(frames), size)
 	}
 	if err := p.sess.Receive(frames); err != nil {
 		http.Error(w, "session closed: "+err.Error(), http.StatusBadRequest)

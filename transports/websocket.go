@@ -72,6 +72,8 @@ type WebSocket struct {
 	conn *websocket.Conn
 	bc   batchConn
 	w    writer
+
+	meter Meter // nil: not metered
 }
 
 // WebSocketConfig is what one websocket transport is made with, besides
@@ -106,6 +108,7 @@ func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	t.probing.Store(cfg.Probe)
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
 		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = t.conn.Close() }}
+	t.meter = meterOf(sess)
 	return t
 }
 
@@ -172,6 +175,9 @@ func (t *WebSocket) serveConn() {
 			t.sess.Fail(payload.ReasonParseError, err)
 			t.Close(true)
 			return
+		}
+		if t.meter != nil {
+			t.meter.Read("websocket", 1, len(data))
 		}
 		if t.probing.Load() {
 			if !t.probe(f) {
@@ -242,6 +248,7 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 	_ = t.conn.SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
 	t.bc.hold()
 	var err error
+	sent := 0 // bytes, for the meter
 	for _, f := range frames {
 		var bin bool
 		*bp, bin = framing.AppendMessage((*bp)[:0], f, t.b64)
@@ -255,6 +262,10 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		if err = t.conn.WriteMessage(typ, *bp); err != nil {
 			break
 		}
+		sent += len(*bp)
+	}
+	if t.meter != nil && err == nil { // before the flush: the client may answer at once
+		t.meter.Wrote("websocket", len(frames), sent)
 	}
 	if ferr := t.bc.flush(); err == nil {
 		err = ferr

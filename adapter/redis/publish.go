@@ -53,6 +53,9 @@ func (c *core) send(ctx context.Context, channel string, payload any) error {
 	if down {
 		if now := time.Now(); now.Before(c.nextProbe) {
 			c.mu.Unlock()
+			if c.opts.OnError != nil {
+				c.opts.OnError("publish", ErrUnreachable)
+			}
 			return ErrUnreachable
 		} else {
 			c.nextProbe = now.Add(probeInterval)
@@ -88,6 +91,9 @@ func (c *core) outage(what string, err error) {
 	case <-c.stop:
 		return
 	default:
+	}
+	if c.opts.OnError != nil {
+		c.opts.OnError(what, err)
 	}
 	c.mu.Lock()
 	first := !c.down

@@ -53,6 +53,12 @@ type Options struct {
 	// Logger receives the outage warnings and debug traces; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// OnError, when set, is called for every call to Redis that failed,
+	// or that was not tried because Redis is unreachable (a publish during
+	// an outage), with the operation ("publish", "subscribe",
+	// "subscription", "numsub"), for metrics (the metrics package's
+	// AdapterError). It must not block.
+	OnError func(op string, err error)
 }
 
 // core is what both adapters' hubs share: the client, the subscription

@@ -8,6 +8,7 @@
 //
 // With -redis the chat joins a cluster on that Redis (adapter/redis): several
 // chat processes behind a load balancer share the room (examples/cluster).
+// With -metrics, GET /metrics serves Prometheus metrics (package metrics).
 //
 // With -admin it serves the Socket.IO Admin UI (package admin): the /admin
 // namespace the dashboard connects to, and the dashboard itself at
@@ -44,6 +45,7 @@ import (
 
 	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/examples/internal/serve"
+	"github.com/sockio/sockio/metrics"
 	"github.com/sockio/sockio/server"
 )
 
@@ -64,6 +66,7 @@ func run(args []string) error {
 	fs.Func("client-url", "`gen=URL`: send a page whose client generation (4, 2 or 0.9) is not installed to URL for its bundle (repeatable; off by default)",
 		cfg.addFallback)
 	redisAddr := fs.String("redis", "", "share the room with other processes through this Redis (host:port)")
+	withMetrics := fs.Bool("metrics", false, "serve Prometheus metrics at /metrics")
 	name := fs.String("name", "", "this process's name, told to clients in the join ack (default: its address)")
 	var adminOpts adminFlags
 	adminOpts.register(fs)
@@ -85,15 +88,26 @@ func run(args []string) error {
 		return err
 	}
 	var opts server.Options
+	var m *metrics.Metrics
+	var redisOpts redisadapter.Options
+	if *withMetrics {
+		m = metrics.New()
+		opts.Metrics = m
+		redisOpts.OnError = m.AdapterError
+	}
 	var cluster *redisadapter.Cluster
 	if *redisAddr != "" {
 		rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
 		defer rdb.Close()
-		cluster = redisadapter.New(rdb, redisadapter.Options{})
+		cluster = redisadapter.New(rdb, redisOpts)
 		defer cluster.Close()
 		opts.Adapter = cluster.Adapter
 	}
 	srv := server.New(opts)
+	if m != nil {
+		m.Watch(srv)
+		cfg.metrics = m.Handler()
+	}
 	if *name == "" {
 		*name = ln.Addr().String()
 	}

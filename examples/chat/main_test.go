@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/metrics"
 	"github.com/sockio/sockio/server"
 )
 
@@ -174,5 +175,18 @@ func TestClean(t *testing.T) {
 		if got := clean(c.in, 32, "anonymous"); got != c.want {
 			t.Errorf("clean(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestMetricsAreServedWhenAsked(t *testing.T) {
+	res, _ := get(t, startChat(t, config{modules: fakeModules(t)}), "/metrics")
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics without -metrics: %s", res.Status)
+	}
+	m := metrics.New()
+	ts := startChat(t, config{modules: fakeModules(t), metrics: m.Handler()})
+	res, body := get(t, ts, "/metrics")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "sockio_handshakes_total") {
+		t.Errorf("/metrics with -metrics: %s\n%s", res.Status, body)
 	}
 }

@@ -51,6 +51,7 @@ type config struct {
 	modules  string            // node_modules directory holding the bundles
 	admin    bool              // serve the Admin UI at /admin-ui/ (from modules)
 	fallback map[string]string // generation → bundle URL for when it is not installed
+	metrics  http.Handler      // serves /metrics, or nil
 }
 
 // addFallback parses a -client-url value, gen=URL.
@@ -155,5 +156,8 @@ func newHandler(srv *server.Server, cfg config) http.Handler {
 		mountAdminUI(r, cfg.modules)
 	}
 	r.Handle("/socket.io/*", srv)
+	if cfg.metrics != nil {
+		r.Handle("/metrics", cfg.metrics)
+	}
 	return r
 }

@@ -10,7 +10,8 @@
 // /engine.io/. Namespaces "/", "/custom" and /^\/dyn-\d+$/ share the
 // handlers below; "/admin" also requires auth {"token":"secret"}; the
 // dynamic parent refuses auth {"deny":true} with "dyn denied". Empty
-// dynamic children are removed (the default).
+// dynamic children are removed (the default). With -metrics, GET /metrics
+// serves the Prometheus metrics of package metrics.
 //
 // Events (see client-js/test/lib/ref-server.js for the same contract on
 // the reference server): message → message-back; message-with-ack and
@@ -48,6 +49,7 @@ import (
 
 	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/examples/internal/serve"
+	"github.com/sockio/sockio/metrics"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
 	"github.com/sockio/sockio/transports"
@@ -65,6 +67,7 @@ func main() {
 	corsFlag := flag.String("cors", "any", `pages of other origins allowed: "any" (reflected, with credentials), `+
 		`"off" (none: the library's same-origin default), or a comma-separated list of origins`)
 	debug := flag.Bool("debug", false, "debug logs")
+	metricsFlag := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics (package metrics)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
@@ -97,6 +100,15 @@ func main() {
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
 	}
+	var m *metrics.Metrics
+	if *metricsFlag {
+		m = metrics.New()
+		opts.Metrics = m
+	}
+	var onRedisError func(op string, err error)
+	if m != nil {
+		onRedisError = m.AdapterError
+	}
 	var cluster interface {
 		WaitSubscribed(context.Context) error
 	}
@@ -111,11 +123,11 @@ func main() {
 		defer rdb.Close()
 		switch *redisMode {
 		case "classic":
-			c := redisadapter.New(rdb, redisadapter.Options{Logger: logger})
+			c := redisadapter.New(rdb, redisadapter.Options{Logger: logger, OnError: onRedisError})
 			defer c.Close()
 			opts.Adapter, cluster = c.Adapter, c
 		case "sharded":
-			c := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{Options: redisadapter.Options{Logger: logger}})
+			c := redisadapter.NewSharded(rdb, redisadapter.ShardedOptions{Options: redisadapter.Options{Logger: logger, OnError: onRedisError}})
 			defer c.Close()
 			opts.Adapter, cluster = c.Adapter, c
 			// A joined room has a channel of its own: ack a join once
@@ -152,6 +164,11 @@ func main() {
 	r := chi.NewRouter()
 	r.Handle("/socket.io/*", srv)
 	r.Handle("/engine.io/*", eng)
+	if m != nil {
+		m.Watch(srv)
+		m.Watch(eng)
+		r.Handle("/metrics", m.Handler())
+	}
 	var conns connSet
 	if *testHooks {
 		r.Post("/test/drop-connections", conns.dropHandler)
