@@ -28,6 +28,7 @@ func New(opts Options) *Server {
 
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
+		Recovery:                   opts.ConnectionStateRecovery,
 	})
 	srv.eng = newEngine(opts, srv.openSession)
 	return srv
