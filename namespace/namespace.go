@@ -372,6 +372,9 @@ func (n *Namespace) Deliver(id string, p *payload.Shared) error {
 		return ErrDisconnected
 	}
 	s.outgoingEvent(p)
+	if s.hold(p) {
+		return nil
+	}
 	return s.client.conn.Send(p)
 }
 
