@@ -51,12 +51,14 @@ for (const mode of MODES) {
       await emitToRoom(b, room, 'missed', [1, 2, 3]);
 
       const log = new EventLog(a, 'recovering client');
+      let missedAtConnect = -1; // the client emits what came before CONNECT just before "connect"
+      a.once('connect', () => { missedAtConnect = log.events('missed').length; });
       await reconnect(a);
       assert.equal(a.recovered, true, 'socket.recovered');
       assert.equal(a.id, id, 'same socket id');
-      // Missed events come before CONNECT: the client has emitted them by "connect".
       const missed = log.events('missed');
       assert.deepEqual(missed.map((e) => e.args[0]), [1, 2, 3]);
+      assert.equal(missedAtConnect, 3, 'the missed events came before the CONNECT answer');
       for (const e of missed) {
         assert.equal(e.args.length, 2, 'the event and its offset');
         assert.equal(typeof e.args[1], 'string', 'offset, a string, as the last argument');
