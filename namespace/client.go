@@ -220,8 +220,13 @@ func (c *client) connect(s *Socket) {
 	}
 	c.mu.Unlock()
 	c.connectTmr.Stop()
+	var missed []*payload.Shared
 	if restored != nil {
-		for _, p := range restored.Missed {
+		missed = restored.Missed
+		if restored.catchUp != nil { // what was broadcast while the socket was not in its rooms
+			missed = append(missed, restored.catchUp()...)
+		}
+		for _, p := range missed {
 			_ = c.conn.Send(p)
 		}
 	}
@@ -231,7 +236,7 @@ func (c *client) connect(s *Socket) {
 	}{s.id, s.pid})
 	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.Connect, Namespace: s.ns.name, Data: ack}})
 	if restored != nil {
-		s.release(restored.Missed)
+		s.release(missed)
 	}
 	for _, h := range onConnect {
 		c.safely(s, "connection", func() { h(s) })

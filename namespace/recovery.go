@@ -83,6 +83,12 @@ type RestoredSession struct {
 	// Missed are the events broadcast to the session's rooms after the
 	// client's offset, oldest first, each with its Offset set.
 	Missed []*payload.Shared
+
+	// catchUp, set by the in-memory adapter, returns the events stored
+	// since Missed was taken that reach the session; the namespace calls
+	// it once the socket is back in its rooms, so that no event broadcast
+	// in between is lost.
+	catchUp func() []*payload.Shared
 }
 
 // SessionAdapter is an [Adapter] that keeps sessions and events for

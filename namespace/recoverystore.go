@@ -159,14 +159,36 @@ func (st *recoveryStore) restore(pid, offset, nsp string) *RestoredSession {
 		return nil
 	}
 	out := &RestoredSession{Session: e.Session}
-	for i := int(seq-st.base) + 1; i < len(st.packets); i++ {
+	out.Missed = st.sinceLocked(seq, e.Rooms, nsp)
+	taken := st.next - 1
+	out.catchUp = func() []*payload.Shared {
+		// No broadcast is between keeping its packet and delivering it:
+		// what is kept by now has reached every socket in its rooms.
+		st.order.Lock()
+		defer st.order.Unlock()
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.sinceLocked(taken, e.Rooms, nsp)
+	}
+	return out
+}
+
+// sinceLocked returns the packets kept after sequence number seq that
+// reach a socket in rooms, as packets of namespace nsp.
+func (st *recoveryStore) sinceLocked(seq uint64, rooms []string, nsp string) []*payload.Shared {
+	var out []*payload.Shared
+	i := 0
+	if seq >= st.base {
+		i = int(seq-st.base) + 1
+	}
+	for ; i < len(st.packets); i++ {
 		sp := &st.packets[i]
-		if !reaches(e.Rooms, sp.rooms, sp.except) {
+		if !reaches(rooms, sp.rooms, sp.except) {
 			continue
 		}
 		p := &payload.Shared{Packet: payload.Packet{Type: sp.typ, Namespace: nsp, Data: sp.data, Attachments: sp.atts}}
 		p.Offset = st.tag + strconv.FormatUint(st.base+uint64(i), 36)
-		out.Missed = append(out.Missed, p)
+		out = append(out, p)
 	}
 	return out
 }
