@@ -223,8 +223,8 @@ func (c *client) connect(s *Socket) {
 	var missed []*payload.Shared
 	if restored != nil {
 		missed = restored.Missed
-		if restored.catchUp != nil { // what was broadcast while the socket was not in its rooms
-			missed = append(missed, restored.catchUp()...)
+		if restored.CatchUp != nil { // what was broadcast while the socket was not in its rooms
+			missed = append(missed, restored.CatchUp()...)
 		}
 		for _, p := range missed {
 			_ = c.conn.Send(p)

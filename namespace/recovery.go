@@ -84,11 +84,18 @@ type RestoredSession struct {
 	// client's offset, oldest first, each with its Offset set.
 	Missed []*payload.Shared
 
-	// catchUp, set by the in-memory adapter, returns the events stored
-	// since Missed was taken that reach the session; the namespace calls
-	// it once the socket is back in its rooms, so that no event broadcast
-	// in between is lost.
-	catchUp func() []*payload.Shared
+	// CatchUp, optional, returns the events kept since Missed was taken
+	// that reach the session, oldest first, each with its Offset. The
+	// namespace calls it once, after the socket is back in its rooms and
+	// while events delivered to it live are held back, so that no event
+	// broadcast in between is lost: it sends Missed, then what CatchUp
+	// returns, then the held events whose offsets it has not sent. The
+	// adapter must return only events that either have reached the socket
+	// by then or never will (no delivery of a returned event may still be
+	// under way). The in-memory adapter sets it; without it an event
+	// broadcast between RestoreSession and the rejoin is missed, as in
+	// socket.io.
+	CatchUp func() []*payload.Shared
 }
 
 // SessionAdapter is an [Adapter] that keeps sessions and events for

@@ -161,7 +161,7 @@ func (st *recoveryStore) restore(pid, offset, nsp string) *RestoredSession {
 	out := &RestoredSession{Session: e.Session}
 	out.Missed = st.sinceLocked(seq, e.Rooms, nsp)
 	taken := st.next - 1
-	out.catchUp = func() []*payload.Shared {
+	out.CatchUp = func() []*payload.Shared {
 		// No broadcast is between keeping its packet and delivering it:
 		// what is kept by now has reached every socket in its rooms.
 		st.order.Lock()
