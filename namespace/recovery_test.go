@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sockio/sockio/internal/bridge"
@@ -201,4 +204,60 @@ func TestRecoveryNoOffsetForAcksAndVolatile(t *testing.T) {
 
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
+}
+
+// recoverBenchConn is a benchConn whose client can recover sessions.
+type recoverBenchConn struct{ benchConn }
+
+func (recoverBenchConn) CanRecover() bool { return true }
+
+// recoveryBenchRegistry is benchRegistry with recovery on and clients that
+// can recover.
+func recoveryBenchRegistry(b *testing.B, sockets int) (*namespace.Registry, *atomic.Int64) {
+	b.Helper()
+	reg := namespace.NewRegistry(namespace.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Recovery: &namespace.Recovery{}})
+	b.Cleanup(func() { reg.Wait(); _ = reg.Close() })
+	reg.Of("/").OnConnection(func(s *namespace.Socket) { s.Join("r") })
+	var n atomic.Int64
+	for range sockets {
+		c := bridge.NewClient(reg, recoverBenchConn{benchConn{&n}}, namespace.Handshake{})
+		if err := c.Receive(packet(b, "0")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reg.Wait()
+	n.Store(0)
+	return reg, &n
+}
+
+// BenchmarkRecoveryBroadcast1000 is BenchmarkMemoryAdapterBroadcast1000
+// with recovery on: each broadcast is also kept, with its offset.
+func BenchmarkRecoveryBroadcast1000(b *testing.B) {
+	const sockets = 1000
+	reg, n := recoveryBenchRegistry(b, sockets)
+	ns := reg.Of("/")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ns.To("r").Emit("tick", 1, "payload"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got := n.Load(); got != int64(b.N)*sockets {
+		b.Fatalf("%d deliveries, want %d", got, int64(b.N)*sockets)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*sockets), "ns/delivery")
+}
+
+// BenchmarkRecoverySocketEmit is BenchmarkSocketEmit with recovery on: the
+// emit goes through the adapter and is kept.
+func BenchmarkRecoverySocketEmit(b *testing.B) {
+	reg, _ := recoveryBenchRegistry(b, 1)
+	s := reg.Of("/").Sockets()[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Emit("tick", 1, "payload"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
