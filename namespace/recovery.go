@@ -34,6 +34,10 @@ type Recovery struct {
 	// MaxSessions bounds the sessions the in-memory adapter keeps per
 	// namespace; past it the oldest is dropped. Zero means
 	// [DefaultRecoveryMaxSessions].
+	//
+	// What an adapter keeps goes with it: a dynamic child namespace
+	// removed with its last socket (see [Options.KeepEmptyChildNamespaces])
+	// recovers nothing.
 	MaxSessions int
 }
 
