@@ -2,7 +2,7 @@
 /*
  * Connection state recovery with the official 4.8.4 browser bundle in headless Chromium, per
  * transport mode, against the server under test run with -recovery (and -test-hooks): the
- * page's transport is killed server-side, a Node client sends three events to the page's room
+ * page's transport is killed server-side (see killTransport in lib/recovery.js), a Node client sends three events to the page's room
  * meanwhile, the page reconnects (socket.connect()): socket.recovered is true, the id is the
  * same, and the three events arrive once each, in order, before "connect".
  *
@@ -117,7 +117,7 @@ describe('connection state recovery in headless Chromium (official 4.8.4 bundle)
         assert.equal(first.joined, true);
         assert.equal(first.transport, mode.expect);
 
-        await killTransport(ctx.server, () => page.evaluate(() => window.rec.s.emit('close-transport')));
+        await killTransport(ctx.server, first.transport, () => page.evaluate(() => window.rec.s.emit('close-transport')));
         const reasons = await page.evaluate(pageDisconnected);
         assert.ok(['transport close', 'transport error'].includes(reasons[0]), reasons[0]);
 

@@ -3,7 +3,8 @@
  * Connection state recovery with the official socket.io-client 4.8.4 in Node, per transport
  * mode, against the server under test run with -recovery (and -test-hooks).
  *
- * The transport under a connected client is killed server-side; while it is away another client
+ * The transport under a connected client is killed server-side (a websocket's TCP connection
+ * dropped; a polling session closed by the server); while it is away another client
  * sends three events to its room; the client reconnects (socket.connect(), so that the test, not
  * the reconnection delay, decides when): socket.recovered is true, the id is the same, and the
  * three events arrive once each, in order, before "connect". An unknown pid and a client that
@@ -42,7 +43,7 @@ for (const mode of MODES) {
       assert.deepEqual(await ack(a, 'join', room), [true]);
 
       const lost = once(a, 'disconnect', 'disconnect of the killed transport');
-      await killTransport(ctx.server, async () => a.emit('close-transport'));
+      await killTransport(ctx.server, a.io.engine.transport.name, async () => a.emit('close-transport'));
       const [clientReason] = await lost;
       assert.ok(['transport close', 'transport error'].includes(clientReason), clientReason);
 

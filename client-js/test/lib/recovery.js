@@ -16,13 +16,15 @@ const RECOVERABLE = new Set([
 const SERVER_ARGS = ['-recovery', '-test-hooks'];
 
 /**
- * Kills the transport under the client server-side: the Go example closes every other TCP
- * connection (POST /test/drop-connections: no close packet, as when the network fails); the
- * reference app, which has no such hook, closes the Engine.IO connection (socket.conn.close(),
- * asked by the victim itself through `closeTransport`).
+ * Kills the transport under the client server-side. A websocket: the Go example closes every
+ * other TCP connection (POST /test/drop-connections: no close packet, as when the network fails).
+ * Polling, or the reference app (which has no such hook): the server closes the Engine.IO
+ * connection (socket.conn.close(), "forced close", asked by the victim itself through
+ * `closeTransport`) — dropping TCP connections ends a polling session only if a poll happens to
+ * be pending at that instant, so it could leave the client connected.
  */
-async function killTransport(server, closeTransport) {
-  if (server.kind === 'ref') {
+async function killTransport(server, transport, closeTransport) {
+  if (server.kind === 'ref' || transport !== 'websocket') {
     await closeTransport();
     return;
   }
