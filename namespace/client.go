@@ -212,6 +212,7 @@ func (c *client) connect(s *Socket) {
 	s.connected = true
 	if restored != nil {
 		s.held = []*payload.Shared{} // live events wait for the missed ones
+		s.holding.Store(true)
 	}
 	s.mu.Unlock()
 	s.ns.add(s)

@@ -163,7 +163,8 @@ type Socket struct {
 	data         any
 	// held collects the events delivered to a recovered socket while the
 	// events it missed are being sent; nil otherwise.
-	held []*payload.Shared
+	held    []*payload.Shared
+	holding atomic.Bool // held != nil, read without the lock on every delivery
 
 	// pid is the private session id of a socket that can be recovered ("" when
 	// recovery is off or its client cannot recover); recovered tells that
@@ -193,6 +194,9 @@ func (s *Socket) Recovered() bool { return s.recovered }
 // hold keeps p for a recovered socket still sending its missed events; it
 // reports false when p may be sent at once.
 func (s *Socket) hold(p *payload.Shared) bool {
+	if !s.holding.Load() {
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held == nil {
@@ -217,6 +221,7 @@ func (s *Socket) release(missed []*payload.Shared) {
 		batch := s.held
 		if len(batch) == 0 {
 			s.held = nil
+			s.holding.Store(false)
 			s.mu.Unlock()
 			return
 		}
