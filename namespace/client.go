@@ -271,7 +271,8 @@ func (c *client) restore(s *Socket) *RestoredSession {
 		case err != nil:
 			c.reg.opts.Logger.Warn("sockio: restoring a session", "namespace", s.ns.name, "err", err)
 		case rs != nil && rs.SID != "" && s.ns.Socket(rs.SID) == nil:
-			s.id, s.pid, s.data, s.recovered = rs.SID, rs.PID, rs.Data, true
+			s.id, s.pid, s.recovered = rs.SID, rs.PID, true
+			s.SetData(rs.Data)
 			c.reg.opts.Logger.Debug("sockio: session recovered", "socket", s.id, "namespace", s.ns.name,
 				"missed", len(rs.Missed))
 			return rs
