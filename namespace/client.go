@@ -230,15 +230,13 @@ func (c *client) connect(s *Socket) {
 		for _, p := range missed {
 			_ = c.conn.Send(p)
 		}
+		s.release(missed) // the live events held meanwhile; the client emits them after "connect"
 	}
 	ack, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 		PID string `json:"pid,omitempty"`
 	}{s.id, s.pid})
 	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.Connect, Namespace: s.ns.name, Data: ack}})
-	if restored != nil {
-		s.release(missed)
-	}
 	for _, h := range onConnect {
 		c.safely(s, "connection", func() { h(s) })
 	}

@@ -36,13 +36,13 @@ type traits struct {
 	// implicitConnect is true when the server joins the client to "/"
 	// without being asked (EIO3 and V1).
 	implicitConnect bool
-	// sidSocketIDs is true when socket ids derive from the session id
-	// (EIO3 and V1; see sidSocketID), false for fresh random ones.
-	sidSocketIDs bool
 	// recovers is true when the generation's clients take part in
 	// connection state recovery (Engine.IO 4: socket.io-client 4.6+ reads
 	// the pid and offsets; older 3.x/4.x clients ignore them).
 	recovers bool
+	// sidSocketIDs is true when socket ids derive from the session id
+	// (EIO3 and V1; see sidSocketID), false for fresh random ones.
+	sidSocketIDs bool
 }
 
 // The traits of each generation.

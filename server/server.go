@@ -129,24 +129,11 @@ func (c *sioConn) deliver(p *payload.Packet) error {
 
 func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reason) }
 
-// Send implements bridge.Conn. A client that recovers sessions gets the
-// packet's recovery offset as the event's last argument.
+// Send implements bridge.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
-	t := c.s.d.traits()
-	var frames []payload.Frame
-	if p.Offset != "" && t.recovers {
-		frames = p.Frames(t.slot, func(pk *payload.Packet) []payload.Frame {
-			q := payload.WithOffset(pk, p.Offset)
-			return c.s.d.encodePacket(&q)
-		})
-	} else {
-		frames = p.Frames(t.slot, c.s.d.encodePacket)
-	}
+	frames := c.frames(p)
 	return c.s.push(p.Volatile, frames...)
 }
-
-// CanRecover implements bridge.Recoverer.
-func (c *sioConn) CanRecover() bool { return c.s.d.traits().recovers }
 
 // BufferedAmount implements bridge.Conn.
 func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }
@@ -156,3 +143,20 @@ func (c *sioConn) Close(reason payload.DisconnectReason) { c.s.shutdown(reason) 
 
 // SocketID implements bridge.Conn.
 func (c *sioConn) SocketID(nsp string) string { return c.s.d.traits().socketID(c.s.id, nsp) }
+
+// frames returns p's frames in the session's dialect, encoded once per
+// dialect through p's cache. A client that recovers sessions gets the
+// packet's recovery offset as the event's last argument.
+func (c *sioConn) frames(p *payload.Shared) []payload.Frame {
+	t := c.s.d.traits()
+	if p.Offset == "" || !t.recovers {
+		return p.Frames(t.slot, c.s.d.encodePacket)
+	}
+	return p.Frames(t.slot, func(pk *payload.Packet) []payload.Frame {
+		q := payload.WithOffset(pk, p.Offset)
+		return c.s.d.encodePacket(&q)
+	})
+}
+
+// CanRecover implements bridge.Recoverer.
+func (c *sioConn) CanRecover() bool { return c.s.d.traits().recovers }
