@@ -69,10 +69,10 @@ func main() {
 	debug := flag.Bool("debug", false, "debug logs")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
+	recovery := flag.Bool("recovery", false, "turn connection state recovery on (sessions kept 2 minutes, middlewares skipped)")
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
-	recovery := flag.Bool("recovery", false, "turn connection state recovery on (sessions kept 2 minutes, middlewares skipped)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -94,11 +94,11 @@ func main() {
 		PollingDuration: *pollingDuration,
 	}
 	opts.FlashPolicyAddr = *flashPolicy
-	if *deflate {
-		opts.PerMessageDeflate = &server.PerMessageDeflate{Threshold: 1024}
-	}
 	if *recovery {
 		opts.ConnectionStateRecovery = &namespace.Recovery{}
+	}
+	if *deflate {
+		opts.PerMessageDeflate = &server.PerMessageDeflate{Threshold: 1024}
 	}
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
