@@ -18,9 +18,7 @@
 // namespace; join/leave a room; to {rooms, except, event, args}; ask
 // {event, args, timeout} → the client's ack; kick; close-transport;
 // reason (socket id) → that socket's disconnect reason; nsp-children →
-// ack with the sorted names of the dynamic children that exist; recovered
-// → ack with whether the socket was recovered (-recovery turns connection
-// state recovery on). With
+// ack with the sorted names of the dynamic children that exist. With
 // -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
 // that Redis (adapter/redis), and the cluster events in cluster.go work
@@ -372,6 +370,7 @@ func (a *app) onConnection(s *namespace.Socket) {
 		slices.Sort(names)
 		e.Ack(names)
 	})
+	// Whether connection state recovery (-recovery) restored this socket.
 	s.On("recovered", func(e *namespace.Event) { e.Ack(s.Recovered()) })
 	s.On("kick", func(e *namespace.Event) { s.Disconnect(false) })
 	// The whole connection, without a DISCONNECT packet: the client sees
