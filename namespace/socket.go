@@ -280,7 +280,9 @@ func (s *Socket) OnError(fn func(error)) {
 // OnAnyOutgoing registers h to see every event sent to this socket's
 // client, emits and broadcasts alike (acknowledgements excluded), before it
 // is queued. h runs on the goroutine that emits and must not block; a
-// panic in h is logged and the event is sent anyway.
+// panic in h is logged and the event is sent anyway. With connection
+// state recovery on, h must not emit either: events that are kept reach
+// their sockets one broadcast at a time, under a lock.
 func (s *Socket) OnAnyOutgoing(h OutgoingHandler) {
 	s.mu.Lock()
 	s.outgoing = append(s.outgoing, h)
