@@ -7,6 +7,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -278,9 +279,9 @@ func TestRawRecoveryExpires(t *testing.T) {
 }
 
 // TestRawRecoveryOffsets: with recovery on, Engine.IO 4 clients get an
-// offset on plain events and emits, none on acked or volatile ones; an
-// EIO3 client in the same room gets the events without offsets and no
-// pid; without the option nothing changes.
+// offset on plain events (binary ones too) and emits, none on acked or
+// volatile ones; EIO3 and 0.9 clients in the same room get the same
+// broadcasts without offsets.
 func TestRawRecoveryOffsets(t *testing.T) {
 	acks := make(chan namespace.Args, 1)
 	h := newHarness(t, server.Options{Logger: quietLogger(), ConnectionStateRecovery: &namespace.Recovery{}},
@@ -299,6 +300,19 @@ func TestRawRecoveryOffsets(t *testing.T) {
 	c, _ := h.openWS()
 	recoveryConnect(t, c, "")
 	sid3, _ := eio3Session(t, h, "")
+	sid1 := h.v1Handshake()
+	u1 := h.v1URL("xhr-polling", sid1)
+	expectBody(t, h.get(u1), http.StatusOK, "", "1::")
+
+	_ = h.srv.Of("/").To("room").Emit("n", 1)
+	if args, _ := eventOffset(t, c.next()); args[0] != "n" {
+		t.Fatalf("event %v", args)
+	}
+	expectBody(t, h.get(u1), http.StatusOK, "", `5:::{"name":"n","args":[1]}`)
+	var got []payload.Frame
+	for !hasText(got, `42["n",1]`) {
+		got = append(got, eio3Get(t, h, sid3)...)
+	}
 
 	_ = h.srv.Of("/").To("room").Emit("bin", []byte{1, 2})
 	pk := c.next()
@@ -308,7 +322,7 @@ func TestRawRecoveryOffsets(t *testing.T) {
 	if _, data, err := c.read(); err != nil || data != "\x01\x02" {
 		t.Fatalf("attachment %q %v", data, err)
 	}
-	var got []payload.Frame
+	got = nil
 	for !hasText(got, `451-["bin",{"_placeholder":true,"num":0}]`) {
 		got = append(got, eio3Get(t, h, sid3)...)
 	}
