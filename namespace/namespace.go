@@ -80,6 +80,10 @@ type Options struct {
 	// and its other namespaces stay. Zero means
 	// [DefaultMaxNamespacesPerConnection]; a negative value lifts the bound.
 	MaxNamespacesPerConnection int
+	// Recovery, when set, turns connection state recovery on (socket.io's
+	// connectionStateRecovery) for the clients that support it; see
+	// [Recovery] and [SessionAdapter]. Nil (the default) turns it off.
+	Recovery *Recovery
 }
 
 // DefaultMaxNamespacesPerConnection is the default of
@@ -92,7 +96,8 @@ const MessageTooManyNamespaces = "too many namespaces on this connection"
 
 // Registry holds the namespaces of one server.
 type Registry struct {
-	opts Options
+	opts     Options
+	recovery *Recovery // opts.Recovery with defaults, or nil
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -116,6 +121,9 @@ func NewRegistry(opts Options) *Registry {
 		opts.MaxNamespacesPerConnection = DefaultMaxNamespacesPerConnection
 	}
 	r := &Registry{opts: opts, nsps: map[string]*Namespace{}}
+	if opts.Recovery != nil {
+		r.recovery = opts.Recovery.withDefaults()
+	}
 	r.Of("/")
 	return r
 }
@@ -368,6 +376,9 @@ func (n *Namespace) Deliver(id string, p *payload.Shared) error {
 		return ErrDisconnected
 	}
 	s.outgoingEvent(p)
+	if s.hold(p) {
+		return nil
+	}
 	return s.client.conn.Send(p)
 }
 

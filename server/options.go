@@ -101,6 +101,13 @@ type Options struct {
 	// Zero means 100; negative lifts the bound (see
 	// namespace.Options.MaxNamespacesPerConnection).
 	MaxNamespacesPerConnection int
+	// ConnectionStateRecovery, when set, turns connection state recovery
+	// on for Engine.IO 4 clients (socket.io's connectionStateRecovery): a
+	// client that loses its connection and reconnects within
+	// MaxDisconnectionDuration gets its socket back, with the same id,
+	// rooms and data and the events it missed. Nil (the default) turns it
+	// off. Older generations are unaffected. See namespace.Recovery.
+	ConnectionStateRecovery *namespace.Recovery
 	// Cookie, when set, has the Engine.IO 3/4 handshake response (polling
 	// and websocket alike) set a cookie whose value is the session id
 	// (engine.io's cookie option), so that a load balancer can stick a

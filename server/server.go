@@ -29,6 +29,7 @@ func New(opts Options) *Server {
 
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
+		Recovery:                   opts.ConnectionStateRecovery,
 	})
 	srv.eng = newEngine(opts, srv.openSession)
 	return srv
@@ -131,7 +132,7 @@ func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reaso
 
 // Send implements bridge.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
-	frames := p.Frames(c.s.d.traits().slot, c.s.d.encodePacket)
+	frames := c.frames(p)
 	return c.s.push(p.Volatile, frames...)
 }
 
@@ -143,3 +144,20 @@ func (c *sioConn) Close(reason payload.DisconnectReason) { c.s.shutdown(reason) 
 
 // SocketID implements bridge.Conn.
 func (c *sioConn) SocketID(nsp string) string { return c.s.d.traits().socketID(c.s.id, nsp) }
+
+// frames returns p's frames in the session's dialect, encoded once per
+// dialect through p's cache. A client that recovers sessions gets the
+// packet's recovery offset as the event's last argument.
+func (c *sioConn) frames(p *payload.Shared) []payload.Frame {
+	t := c.s.d.traits()
+	if p.Offset == "" || !t.recovers {
+		return p.Frames(t.slot, c.s.d.encodePacket)
+	}
+	return p.Frames(t.slot, func(pk *payload.Packet) []payload.Frame {
+		q := payload.WithOffset(pk, p.Offset)
+		return c.s.d.encodePacket(&q)
+	})
+}
+
+// CanRecover implements bridge.Recoverer.
+func (c *sioConn) CanRecover() bool { return c.s.d.traits().recovers }

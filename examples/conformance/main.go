@@ -70,6 +70,7 @@ func main() {
 	metricsFlag := flag.Bool("metrics", false, "serve Prometheus metrics at /metrics (package metrics)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback) for profiling")
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
+	recovery := flag.Bool("recovery", false, "turn connection state recovery on (sessions kept 2 minutes, middlewares skipped)")
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
@@ -94,6 +95,9 @@ func main() {
 		PollingDuration: *pollingDuration,
 	}
 	opts.FlashPolicyAddr = *flashPolicy
+	if *recovery {
+		opts.ConnectionStateRecovery = &namespace.Recovery{}
+	}
 	if *deflate {
 		opts.PerMessageDeflate = &server.PerMessageDeflate{Threshold: 1024}
 	}
@@ -383,6 +387,8 @@ func (a *app) onConnection(s *namespace.Socket) {
 		slices.Sort(names)
 		e.Ack(names)
 	})
+	// Whether connection state recovery (-recovery) restored this socket.
+	s.On("recovered", func(e *namespace.Event) { e.Ack(s.Recovered()) })
 	s.On("kick", func(e *namespace.Event) { s.Disconnect(false) })
 	// The whole connection, without a DISCONNECT packet: the client sees
 	// "transport close".
