@@ -4,10 +4,11 @@
  * server processes on it:
  *   startRedis()              → {addr, stop()}
  *   startRedisCluster()       → three masters, {addr: "a,b,c", stop()}
- *   startSockio(addr, name, mode)   (mode: classic | sharded)
+ *   startSockio(addr, name, mode)   (mode: classic | sharded | streams)
  *                             → the Go conformance server (SOCKIO_SERVER_BIN) with -redis addr;
  *                               without SOCKIO_SERVER_BIN, the Node cluster-server.js stands in
- *   startNode(addr, name)     → Node socket.io 4.8 + @socket.io/redis-adapter 8.3.0 (cluster-server.js)
+ *   startNode(addr, name, mode)  → Node socket.io 4.8 + @socket.io/redis-adapter 8.3.0, or
+ *                               @socket.io/redis-streams-adapter 0.3.1 in mode streams (cluster-server.js)
  * Each server resolves as {url, port, name, stop()} once it listens, which both apps do only
  * after their Redis subscriptions are active.
  */
