@@ -79,7 +79,11 @@ type AdapterFunc func(ns *Namespace) Adapter
 
 // NewMemoryAdapter returns the in-memory adapter of ns, the default.
 func NewMemoryAdapter(ns *Namespace) Adapter {
-	return &MemoryAdapter{ns: ns, rooms: map[string]map[string]struct{}{}, sids: map[string]map[string]struct{}{}}
+	a := &MemoryAdapter{ns: ns, rooms: map[string]map[string]struct{}{}, sids: map[string]map[string]struct{}{}}
+	if cfg := ns.Recovery(); cfg != nil {
+		a.store = newRecoveryStore(cfg)
+	}
+	return a
 }
 
 // MemoryAdapter is the in-process [Adapter]: rooms are maps, a broadcast
@@ -89,6 +93,7 @@ type MemoryAdapter struct {
 	mu    sync.RWMutex
 	rooms map[string]map[string]struct{} // room -> socket ids
 	sids  map[string]map[string]struct{} // socket id -> rooms
+	store *recoveryStore                 // events and sessions for recovery, nil when off
 }
 
 // Join implements [Adapter].
@@ -204,7 +209,18 @@ var idSlices = sync.Pool{New: func() any { s := make([]string, 0, 64); return &s
 
 // Broadcast implements [Adapter]: the packet's frames are encoded by the
 // first receiver of each generation and shared by the rest.
+//
+// With connection state recovery on, an event without an ack id, not
+// volatile and with no Offset yet is kept for recovery and gets an offset
+// (see [SessionAdapter]); such broadcasts are delivered one at a time, so
+// that every client receives them in offset order. An OnAnyOutgoing
+// handler must then not emit.
 func (a *MemoryAdapter) Broadcast(p *payload.Shared, opts BroadcastOptions) error {
+	if a.store != nil && storable(p) {
+		a.store.order.Lock()
+		defer a.store.order.Unlock()
+		a.store.add(p, opts)
+	}
 	sp := idSlices.Get().(*[]string)
 	ids := a.collect((*sp)[:0], opts)
 	for _, id := range ids {
@@ -216,5 +232,10 @@ func (a *MemoryAdapter) Broadcast(p *payload.Shared, opts BroadcastOptions) erro
 	return nil
 }
 
-// Close implements [Adapter].
-func (a *MemoryAdapter) Close() error { return nil }
+// Close implements [Adapter]; it drops what recovery kept.
+func (a *MemoryAdapter) Close() error {
+	if a.store != nil {
+		a.store.close()
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -30,6 +31,8 @@ type client struct {
 	reg  *Registry
 	conn bridge.Conn
 	hs   Handshake
+	// recovers is true when recovery is on and the client can take part.
+	recovers bool
 
 	mu         sync.Mutex
 	cond       sync.Cond
@@ -51,6 +54,9 @@ func init() {
 // closed if it joins no namespace within the connect timeout.
 func (r *Registry) newClient(conn bridge.Conn, hs Handshake) *client {
 	c := &client{reg: r, conn: conn, hs: hs, sockets: map[string]*Socket{}}
+	if rc, ok := conn.(bridge.Recoverer); ok && r.recovery != nil {
+		c.recovers = rc.CanRecover()
+	}
 	c.cond.L = &c.mu
 	c.connectTmr = time.AfterFunc(r.opts.ConnectTimeout, func() {
 		c.mu.Lock()
@@ -167,9 +173,14 @@ func (c *client) refuse(nsp, message string, data any) {
 	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.ConnectError, Namespace: nsp, Data: raw}})
 }
 
-// connect runs the middleware and the connection handlers of a socket.
+// connect runs the middleware and the connection handlers of a socket,
+// after restoring its session when the client asks for one.
 func (c *client) connect(s *Socket) {
 	middleware, onConnect := s.ns.handlers()
+	restored := c.restore(s)
+	if restored != nil && !c.reg.recovery.RunMiddlewares {
+		middleware = nil
+	}
 	for _, m := range middleware {
 		err := errMiddlewarePanic // kept if m panics: refuse, never let in
 		c.safely(s, "middleware", func() { err = m(s) })
@@ -191,22 +202,77 @@ func (c *client) connect(s *Socket) {
 	if c.closed {
 		c.mu.Unlock()
 		s.ns.remove(s)
+		if restored != nil { // gone again before it was back: keep the session
+			s.ns.adapter.(SessionAdapter).PersistSession(&restored.Session)
+		}
 		return
 	}
 	c.joined = true
 	s.mu.Lock()
 	s.connected = true
+	if restored != nil {
+		s.held = []*payload.Shared{} // live events wait for the missed ones
+	}
 	s.mu.Unlock()
 	s.ns.add(s)
+	if restored != nil {
+		s.ns.adapter.Join(s.id, restored.Rooms...)
+	}
 	c.mu.Unlock()
 	c.connectTmr.Stop()
+	if restored != nil {
+		for _, p := range restored.Missed {
+			_ = c.conn.Send(p)
+		}
+	}
 	ack, _ := json.Marshal(struct {
 		SID string `json:"sid"`
-	}{s.id})
+		PID string `json:"pid,omitempty"`
+	}{s.id, s.pid})
 	_ = c.conn.Send(&payload.Shared{Packet: payload.Packet{Type: payload.Connect, Namespace: s.ns.name, Data: ack}})
+	if restored != nil {
+		s.release(restored.Missed)
+	}
 	for _, h := range onConnect {
 		c.safely(s, "connection", func() { h(s) })
 	}
+}
+
+// restoreTimeout bounds an adapter's RestoreSession.
+const restoreTimeout = 10 * time.Second
+
+// restore prepares s for recovery: when the client can recover and the
+// namespace's adapter keeps sessions, s gets a private session id, or the
+// id, pid, rooms and data of the session its CONNECT names (the session is
+// returned then, with the events the client missed).
+func (c *client) restore(s *Socket) *RestoredSession {
+	if !c.recovers {
+		return nil
+	}
+	sa, ok := s.ns.adapter.(SessionAdapter)
+	if !ok {
+		return nil
+	}
+	var auth struct {
+		PID    *string `json:"pid"`
+		Offset *string `json:"offset"`
+	}
+	if json.Unmarshal(s.hs.Auth, &auth) == nil && auth.PID != nil && auth.Offset != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+		rs, err := sa.RestoreSession(ctx, *auth.PID, *auth.Offset)
+		cancel()
+		switch {
+		case err != nil:
+			c.reg.opts.Logger.Warn("sockio: restoring a session", "namespace", s.ns.name, "err", err)
+		case rs != nil && rs.SID != "" && s.ns.Socket(rs.SID) == nil:
+			s.id, s.pid, s.data, s.recovered = rs.SID, rs.PID, rs.Data, true
+			c.reg.opts.Logger.Debug("sockio: session recovered", "socket", s.id, "namespace", s.ns.name,
+				"missed", len(rs.Missed))
+			return rs
+		}
+	}
+	s.pid = newSocketID()
+	return nil
 }
 
 // forget drops s from the connection's namespaces.

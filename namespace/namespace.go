@@ -77,6 +77,10 @@ type Options struct {
 	// and its other namespaces stay. Zero means
 	// [DefaultMaxNamespacesPerConnection]; a negative value lifts the bound.
 	MaxNamespacesPerConnection int
+	// Recovery, when set, turns connection state recovery on (socket.io's
+	// connectionStateRecovery) for the clients that support it; see
+	// [Recovery] and [SessionAdapter]. Nil (the default) turns it off.
+	Recovery *Recovery
 }
 
 // DefaultMaxNamespacesPerConnection is the default of
@@ -89,7 +93,8 @@ const MessageTooManyNamespaces = "too many namespaces on this connection"
 
 // Registry holds the namespaces of one server.
 type Registry struct {
-	opts Options
+	opts     Options
+	recovery *Recovery // opts.Recovery with defaults, or nil
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -112,6 +117,9 @@ func NewRegistry(opts Options) *Registry {
 		opts.MaxNamespacesPerConnection = DefaultMaxNamespacesPerConnection
 	}
 	r := &Registry{opts: opts, nsps: map[string]*Namespace{}}
+	if opts.Recovery != nil {
+		r.recovery = opts.Recovery.withDefaults()
+	}
 	r.Of("/")
 	return r
 }
@@ -364,6 +372,9 @@ func (n *Namespace) Deliver(id string, p *payload.Shared) error {
 		return ErrDisconnected
 	}
 	s.outgoingEvent(p)
+	if s.hold(p) {
+		return nil
+	}
 	return s.client.conn.Send(p)
 }
 

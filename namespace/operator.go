@@ -74,7 +74,16 @@ func (o Operator) Emit(event string, args ...any) error {
 	if o.toSender {
 		p := newShared(payload.Event, o.ns.name, data, atts)
 		p.Volatile = o.volatile
-		return o.sender.send(p)
+		if o.sender.pid == "" {
+			return o.sender.send(p)
+		}
+		// With recovery the event goes through the adapter, which keeps
+		// it and gives it an offset (socket.io does the same).
+		err := o.ns.adapter.Broadcast(p, BroadcastOptions{Rooms: []string{o.sender.id}})
+		if err == nil && !o.sender.Connected() {
+			err = ErrDisconnected
+		}
+		return err
 	}
 	opts := o.options()
 	if o.ns.children != nil { // a dynamic parent reaches its children

@@ -161,6 +161,15 @@ type Socket struct {
 	onDisconnect []func(reason DisconnectReason)
 	acks         map[uint64]func(ackResult)
 	data         any
+	// held collects the events delivered to a recovered socket while the
+	// events it missed are being sent; nil otherwise.
+	held []*payload.Shared
+
+	// pid is the private session id of a socket that can be recovered ("" when
+	// recovery is off or its client cannot recover); recovered tells that
+	// it was. Both are set before the socket is seen by any handler.
+	pid       string
+	recovered bool
 }
 
 // ID returns the socket's id, unique across namespaces and connections.
@@ -174,6 +183,52 @@ func (s *Socket) Handshake() *Handshake { return s.hs }
 
 // Conn returns the client connection the socket lives on.
 func (s *Socket) Conn() Conn { return s.client.conn }
+
+// Recovered reports whether the socket is a session recovered by
+// connection state recovery (socket.io's socket.recovered): it has the id,
+// rooms and Data of a socket whose connection was lost, and its client has
+// been sent the events it missed.
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// hold keeps p for a recovered socket still sending its missed events; it
+// reports false when p may be sent at once.
+func (s *Socket) hold(p *payload.Shared) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		return false
+	}
+	s.held = append(s.held, p)
+	return true
+}
+
+// release sends the events held for a recovered socket once its missed
+// ones are queued, leaving out those among the missed, and ends holding.
+func (s *Socket) release(missed []*payload.Shared) {
+	var sent map[string]bool
+	for _, p := range missed {
+		if sent == nil {
+			sent = make(map[string]bool, len(missed))
+		}
+		sent[p.Offset] = true
+	}
+	for {
+		s.mu.Lock()
+		batch := s.held
+		if len(batch) == 0 {
+			s.held = nil
+			s.mu.Unlock()
+			return
+		}
+		s.held = batch[:0:0]
+		s.mu.Unlock()
+		for _, p := range batch {
+			if p.Offset == "" || !sent[p.Offset] {
+				_ = s.client.conn.Send(p)
+			}
+		}
+	}
+}
 
 // Connected reports whether the socket is still connected.
 func (s *Socket) Connected() bool {
@@ -439,12 +494,16 @@ func (s *Socket) disconnect(reason DisconnectReason, notify bool) bool {
 	acks := s.acks
 	s.acks = nil
 	fns := s.onDisconnect
+	data := s.data
 	s.mu.Unlock()
 	for _, fn := range acks {
 		fn(ackResult{err: ErrDisconnected})
 	}
 	if notify {
 		_ = s.client.conn.Send(newShared(payload.Disconnect, s.ns.name, nil, nil))
+	}
+	if sa, ok := s.ns.adapter.(SessionAdapter); ok && s.pid != "" && recoverable(reason) {
+		sa.PersistSession(&Session{SID: s.id, PID: s.pid, Rooms: s.ns.adapter.Rooms(s.id), Data: data})
 	}
 	s.ns.remove(s)
 	s.client.forget(s)

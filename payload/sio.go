@@ -214,6 +214,11 @@ func AppendPacket(dst []byte, p *Packet) []byte {
 type Shared struct {
 	Packet
 	Volatile bool // may be dropped when the receiver's queue is busy
+	// Offset, when set, is the packet's connection state recovery offset:
+	// a connection whose client can recover sessions sends it as the
+	// event's last argument (see [WithOffset]); others send the packet as
+	// it is. It must be set before the first call of Frames.
+	Offset string
 
 	once   [MaxDialects]sync.Once
 	frames [MaxDialects][]Frame
@@ -228,6 +233,27 @@ const MaxDialects = 4
 func (s *Shared) Frames(d int, encode func(*Packet) []Frame) []Frame {
 	s.once[d].Do(func() { s.frames[d] = encode(&s.Packet) })
 	return s.frames[d]
+}
+
+// WithOffset returns a copy of p whose data, a JSON array, ends with
+// offset as one more string argument: the form in which a client that
+// recovers sessions receives an event's offset. Data that is not a JSON
+// array is left as it is.
+func WithOffset(p *Packet, offset string) Packet {
+	q := *p
+	data := bytes.TrimRight(p.Data, " \t\r\n")
+	if len(data) < 2 || data[0] != '[' || data[len(data)-1] != ']' {
+		return q
+	}
+	quoted, _ := json.Marshal(offset)
+	out := make([]byte, 0, len(data)+len(quoted)+1)
+	out = append(out, data[:len(data)-1]...)
+	if len(bytes.TrimSpace(data[1:len(data)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, quoted...)
+	q.Data = append(out, ']')
+	return q
 }
 
 // leadingID reads the decimal packet id at the start of s (Socket.IO and

@@ -39,11 +39,15 @@ type traits struct {
 	// sidSocketIDs is true when socket ids derive from the session id
 	// (EIO3 and V1; see sidSocketID), false for fresh random ones.
 	sidSocketIDs bool
+	// recovers is true when the generation's clients take part in
+	// connection state recovery (Engine.IO 4: socket.io-client 4.6+ reads
+	// the pid and offsets; older 3.x/4.x clients ignore them).
+	recovers bool
 }
 
 // The traits of each generation.
 var (
-	eio4Traits = traits{generation: EIO4, slot: slotEIO4, protocol: 5, serverPings: true}
+	eio4Traits = traits{generation: EIO4, slot: slotEIO4, protocol: 5, serverPings: true, recovers: true}
 	eio3Traits = traits{generation: EIO3, slot: slotEIO3, protocol: 4, implicitConnect: true, sidSocketIDs: true}
 	v1Traits   = traits{generation: V1, slot: slotV1, protocol: 1, serverPings: true, implicitConnect: true,
 		sidSocketIDs: true}

@@ -116,6 +116,13 @@ type Options struct {
 	// client whose Accept-Encoding allows it (engine.io's
 	// httpCompression). Zero means 1024 bytes; negative never compresses.
 	HTTPCompressionThreshold int
+	// ConnectionStateRecovery, when set, turns connection state recovery
+	// on for Engine.IO 4 clients (socket.io's connectionStateRecovery): a
+	// client that loses its connection and reconnects within
+	// MaxDisconnectionDuration gets its socket back, with the same id,
+	// rooms and data and the events it missed. Nil (the default) turns it
+	// off. Older generations are unaffected. See namespace.Recovery.
+	ConnectionStateRecovery *namespace.Recovery
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger

@@ -28,6 +28,7 @@ func New(opts Options) *Server {
 
 		KeepEmptyChildNamespaces:   opts.KeepEmptyChildNamespaces,
 		MaxNamespacesPerConnection: opts.MaxNamespacesPerConnection,
+		Recovery:                   opts.ConnectionStateRecovery,
 	})
 	srv.eng = newEngine(opts, srv.openSession)
 	return srv
@@ -128,11 +129,24 @@ func (c *sioConn) deliver(p *payload.Packet) error {
 
 func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reason) }
 
-// Send implements bridge.Conn.
+// Send implements bridge.Conn. A client that recovers sessions gets the
+// packet's recovery offset as the event's last argument.
 func (c *sioConn) Send(p *payload.Shared) error {
-	frames := p.Frames(c.s.d.traits().slot, c.s.d.encodePacket)
+	t := c.s.d.traits()
+	var frames []payload.Frame
+	if p.Offset != "" && t.recovers {
+		frames = p.Frames(t.slot, func(pk *payload.Packet) []payload.Frame {
+			q := payload.WithOffset(pk, p.Offset)
+			return c.s.d.encodePacket(&q)
+		})
+	} else {
+		frames = p.Frames(t.slot, c.s.d.encodePacket)
+	}
 	return c.s.push(p.Volatile, frames...)
 }
+
+// CanRecover implements bridge.Recoverer.
+func (c *sioConn) CanRecover() bool { return c.s.d.traits().recovers }
 
 // BufferedAmount implements bridge.Conn.
 func (c *sioConn) BufferedAmount() int { return c.s.q.Bytes() }

@@ -18,7 +18,9 @@
 // namespace; join/leave a room; to {rooms, except, event, args}; ask
 // {event, args, timeout} → the client's ack; kick; close-transport;
 // reason (socket id) → that socket's disconnect reason; nsp-children →
-// ack with the sorted names of the dynamic children that exist. With
+// ack with the sorted names of the dynamic children that exist; recovered
+// → ack with whether the socket was recovered (-recovery turns connection
+// state recovery on). With
 // -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
 // that Redis (adapter/redis; adapter/redisstreams with -redis-mode
@@ -71,6 +73,7 @@ func main() {
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (Redis Streams)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
+	recovery := flag.Bool("recovery", false, "turn connection state recovery on (sessions kept 2 minutes, middlewares skipped)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -94,6 +97,9 @@ func main() {
 	opts.FlashPolicyAddr = *flashPolicy
 	if *deflate {
 		opts.PerMessageDeflate = &server.PerMessageDeflate{Threshold: 1024}
+	}
+	if *recovery {
+		opts.ConnectionStateRecovery = &namespace.Recovery{}
 	}
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
@@ -371,6 +377,7 @@ func (a *app) onConnection(s *namespace.Socket) {
 		slices.Sort(names)
 		e.Ack(names)
 	})
+	s.On("recovered", func(e *namespace.Event) { e.Ack(s.Recovered()) })
 	s.On("kick", func(e *namespace.Event) { s.Disconnect(false) })
 	// The whole connection, without a DISCONNECT packet: the client sees
 	// "transport close".

@@ -35,6 +35,15 @@ type Conn interface {
 	SocketID(nsp string) string
 }
 
+// Recoverer is implemented by a [Conn] whose client may take part in
+// connection state recovery: it receives a private session id in its
+// CONNECT answer, event offsets as the events' last argument (see
+// payload.Shared.Offset), and may send both back to recover its session.
+// A Conn without the method, or whose CanRecover is false, takes no part.
+type Recoverer interface {
+	CanRecover() bool
+}
+
 // Client is the namespace side of one connection: which namespaces it
 // joined, and the goroutine that runs its handlers.
 type Client interface {

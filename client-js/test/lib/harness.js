@@ -20,10 +20,11 @@ const { Clients } = require('./client');
 
 const MAX_ATTEMPTS = 3;
 
-function setup() {
+/** extraArgs are passed on to startServer() (flags of the server under test, e.g. -recovery). */
+function setup(extraArgs = []) {
   const ctx = { server: null };
   before(async () => {
-    ctx.server = await startServer();
+    ctx.server = await startServer(extraArgs);
   });
   after(async () => {
     if (ctx.server) await ctx.server.stop();

@@ -62,6 +62,8 @@
  *                           every socket it ever had, keyed by socket id (the id the client sees
  *                           as socket.id; unique across namespaces), whatever its namespace.
  *   "nsp-children"          ack(<sorted array of the names of the dynamic children that exist>)
+ *   "recovered"             ack(socket.recovered): whether connection state recovery (on with
+ *                           -recovery) restored this socket's session
  *   "forbidden" (...)       refused by a per-socket middleware (socket.use) with an Error
  *                           "forbidden": the handler (which would emit("reached") and ack) never
  *                           runs, the client gets no answer and stays connected; the
@@ -106,6 +108,7 @@ function createApp() {
     cors: { origin: '*' },
     cleanupEmptyChildNamespaces: true,
     perMessageDeflate: process.argv.includes('-per-message-deflate') ? { threshold: 1024 } : false,
+    connectionStateRecovery: process.argv.includes('-recovery') ? {} : undefined,
   });
 
   // socket id -> server-side disconnect reason; socket id -> [resolve fns] waiting for it.
@@ -207,6 +210,9 @@ function createApp() {
     });
     socket.on('kick', () => {
       socket.disconnect();
+    });
+    socket.on('recovered', (ack) => {
+      if (isFn(ack)) ack(socket.recovered);
     });
     socket.on('close-transport', () => {
       socket.conn.close();
