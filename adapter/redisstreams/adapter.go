@@ -72,7 +72,7 @@ func (a *adapter) append(typ int, data any, binary bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return a.c.xadd(a.stream, []any{"uid", a.uid, "nsp", a.ns.Name(), "type", strconv.Itoa(typ), "data", d})
+	return a.c.xadd(a.stream, a.entry(typ, d))
 }
 
 // encode is a pub/sub message of typ from this process: msgpack of the
@@ -101,18 +101,46 @@ func (a *adapter) respond(requester string, typ int, data map[string]any) {
 }
 
 // Broadcast implements [namespace.Adapter]: the broadcast is appended to
-// the stream (unless Local), then delivered here; a failed append is
-// returned after local delivery.
+// the stream (unless Local), then delivered here, in stream order with the
+// other broadcasts of the stream; with connection state recovery on, the
+// entry's id is its offset. A failed append is returned after local
+// delivery.
 func (a *adapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOptions) error {
-	var err error
-	if !opts.Local {
-		var pkt map[string]any
-		var bin bool
-		if pkt, bin, err = packetOut(p, true); err == nil {
-			_, err = a.append(typeBroadcast, map[string]any{"packet": pkt, "opts": optsOut(opts, flags{Volatile: p.Volatile})}, bin)
-		}
+	if opts.Local {
+		return a.MemoryAdapter.Broadcast(p, opts)
 	}
-	return errors.Join(a.MemoryAdapter.Broadcast(p, opts), err)
+	pkt, bin, err := packetOut(p, true)
+	if err != nil {
+		return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
+	}
+	data, err := entryData(map[string]any{"packet": pkt, "opts": optsOut(opts, flags{Volatile: p.Volatile})}, bin, a.c.opts.OnlyPlaintext)
+	if err != nil {
+		return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
+	}
+	var local error
+	a.c.appendOrdered(a.stream, a.entry(typeBroadcast, data), func(id string, e error) {
+		err = e
+		if e == nil {
+			a.setOffset(p, id)
+		}
+		local = a.MemoryAdapter.Broadcast(p, opts)
+	})
+	return errors.Join(local, err)
+}
+
+// setOffset gives p the offset id when recovery is on and p is an event
+// that can be recovered: no ack id, not volatile, no offset yet (as
+// socket.io's ClusterAdapter does, on the origin and on every reader).
+func (a *adapter) setOffset(p *payload.Shared, id string) {
+	if a.ns.Recovery() != nil && id != "" && (p.Type == payload.Event || p.Type == payload.BinaryEvent) &&
+		!p.HasID && !p.Volatile && p.Offset == "" {
+		p.Offset = id
+	}
+}
+
+// entry is the fields of a stream entry of typ with data.
+func (a *adapter) entry(typ int, data string) []any {
+	return []any{"uid", a.uid, "nsp", a.ns.Name(), "type", strconv.Itoa(typ), "data", data}
 }
 
 // AddSockets implements [namespace.Adapter]: appended to the stream, and
@@ -286,7 +314,7 @@ func (a *adapter) onMessage(m *message, offset string) {
 	d := m.Data
 	switch m.Type {
 	case typeBroadcast:
-		a.onBroadcast(m.UID, d)
+		a.onBroadcast(m.UID, d, offset)
 	case typeSocketsJoin:
 		opts, _ := optsIn(d["opts"])
 		_ = a.MemoryAdapter.AddSockets(opts, roomList(d["rooms"]))
@@ -310,8 +338,8 @@ func (a *adapter) onMessage(m *message, offset string) {
 
 // onBroadcast delivers another process's broadcast; one with a request id
 // waits for acks, whose count and values go back to that process.
-func (a *adapter) onBroadcast(from string, d map[string]any) {
-	p, err := sharedIn(d["packet"], a.ns.Name(), "")
+func (a *adapter) onBroadcast(from string, d map[string]any, offset string) {
+	p, err := sharedIn(d["packet"], a.ns.Name())
 	if err != nil {
 		a.c.opts.Logger.Debug("redis streams adapter: broadcast dropped", "err", err)
 		return
@@ -320,6 +348,7 @@ func (a *adapter) onBroadcast(from string, d map[string]any) {
 	p.Volatile = f.Volatile
 	id, _ := d["requestId"].(string)
 	if id == "" {
+		a.setOffset(p, offset)
 		_ = a.MemoryAdapter.Broadcast(p, opts)
 		return
 	}

@@ -31,7 +31,8 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 
 // conn is a namespace.Conn that records the packets sent to a client.
 type conn struct {
-	mu      sync.Mutex
+	recovers bool // takes part in connection state recovery
+	mu       sync.Mutex
 	sent    []string
 	changed chan struct{}
 }
@@ -39,13 +40,18 @@ type conn struct {
 func newConn() *conn { return &conn{changed: make(chan struct{})} }
 
 func (c *conn) Send(p *payload.Shared) error {
+	pk := p.Packet
+	if p.Offset != "" && c.recovers { // as an EIO4 connection that recovers sends it
+		pk = payload.WithOffset(&pk, p.Offset)
+	}
 	c.mu.Lock()
-	c.sent = append(c.sent, string(payload.AppendPacket(nil, &p.Packet)))
+	c.sent = append(c.sent, string(payload.AppendPacket(nil, &pk)))
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	return nil
 }
+func (c *conn) CanRecover() bool       { return c.recovers }
 func (c *conn) BufferedAmount() int    { return 0 }
 func (c *conn) SocketID(string) string { return "" }
 func (c *conn) Close(namespace.DisconnectReason) {
@@ -95,12 +101,18 @@ type proc struct {
 
 func newProc(t testing.TB, addr string, opts redisstreams.Options) *proc {
 	t.Helper()
+	return newProcWith(t, addr, opts, nil)
+}
+
+// newProcWith is newProc with connection state recovery set to rec.
+func newProcWith(t testing.TB, addr string, opts redisstreams.Options, rec *namespace.Recovery) *proc {
+	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = discard()
 	}
 	rdb := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
 	cl := redisstreams.New(rdb, opts)
-	reg := namespace.NewRegistry(namespace.Options{Adapter: cl.Adapter, Logger: opts.Logger})
+	reg := namespace.NewRegistry(namespace.Options{Adapter: cl.Adapter, Logger: opts.Logger, Recovery: rec})
 	reg.Of("/")
 	p := &proc{reg: reg, cl: cl, rdb: rdb}
 	t.Cleanup(func() {
@@ -123,17 +135,24 @@ func (p *proc) settle(t testing.TB) {
 }
 
 type client struct {
-	c    bridge.Client
-	conn *conn
-	s    *namespace.Socket
+	c     bridge.Client
+	conn  *conn
+	s     *namespace.Socket
+	hello []string // what the client got up to its CONNECT answer
 }
 
 // join connects a client to "/" of p.
 func (p *proc) join(t testing.TB) client {
 	t.Helper()
-	cn := newConn()
+	return p.connect(t, newConn(), "0")
+}
+
+// connect connects a client on cn to "/" of p with the CONNECT packet
+// connect.
+func (p *proc) connect(t testing.TB, cn *conn, connect string) client {
+	t.Helper()
 	c := bridge.NewClient(p.reg, cn, namespace.Handshake{Address: "127.0.0.1:1", Protocol: 5, Time: time.Now()})
-	pk, _, err := payload.ParsePacket([]byte("0"))
+	pk, _, err := payload.ParsePacket([]byte(connect))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +168,10 @@ func (p *proc) join(t testing.TB) client {
 		t.Fatalf("no socket %q", body.SID)
 	}
 	cn.mu.Lock()
+	hello := cn.sent
 	cn.sent = nil
 	cn.mu.Unlock()
-	return client{c, cn, s}
+	return client{c, cn, s, hello}
 }
 
 func TestStreamKey(t *testing.T) {

@@ -21,6 +21,14 @@
 // on; the reader and the subscription retry by themselves, and the outage
 // is logged at warn level once. The reader resumes after the last entry it
 // read, so what other processes appended meanwhile still arrives.
+//
+// With connection state recovery on (server.Options.ConnectionStateRecovery)
+// the adapter keeps sessions in Redis as the Node adapter does (SET
+// sio:session:<pid>, expiring after MaxDisconnectionDuration) and gives each
+// event the id of its stream entry as offset: a client that reconnects to
+// any process of the cluster, sockio or Node, or to a restarted one, gets
+// its session back with the events it missed, as long as the stream still
+// holds its offset (MaxLen).
 package redisstreams
 
 import (
@@ -61,6 +69,9 @@ type Options struct {
 	// OnlyPlaintext writes stream data as JSON even when it holds binary
 	// (which then arrives as base64 strings, as in the Node adapter).
 	OnlyPlaintext bool
+	// SessionKeyPrefix prefixes the keys of the sessions kept for
+	// connection state recovery; empty means "sio:session:".
+	SessionKeyPrefix string
 	// RequestsTimeout bounds the requests that wait for other processes
 	// (fetch, server-side emit with acks) besides their context; zero
 	// means 5 s.
@@ -88,6 +99,9 @@ func (o *Options) defaults() {
 	}
 	if o.BlockTime <= 0 {
 		o.BlockTime = 5 * time.Second
+	}
+	if o.SessionKeyPrefix == "" {
+		o.SessionKeyPrefix = "sio:session:"
 	}
 	if o.RequestsTimeout <= 0 {
 		o.RequestsTimeout = 5 * time.Second
@@ -138,6 +152,7 @@ type Cluster struct {
 	channels  map[string]*adapter // by subscribed channel
 	confirmed map[string]bool     // subscriptions Redis confirmed
 	readers   map[string]*reader  // by stream key
+	writers   map[string]*writer  // by stream key
 	changed   chan struct{}       // closed and replaced when readiness changes
 	ops       []subOp             // (un)subscriptions for the subscriber
 	down      bool                // an outage is being reported
@@ -175,7 +190,7 @@ func New(client goredis.UniversalClient, opts Options) *Cluster {
 	c := &Cluster{
 		client: client, opts: opts, ps: client.Subscribe(context.Background()),
 		adapters: map[string]*adapter{}, channels: map[string]*adapter{}, confirmed: map[string]bool{},
-		readers: map[string]*reader{}, changed: make(chan struct{}),
+		readers: map[string]*reader{}, writers: map[string]*writer{}, changed: make(chan struct{}),
 		wake: make(chan struct{}, 1), replies: make(chan reply, 1024), stop: make(chan struct{}),
 	}
 	c.done.Add(3)
@@ -206,6 +221,10 @@ func (c *Cluster) Adapter(ns *namespace.Namespace) namespace.Adapter {
 	c.queueLocked(subOp{subscribe: true, names: []string{a.channel, a.private}})
 	if c.readers[a.stream] == nil {
 		c.startReaderLocked(a.stream)
+		w := &writer{key: a.stream, wake: make(chan struct{}, 1)}
+		c.writers[a.stream] = w
+		c.done.Add(1)
+		go c.write(w)
 	}
 	return a
 }
@@ -657,6 +676,117 @@ func (c *Cluster) xadd(key string, values []any) (string, error) {
 		return err
 	})
 	return id, err
+}
+
+// writer appends the broadcasts of the namespaces of one stream, in
+// order: its goroutine sends what is queued in one pipeline (one round
+// trip, one connection: Redis gives the entries ids in that order) and then
+// delivers each locally in the same order, so that this process's clients
+// get the broadcasts in stream order, as other processes' clients do.
+type writer struct {
+	key   string
+	queue []*appendOp // under Cluster.mu
+	wake  chan struct{}
+}
+
+// appendOp is one entry to append; then runs on the writer's goroutine
+// with the entry's id or the error, and done is closed after it.
+type appendOp struct {
+	values []any
+	then   func(id string, err error)
+	done   chan struct{}
+}
+
+// maxBatch bounds the entries of one pipeline.
+const maxBatch = 256
+
+// appendOrdered appends values to stream key through its writer, runs then
+// in stream order, and returns once then has run. After Close, then runs
+// at once with errClosed.
+func (c *Cluster) appendOrdered(key string, values []any, then func(id string, err error)) {
+	op := &appendOp{values: values, then: then, done: make(chan struct{})}
+	c.mu.Lock()
+	w := c.writers[key]
+	if w == nil || c.stopped() {
+		c.mu.Unlock()
+		then("", errClosed)
+		return
+	}
+	w.queue = append(w.queue, op)
+	c.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-op.done
+}
+
+func (c *Cluster) write(w *writer) {
+	defer c.done.Done()
+	for {
+		select {
+		case <-c.stop:
+			c.mu.Lock()
+			ops := w.queue
+			w.queue = nil
+			c.mu.Unlock()
+			for _, op := range ops {
+				op.then("", errClosed)
+				close(op.done)
+			}
+			return
+		case <-w.wake:
+		}
+		for {
+			c.mu.Lock()
+			if c.stopped() {
+				break // the queue is released above
+			}
+			n := min(len(w.queue), maxBatch)
+			ops := w.queue[:n:n]
+			w.queue = w.queue[n:]
+			c.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			cmds := make([]*goredis.StringCmd, n)
+			err := c.call(context.Background(), "xadd", func(ctx context.Context) error {
+				pipe := c.client.Pipeline()
+				for i, op := range ops {
+					cmds[i] = pipe.XAdd(ctx, &goredis.XAddArgs{
+						Stream: w.key, MaxLen: c.opts.MaxLen, Approx: true, ID: "*", Values: op.values,
+					})
+				}
+				_, err := pipe.Exec(ctx)
+				return err
+			})
+			for i, op := range ops {
+				id, e := "", err
+				if cmds[i] != nil {
+					if id, e = cmds[i].Result(); e != nil && err != nil {
+						e = err // the outage state's error
+					}
+				}
+				op.then(id, e)
+				close(op.done)
+			}
+		}
+	}
+}
+
+// spawn runs fn on a goroutine the cluster owns (Close waits for it);
+// after Close, fn does not run.
+func (c *Cluster) spawn(fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped() {
+		return
+	}
+	c.done.Add(1)
+	go func() {
+		defer c.done.Done()
+		fn()
+	}()
 }
 
 // publish sends payload on channel.

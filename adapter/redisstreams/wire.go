@@ -268,8 +268,8 @@ func argValues(data []byte, atts [][]byte) ([]any, error) {
 var errNotEvent = errors.New("redis streams adapter: packet is not an event")
 
 // sharedIn makes the packet local clients receive from a packet that came
-// through Redis (with extra appended to its arguments, if not empty).
-func sharedIn(v any, nsp, extra string) (*payload.Shared, error) {
+// through Redis.
+func sharedIn(v any, nsp string) (*payload.Shared, error) {
 	m, _ := v.(map[string]any)
 	t, _ := asInt(m["type"])
 	if t != int64(payload.Event) && t != int64(payload.BinaryEvent) {
@@ -278,9 +278,6 @@ func sharedIn(v any, nsp, extra string) (*payload.Shared, error) {
 	data, ok := m["data"].([]any)
 	if !ok || len(data) == 0 {
 		return nil, errNotEvent
-	}
-	if extra != "" {
-		data = append(data[:len(data):len(data)], extra)
 	}
 	raw, atts, err := payload.EncodeAck(data)
 	if err != nil {
