@@ -33,8 +33,8 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 type conn struct {
 	recovers bool // takes part in connection state recovery
 	mu       sync.Mutex
-	sent    []string
-	changed chan struct{}
+	sent     []string
+	changed  chan struct{}
 }
 
 func newConn() *conn { return &conn{changed: make(chan struct{})} }
