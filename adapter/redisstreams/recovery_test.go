@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,5 +225,45 @@ func TestRestoreSessionCases(t *testing.T) {
 				t.Errorf("%s: data %v", c.name, cl.s.Data())
 			}
 		}
+	}
+}
+
+// Broadcasts from many goroutines reach a local client in stream order:
+// its offsets only grow, so the last one it holds covers every event it
+// got (else a recovery would replay some twice).
+func TestLocalDeliveryInStreamOrder(t *testing.T) {
+	r := startRedis(t, 0)
+	A := newProcWith(t, r.Addr, redisstreams.Options{}, &namespace.Recovery{})
+	a := recoveringClient(t, A, "0")
+	a.s.Join("room")
+	const workers, each = 8, 50
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := A.reg.Of("/").To("room").Emit("n", w, i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := a.conn.packets()
+	if len(got) != workers*each {
+		t.Fatalf("got %d events, want %d", len(got), workers*each)
+	}
+	var prevTS, prevSeq uint64
+	for i, p := range got {
+		var ts, seq uint64
+		if _, err := fmt.Sscanf(lastArg(t, p), "%d-%d", &ts, &seq); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && (ts < prevTS || ts == prevTS && seq <= prevSeq) {
+			t.Fatalf("event %d has offset %d-%d after %d-%d", i, ts, seq, prevTS, prevSeq)
+		}
+		prevTS, prevSeq = ts, seq
 	}
 }
