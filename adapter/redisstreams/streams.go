@@ -293,8 +293,10 @@ func (c *Cluster) WaitSubscribed(ctx context.Context) error {
 
 var errClosed = errors.New("redis streams adapter: closed")
 
-// Close stops the reader, subscriber and replier goroutines and waits for
-// them; the client stays open.
+// Close stops the reader, writer, subscriber and replier goroutines and
+// the session writes in flight, and waits for them; the client stays open.
+// A reader blocked in XREAD is ended at once (CLIENT UNBLOCK), except on a
+// Ring client, whose reader ends within BlockTime.
 func (c *Cluster) Close() error {
 	c.closed.Do(func() {
 		c.mu.Lock()
