@@ -1,7 +1,8 @@
 'use strict';
 /*
  * Past one process: sockio processes and a Node socket.io 4.8 process with
- * @socket.io/redis-adapter 8.3.0 on one Redis (a redis-server this file starts and stops).
+ * @socket.io/redis-adapter 8.3.0 (classic and sharded) or @socket.io/redis-streams-adapter 0.3.1
+ * (streams) on one Redis (a redis-server this file starts and stops).
  * Processes: go1, go2 (examples/conformance -redis), node (lib/cluster-server.js). The
  * cluster events are described in examples/conformance/cluster.go.
  *
@@ -121,6 +122,7 @@ async function broadcastAndCheck(room, ms, origin, except = []) {
 for (const [mode, title, startRedisFn] of [
   ['classic', 'one Redis (createAdapter)', () => startRedis()],
   ['sharded', 'a three-master Redis Cluster (createShardedAdapter)', () => startRedisCluster()],
+  ['streams', 'one Redis with Redis Streams (@socket.io/redis-streams-adapter)', () => startRedis()],
 ]) describe(`cluster: sockio processes and a Node socket.io process on ${title}`, () => {
   cluster(mode, startRedisFn);
   test('processes count each other (PUBSUB NUMSUB)', async () => {
@@ -173,14 +175,25 @@ for (const [mode, title, startRedisFn] of [
     for (const [asker, target] of [[ms[0], ms[3]], [ms[3], ms[2]], [ms[2], ms[0]]]) {
       const j = fresh('joined');
       assert.deepEqual(await ack(asker.s, 'sockets-join', { rooms: [target.s.id], join: [j] }), [true]);
+      // A broadcast to the new room reaches it.
+      const reach = async () => {
+        await roomReady(j, 1);
+        const tag = fresh('j');
+        await to(asker, { rooms: [j], event: 'm', args: [tag] });
+        await target.log.waitFor((e) => e.event === 'm' && e.args[0] === tag, tag);
+      };
+      // On streams the join travels on the stream and the fetch on pub/sub: the broadcast that
+      // follows the join on the stream shows the target's process applied it.
+      if (suite.mode === 'streams') await reach();
       let [res] = await ack(asker.s, 'fetch', { rooms: [j] });
       assert.deepEqual(res.sockets.map((s) => s.id), [target.s.id], `${asker.proc} joins ${target.proc}'s socket`);
-      await roomReady(j, 1);
-      // A broadcast to the new room reaches it.
-      const tag = fresh('j');
-      await to(asker, { rooms: [j], event: 'm', args: [tag] });
-      await target.log.waitFor((e) => e.event === 'm' && e.args[0] === tag, tag);
+      if (suite.mode !== 'streams') await reach();
       assert.deepEqual(await ack(asker.s, 'sockets-leave', { rooms: [target.s.id], leave: [j] }), [true]);
+      if (suite.mode === 'streams') { // likewise for the leave
+        const mark = fresh('left');
+        await to(asker, { rooms: [target.s.id], event: 'mk', args: [mark] });
+        await target.log.waitFor((e) => e.event === 'mk' && e.args[0] === mark, mark);
+      }
       [res] = await ack(asker.s, 'fetch', { rooms: [j] });
       assert.deepEqual(res.sockets, [], `${asker.proc} removes ${target.proc}'s socket`);
     }

@@ -22,8 +22,8 @@
 // ack with the sorted names of the dynamic children that exist. With
 // -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
-// that Redis (adapter/redis), and the cluster events in cluster.go work
-// across processes.
+// that Redis (adapter/redis; adapter/redisstreams with -redis-mode
+// streams), and the cluster events in cluster.go work across processes.
 package main
 
 import (
@@ -48,6 +48,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	redisadapter "github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/adapter/redisstreams"
 	"github.com/sockio/sockio/examples/internal/serve"
 	"github.com/sockio/sockio/metrics"
 	"github.com/sockio/sockio/namespace"
@@ -72,7 +73,7 @@ func main() {
 	testHooks := flag.Bool("test-hooks", false, "serve POST /test/drop-connections, which closes every other TCP connection (reconnect storms)")
 	recovery := flag.Bool("recovery", false, "turn connection state recovery on (sessions kept 2 minutes, middlewares skipped)")
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
-	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH) or sharded (SPUBLISH, Redis 7)")
+	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (Redis Streams)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
@@ -141,8 +142,12 @@ func main() {
 				defer cancel()
 				_ = c.WaitSubscribed(ctx)
 			}
+		case "streams":
+			c := redisstreams.New(rdb, redisstreams.Options{Logger: logger})
+			defer c.Close()
+			opts.Adapter, cluster = c.Adapter, c
 		default:
-			log.Fatalf("-redis-mode %q: want classic or sharded", *redisMode)
+			log.Fatalf("-redis-mode %q: want classic, sharded or streams", *redisMode)
 		}
 	}
 	srv := server.New(opts)

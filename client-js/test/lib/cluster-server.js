@@ -18,14 +18,17 @@
  * and answers the server-side event "hello" (...args) by sending "server-hello" (name, ...args)
  * to its local clients and acking "hello from <name>".
  *
- *   node cluster-server.js -addr 127.0.0.1:0 -redis 127.0.0.1:6379 [-name node] [-redis-mode sharded]
- * (no -redis: the in-memory adapter, one process; -redis a,b,c: a Redis Cluster; -redis-mode sharded: createShardedAdapter, SPUBLISH/SSUBSCRIBE)
- * prints `listening on http://127.0.0.1:<port>` once its subscriptions are active.
+ *   node cluster-server.js -addr 127.0.0.1:0 -redis 127.0.0.1:6379 [-name node] [-redis-mode sharded|streams]
+ * (no -redis: the in-memory adapter, one process; -redis a,b,c: a Redis Cluster; -redis-mode sharded: createShardedAdapter, SPUBLISH/SSUBSCRIBE;
+ * -redis-mode streams: @socket.io/redis-streams-adapter 0.3.1 on Redis Streams)
+ * prints `listening on http://127.0.0.1:<port>` once its subscriptions are active (and, on streams, once its
+ * stream reader waits in XREAD).
  */
 
 const { createClient, createCluster } = require('redis');
 const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
 const { PUBSUB } = require('@socket.io/redis-adapter/dist/util');
+const { createAdapter: createStreamsAdapter } = require('@socket.io/redis-streams-adapter');
 const { createApp } = require('./ref-server');
 
 function arg(name, def) {
@@ -36,6 +39,37 @@ function arg(name, def) {
 
 const byJSON = (a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0);
 
+/**
+ * The streams adapter reads the stream on a duplicate of pub, from "$" (what is appended after its
+ * first XREAD reaches Redis). Resolves once that duplicate's first XREAD is blocked in Redis, so that
+ * nothing another process appends after this one listens is missed.
+ */
+function watchStreamReader(pub) {
+  let resolveId;
+  const idKnown = new Promise((resolve) => { resolveId = resolve; });
+  const duplicate = pub.duplicate.bind(pub);
+  pub.duplicate = (...args) => {
+    const client = duplicate(...args);
+    const xRead = client.xRead.bind(client);
+    let first = true;
+    client.xRead = async (...a) => {
+      if (first) {
+        first = false;
+        resolveId(await client.clientId());
+      }
+      return xRead(...a);
+    };
+    return client;
+  };
+  return idKnown.then(async (id) => {
+    for (;;) {
+      const line = String(await pub.sendCommand(['CLIENT', 'LIST', 'ID', String(id)]));
+      if (/ cmd=xread/.test(line) && / flags=\w*b/.test(line)) return;
+      await new Promise((r) => setTimeout(r, 20)); // polling a condition with a deadline (START_TIMEOUT in server.js)
+    }
+  });
+}
+
 async function main() {
   const addr = arg('addr', '127.0.0.1:0');
   const name = arg('name', `node-${process.pid}`);
@@ -44,9 +78,11 @@ async function main() {
   let pub;
   let sub;
   let others = 0;
+  let readerReady = Promise.resolve();
   if (arg('redis')) { // else the in-memory adapter: one process
     const addrs = arg('redis').split(',');
-    const sharded = arg('redis-mode', 'classic') === 'sharded';
+    const mode = arg('redis-mode', 'classic');
+    const sharded = mode === 'sharded';
     pub = addrs.length > 1
       ? createCluster({ rootNodes: addrs.map((a) => ({ url: `redis://${a}` })) })
       : createClient({ url: `redis://${addrs[0]}` });
@@ -56,8 +92,14 @@ async function main() {
     await Promise.all([pub.connect(), sub.connect()]);
     // The processes already on the namespace's channel, so that readiness below waits for this
     // one's own subscription, not for the others' (the harness starts processes one by one).
-    others = await (sharded ? PUBSUB(pub, 'SHARDNUMSUB', 'socket.io#/#') : PUBSUB(pub, 'NUMSUB', 'socket.io-request#/#'));
-    io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
+    if (mode === 'streams') {
+      others = await PUBSUB(pub, 'NUMSUB', 'socket.io#/#');
+      readerReady = watchStreamReader(pub);
+      io.adapter(createStreamsAdapter(pub));
+    } else {
+      others = await (sharded ? PUBSUB(pub, 'SHARDNUMSUB', 'socket.io#/#') : PUBSUB(pub, 'NUMSUB', 'socket.io-request#/#'));
+      io.adapter(sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub));
+    }
   }
   const nsp = io.of('/');
 
@@ -103,6 +145,7 @@ async function main() {
     if (await nsp.adapter.serverCount() > others) break;
     await new Promise((r) => setTimeout(r, 20)); // polling a condition with a deadline (START_TIMEOUT in server.js)
   }
+  await readerReady;
   httpServer.listen(port, host || '127.0.0.1', () => {
     process.stdout.write(`listening on http://${host || '127.0.0.1'}:${httpServer.address().port}\n`);
   });

@@ -4,10 +4,11 @@
  * server processes on it:
  *   startRedis()              → {addr, stop()}
  *   startRedisCluster()       → three masters, {addr: "a,b,c", stop()}
- *   startSockio(addr, name, mode)   (mode: classic | sharded)
+ *   startSockio(addr, name, mode, extra)   (mode: classic | sharded | streams; extra: more flags)
  *                             → the Go conformance server (SOCKIO_SERVER_BIN) with -redis addr;
  *                               without SOCKIO_SERVER_BIN, the Node cluster-server.js stands in
- *   startNode(addr, name)     → Node socket.io 4.8 + @socket.io/redis-adapter 8.3.0 (cluster-server.js)
+ *   startNode(addr, name, mode, extra)  → Node socket.io 4.8 + @socket.io/redis-adapter 8.3.0, or
+ *                               @socket.io/redis-streams-adapter 0.3.1 in mode streams (cluster-server.js)
  * Each server resolves as {url, port, name, stop()} once it listens, which both apps do only
  * after their Redis subscriptions are active.
  */
@@ -121,10 +122,10 @@ async function startRedisCluster() {
 
 const LISTEN_RE = /listening on (http:\/\/127\.0\.0\.1:(\d+))/;
 
-async function startNode(redisAddr, name, mode = 'classic') {
+async function startNode(redisAddr, name, mode = 'classic', extra = []) {
   const { m, stop } = await spawnUntil(process.execPath,
     [path.join(__dirname, 'cluster-server.js'), '-addr', '127.0.0.1:0', '-redis', redisAddr, '-name', name,
-      '-redis-mode', mode],
+      '-redis-mode', mode, ...extra],
     LISTEN_RE, name);
   return { url: m[1], port: Number(m[2]), name, stop };
 }
@@ -137,9 +138,9 @@ async function startSolo() {
   return { url: m[1], port: Number(m[2]), name: 'solo', stop };
 }
 
-async function startSockio(redisAddr, name, mode = 'classic') {
-  if (serverKind() !== 'bin') return startNode(redisAddr, name, mode);
-  const s = await startServer(['-redis', redisAddr, '-name', name, '-redis-mode', mode]);
+async function startSockio(redisAddr, name, mode = 'classic', extra = []) {
+  if (serverKind() !== 'bin') return startNode(redisAddr, name, mode, extra);
+  const s = await startServer(['-redis', redisAddr, '-name', name, '-redis-mode', mode, ...extra]);
   return { ...s, name };
 }
 
