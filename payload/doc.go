@@ -17,6 +17,11 @@
 // translation to and from Socket.IO packets, [V1ToPacket] and
 // [PacketToV1]). Codecs without a prefix serve every generation.
 //
+// The msgpack packet form of socket.io-msgpack-parser, which EIO4 and EIO3
+// clients may use instead of the text form, decodes into the same [Packet]
+// shape ([ParseMsgpackPacket], [ParseEIO3MsgpackPacket]) and back
+// ([AppendMsgpackPacket], [AppendEIO3MsgpackPacket]).
+//
 // [EncodeEvent], [EncodeAck] and [DecodeArgs] convert between Go values and the JSON array
 // of an event, moving []byte values into attachments and back.
 //
@@ -28,7 +33,7 @@
 // the bytes actually present before anything is allocated for it, a binary
 // packet announces 1 to [MaxAttachments] attachments and uses each exactly
 // once (see [ParsePacket]), and failures are errors ([ErrParse],
-// [ErrPacket], [ErrV1Packet], [ErrV1Payload]), never panics. The fuzz
+// [ErrPacket], [ErrMsgpack], [ErrV1Packet], [ErrV1Payload]), never panics. The fuzz
 // targets of this package, all in fuzz_test.go, run for a time budget with
 // scripts/fuzz.sh.
 //

@@ -224,8 +224,10 @@ type Shared struct {
 	frames [MaxDialects][]Frame
 }
 
-// MaxDialects is the number of encoding slots a [Shared] packet keeps.
-const MaxDialects = 4
+// MaxDialects is the number of encoding slots a [Shared] packet keeps: one
+// per generation's packet form, and one per generation that may use the
+// msgpack form instead.
+const MaxDialects = 5
 
 // Frames returns the packet's frames for dialect d (0 ≤ d < MaxDialects),
 // calling encode the first time the dialect asks. It is safe for
