@@ -43,6 +43,10 @@ type traits struct {
 	// sidSocketIDs is true when socket ids derive from the session id
 	// (EIO3 and V1; see sidSocketID), false for fresh random ones.
 	sidSocketIDs bool
+	// binaryPackets is true when each Socket.IO packet is one binary
+	// message (the msgpack parser), false when it is a text message
+	// followed by its attachments.
+	binaryPackets bool
 }
 
 // The traits of each generation.
@@ -67,6 +71,8 @@ const (
 	slotEIO4 = iota
 	slotEIO3
 	slotV1
+	slotEIO4Msgpack
+	slotEIO3Msgpack
 )
 
 // frames gives a dialect the close and noop frames, which every

@@ -114,11 +114,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("EIO") {
 	case "4":
 		if e.opts.Generations&EIO4 != 0 {
-			d = eio4{}
+			d = e.opts.Parser.eio4()
 		}
 	case "3":
 		if e.opts.Generations&EIO3 != 0 {
-			d = eio3Dialect
+			d = e.opts.Parser.eio3()
 		}
 	}
 	if d == nil {

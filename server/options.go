@@ -128,6 +128,11 @@ type Options struct {
 	// client whose Accept-Encoding allows it (engine.io's
 	// httpCompression). Zero means 1024 bytes; negative never compresses.
 	HTTPCompressionThreshold int
+	// Parser is the Socket.IO packet form of Engine.IO 3 and 4 clients:
+	// JSONParser (the default) or MsgpackParser, for clients that use
+	// socket.io-msgpack-parser 3.x. It does not apply to 0.9 clients
+	// (Socket.IO protocol 1), nor to a raw Engine. See Parser.
+	Parser Parser
 	// Logger receives the server's logs; nil means slog.Default(). The
 	// hot path logs only at debug level.
 	Logger *slog.Logger

@@ -86,7 +86,10 @@ func (srv *Server) openSession(s *session) upper {
 	return c
 }
 
-var errBinary = errors.New("server: unexpected binary message")
+var (
+	errBinary = errors.New("server: unexpected binary message")
+	errText   = errors.New("server: text message to the msgpack parser")
+)
 
 func (c *sioConn) message(f payload.Frame) error {
 	if c.pending != nil {
@@ -101,8 +104,11 @@ func (c *sioConn) message(f payload.Frame) error {
 		c.pending = nil
 		return c.deliver(p)
 	}
-	if f.Binary {
-		return &protocolError{payload.ReasonParseError, errBinary}
+	if f.Binary != c.s.d.traits().binaryPackets {
+		if f.Binary {
+			return &protocolError{payload.ReasonParseError, errBinary}
+		}
+		return &protocolError{payload.ReasonParseError, errText}
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
 	if err != nil {
