@@ -991,7 +991,7 @@ var msgpackSeeds = []string{
 	`83 "type" 02 "data" 96 "v" ff d0 80 cb 3ff8000000000000 c0 92 d40000 cf ffffffffffffffff "nsp" "/"`,
 	`83 "type" 02 "data" 92 "d" 82 "u" d40000 "t" d7 00 0000018bcfe56800 "nsp" "/"`,
 	`83 "type" 05 "data" 92 "bin" c4 01 07 "nsp" "/"`,
-	`83 "type" 00 "nsp" "/admin" "query" a7 613d3126623d32`,
+	`83 "type" 00 "query" a3 613d31 "nsp" "/a?a=1"`,
 	`83 "type" 02 "data" 93 "x" c4 01 00 82 "_placeholder" c3 "num" 00 "nsp" "/"`,
 	`83 "type" 02 "data" 92 "x" db ffffffff 00 "nsp" "/"`,
 	`83 "type" 02 "data" dd ffffffff "x" "nsp" "/"`,

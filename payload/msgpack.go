@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,57 +50,62 @@ var ErrMsgpack = errors.New("payload: invalid msgpack socket.io packet")
 // encoding/json bounds it, and every declared length is checked against
 // the bytes present before anything is read. Attachments alias b.
 func ParseMsgpackPacket(b []byte) (Packet, error) {
-	p, _, err := parseMsgpack(b, false)
-	return p, err
+	return parseMsgpack(b, false)
 }
 
 // ParseEIO3MsgpackPacket decodes a msgpack packet of a socket.io 2.x client,
 // as ParseMsgpackPacket does but for what that client sends: types 5
-// (BINARY_EVENT) and 6 (BINARY_ACK) are read as EVENT and ACK, and a
-// CONNECT's "query" string, when it has no data, becomes its auth object
-// (see QueryAuth).
+// (BINARY_EVENT) and 6 (BINARY_ACK) are read as EVENT and ACK, and a query
+// on the namespace (/admin?token=x, as in the text form) is cut off, a
+// CONNECT without data getting it as its auth object (see QueryAuth).
 func ParseEIO3MsgpackPacket(b []byte) (Packet, error) {
-	p, query, err := parseMsgpack(b, true)
-	if err == nil && p.Type == Connect && p.Data == nil && query != "" {
-		p.Data = QueryAuth(query)
+	p, err := parseMsgpack(b, true)
+	if err != nil {
+		return p, err
 	}
-	return p, err
+	if nsp, query, ok := strings.Cut(p.Namespace, "?"); ok {
+		p.Namespace = nsp
+		if p.Type == Connect && p.Data == nil {
+			p.Data = QueryAuth(query)
+		}
+	}
+	return p, nil
 }
 
-func parseMsgpack(b []byte, legacy bool) (p Packet, query string, err error) {
+func parseMsgpack(b []byte, legacy bool) (p Packet, err error) {
 	r := &mpReader{b: b}
 	n, ok := r.mapLen()
 	if !ok {
-		return p, "", ErrMsgpack
+		return p, ErrMsgpack
 	}
 	var hasType, hasNsp, hasData, hasID bool
 	var typ int64
 	for range n {
 		key, ok := r.str()
 		if !ok {
-			return p, "", ErrMsgpack
+			return p, ErrMsgpack
 		}
 		switch string(key) {
 		case "type":
 			if hasType {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			if typ, ok = r.integer(); !ok {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			hasType = true
 		case "nsp":
 			if hasNsp {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			nsp, ok := r.str()
 			if !ok {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			p.Namespace, hasNsp = string(nsp), true
 		case "id":
 			if hasID {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			hasID = true
 			if r.undefined() {
@@ -107,39 +113,31 @@ func parseMsgpack(b []byte, legacy bool) (p Packet, query string, err error) {
 			}
 			id, ok := r.unsigned()
 			if !ok {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			p.ID, p.HasID = id, true
 		case "data":
 			if hasData {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			hasData = true
 			r.out = make([]byte, 0, 2*(len(b)-r.i))
 			undef, ok := r.value(0)
 			if !ok {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 			if !undef {
 				p.Data = r.out
 			}
 			r.out = nil
 		default:
-			if legacy && string(key) == "query" && msgpcode.IsString(r.peek()) {
-				q, ok := r.str()
-				if !ok {
-					return p, "", ErrMsgpack
-				}
-				query = string(q)
-				continue
-			}
 			if !r.skip() {
-				return p, "", ErrMsgpack
+				return p, ErrMsgpack
 			}
 		}
 	}
 	if r.i != len(b) || !hasType || !hasNsp {
-		return p, "", ErrMsgpack
+		return p, ErrMsgpack
 	}
 	switch {
 	case typ >= int64(Connect) && typ <= int64(ConnectError):
@@ -149,7 +147,7 @@ func parseMsgpack(b []byte, legacy bool) (p Packet, query string, err error) {
 	case legacy && typ == int64(BinaryAck):
 		p.Type = Ack
 	default:
-		return p, "", ErrMsgpack
+		return p, ErrMsgpack
 	}
 	if len(r.atts) > 0 {
 		switch p.Type {
@@ -158,19 +156,19 @@ func parseMsgpack(b []byte, legacy bool) (p Packet, query string, err error) {
 		case Ack:
 			p.Type = BinaryAck
 		default:
-			return p, "", ErrMsgpack
+			return p, ErrMsgpack
 		}
 		// A map of the client's that reads as a placeholder would take
 		// the place of an attachment.
 		if checkPlaceholders(p.Data, len(r.atts)) != nil {
-			return p, "", ErrMsgpack
+			return p, ErrMsgpack
 		}
 		p.Attachments = r.atts
 	}
 	if !validData(p.Type, p.Data) {
-		return p, "", ErrMsgpack
+		return p, ErrMsgpack
 	}
-	return p, query, nil
+	return p, nil
 }
 
 // mpReader reads msgpack from b and, in value, writes it as JSON to out.

@@ -170,7 +170,7 @@ func TestParseMsgpackDeepButBounded(t *testing.T) {
 }
 
 // A socket.io 2.x client marks events and acks with binary values as
-// BINARY_EVENT and BINARY_ACK, and sends a namespace's query apart.
+// BINARY_EVENT and BINARY_ACK, and adds a query to the namespace.
 func TestParseEIO3MsgpackPacket(t *testing.T) {
 	p, err := ParseEIO3MsgpackPacket(mp(t, `83 "type" 05 "data" 92 "bin" c4 01 07 "nsp" "/"`))
 	if err != nil || p.Type != BinaryEvent || !reflect.DeepEqual(p.Attachments, [][]byte{{7}}) {
@@ -180,7 +180,8 @@ func TestParseEIO3MsgpackPacket(t *testing.T) {
 	if err != nil || p.Type != Ack || p.ID != 3 || string(p.Data) != `["ok"]` {
 		t.Fatalf("ack as BINARY_ACK: %+v, %v", p, err)
 	}
-	p, err = ParseEIO3MsgpackPacket(mp(t, `83 "type" 00 "nsp" "/admin" "query" ac 746f6b656e3d736563726574`))
+	// The client adds the query to the namespace, and sends it apart too.
+	p, err = ParseEIO3MsgpackPacket(mp(t, `83 "type" 00 "query" ac 746f6b656e3d736563726574 "nsp" b3 2f61646d696e3f746f6b656e3d736563726574`))
 	if err != nil || p.Type != Connect || p.Namespace != "/admin" || string(p.Data) != `{"token":"secret"}` {
 		t.Fatalf("connect with query: %+v (data %s), %v", p, p.Data, err)
 	}

@@ -372,9 +372,9 @@ func TestMsgpackEIO3(t *testing.T) {
 	}
 	expectMP(t, ws.nextPacket(), 0, "/", -1, nil)
 	expectMP(t, ws.nextPacket(), 2, "/", -1, []any{"welcome", "hi", []byte{1, 2}})
-	ws.sendPacket(mpPacket{"type": 0, "nsp": "/private", "query": "token=bad"})
+	ws.sendPacket(mpPacket{"type": 0, "nsp": "/private?token=bad", "query": "token=bad"})
 	expectMP(t, ws.nextPacket(), 4, "/private", -1, map[string]any{"code": int64(42)})
-	ws.sendPacket(mpPacket{"type": 0, "nsp": "/private", "query": "token=secret"})
+	ws.sendPacket(mpPacket{"type": 0, "nsp": "/private?token=secret", "query": "token=secret"})
 	expectMP(t, ws.nextPacket(), 0, "/private", -1, nil)
 }
 
@@ -396,9 +396,9 @@ func TestMsgpackRefusals(t *testing.T) {
 	expectError(t, h.get(h.pollURL(p.sid)), 400, 1, "Session ID unknown")
 
 	for _, bad := range [][]byte{
-		{0x92, 0x02, 0xa1, '/'}, // an array
-		[]byte("\x83\xa4type\x05\xa4data\x91\xa1x\xa3nsp\xa1/"),       // BINARY_EVENT from a 4.x client
-		[]byte("\x83\xa4type\x02\xa4data\x91\xa1x\xa3nsp\x01"),        // nsp not a string
+		{0x92, 0x02, 0xa1, '/'},                                         // an array
+		[]byte("\x83\xa4type\x05\xa4data\x91\xa1x\xa3nsp\xa1/"),         // BINARY_EVENT from a 4.x client
+		[]byte("\x83\xa4type\x02\xa4data\x91\xa1x\xa3nsp\x01"),          // nsp not a string
 		[]byte("\x83\xa4type\x02\xa4data\x92\xa1x\xdb\xff\xff\xff\xff"), // a 4 GiB string declared
 		append([]byte("\x83\xa4type\x02\xa3nsp\xa1/\xa4data\x92\xa1x"), bytes.Repeat([]byte{0x91}, 20000)...),
 	} {

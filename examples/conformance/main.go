@@ -20,7 +20,8 @@
 // {event, args, timeout} → the client's ack; kick; close-transport;
 // reason (socket id) → that socket's disconnect reason; nsp-children →
 // ack with the sorted names of the dynamic children that exist. With
-// -test-hooks, POST /test/drop-connections closes every other TCP
+// -parser msgpack the 2.x and 4.x clients speak socket.io-msgpack-parser's
+// packets (0.9 clients keep their own). With -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
 // that Redis (adapter/redis; adapter/redisstreams with -redis-mode
 // streams), and the cluster events in cluster.go work across processes.
@@ -75,6 +76,8 @@ func main() {
 	redisAddr := flag.String("redis", "", "join the cluster on this Redis (host:port; several, comma-separated, for a Redis Cluster)")
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (Redis Streams)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
+	parser := flag.String("parser", "json", `Socket.IO parser of 2.x and 4.x clients: "json" or "msgpack" `+
+		`(socket.io-msgpack-parser 3.x); 0.9 clients keep their own`)
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -101,6 +104,13 @@ func main() {
 	}
 	if *deflate {
 		opts.PerMessageDeflate = &server.PerMessageDeflate{Threshold: 1024}
+	}
+	switch *parser {
+	case "json":
+	case "msgpack":
+		opts.Parser = server.MsgpackParser
+	default:
+		log.Fatalf("-parser %q: want json or msgpack", *parser)
 	}
 	if *transportList != "" {
 		opts.Transports = strings.Split(*transportList, ",")
