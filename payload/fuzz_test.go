@@ -1097,3 +1097,35 @@ func jsonSame(t *testing.T, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(va, vb)
 }
+
+// FuzzAppendMsgpackData checks the one-pass JSON to msgpack transcoding
+// against the tree it replaces: on valid JSON both write the same bytes,
+// and nothing else panics or passes for JSON.
+func FuzzAppendMsgpackData(f *testing.F) {
+	for _, s := range []string{
+		`["a",1,-2,1.5,1e400,true,false,null,{},[],{"k":[{"x":"\u00e9\"\\"}]}]`, `[`, `]`, `"x`, `["\"]`,
+		`{"a":1,}`, `[1 2]`, `[-]`, `[--1]`, `[1.2.3]`, `[123456789012345678901234567890]`, `[-9223372036854775808]`,
+		`[18446744073709551615]`, `["x",{"_placeholder":true,"num":0}]`, ` [ 1 , { "a" : [ ] } ] `, `[tru]`, `{"a"}`,
+		`[1]]`, `[[[]]]`, `{"_placeholder":true,"num":0}`, `["\ud83d\ude00"]`, "[\"\xff\"]",
+	} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, binary bool) {
+		p := Packet{Type: Event, Namespace: "/", Data: data}
+		if binary {
+			p.Type, p.Attachments = BinaryEvent, [][]byte{{1, 2}}
+		}
+		fast, errFast := appendMsgpack(nil, &p, false)
+		if !json.Valid(data) {
+			if errFast == nil {
+				t.Fatalf("%q is not JSON but encoded to % x", data, fast)
+			}
+			return
+		}
+		tree, errTree := appendMsgpack(nil, &p, true)
+		if errFast != nil || errTree != nil || !bytes.Equal(fast, tree) {
+			t.Fatalf("%q: one pass % x (%v), tree % x (%v)", data, fast, errFast, tree, errTree)
+		}
+	})
+}

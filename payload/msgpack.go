@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
@@ -572,8 +573,35 @@ var mpEncoders = sync.Pool{New: func() any {
 // Integers in the JSON data are written in their smallest form, other
 // numbers as float 64. It fails only when p.Data is not valid JSON.
 func AppendMsgpackPacket(dst []byte, p *Packet) ([]byte, error) {
+	return appendMsgpack(dst, p, false)
+}
+
+// appendMsgpack is AppendMsgpackPacket; tree forces the slower way
+// through a tree of the data (for tests).
+func appendMsgpack(dst []byte, p *Packet, tree bool) ([]byte, error) {
+	var atts [][]byte
+	t := p.Type
+	switch t {
+	case BinaryEvent:
+		t, atts = Event, p.Attachments
+	case BinaryAck:
+		t, atts = Ack, p.Attachments
+	}
+	// The JSON is transcoded in one pass once its containers are counted,
+	// placeholders being recognised in the form this package writes them;
+	// data with placeholders written otherwise goes through a tree.
 	var data jsonNode
-	if p.Data != nil {
+	var counts []int
+	fast := !tree && (len(atts) == 0 || canonicalPlaceholders(p.Data, len(atts)))
+	if p.Data != nil && fast {
+		var ok bool
+		if !validJSON(p.Data) {
+			return dst, ErrPacket
+		}
+		if counts, ok = countJSON(p.Data); !ok {
+			return dst, ErrPacket
+		}
+	} else if p.Data != nil {
 		dec := json.NewDecoder(bytes.NewReader(p.Data))
 		dec.UseNumber()
 		if err := data.read(dec); err != nil {
@@ -582,14 +610,6 @@ func AppendMsgpackPacket(dst []byte, p *Packet) ([]byte, error) {
 		if _, err := dec.Token(); err != io.EOF {
 			return dst, ErrPacket
 		}
-	}
-	var atts [][]byte
-	t := p.Type
-	switch t {
-	case BinaryEvent:
-		t, atts = Event, p.Attachments
-	case BinaryAck:
-		t, atts = Ack, p.Attachments
 	}
 	e := mpEncoders.Get().(*mpEncoder)
 	defer mpEncoders.Put(e)
@@ -606,7 +626,12 @@ func AppendMsgpackPacket(dst []byte, p *Packet) ([]byte, error) {
 	_ = e.enc.EncodeInt(int64(t))
 	if p.Data != nil {
 		_ = e.enc.EncodeString("data")
-		if err := data.encode(e, atts); err != nil {
+		if fast {
+			t := jsonTranscoder{e: e, d: p.Data, counts: counts, atts: atts}
+			if !t.value() || skipSpace(t.d, t.i) != len(t.d) {
+				return dst, ErrPacket
+			}
+		} else if err := data.encode(e, atts); err != nil {
 			return dst, err
 		}
 	}
@@ -760,4 +785,253 @@ func encodeNumber(enc *msgpack.Encoder, lit string) error {
 		return ErrPacket
 	}
 	return enc.EncodeFloat64(f)
+}
+
+// countJSON returns the number of items of each array and object of the
+// JSON text d, in the order they open, false when d's brackets do not
+// match.
+func countJSON(d []byte) ([]int, bool) {
+	type open struct {
+		ordinal int
+		commas  int
+		any     bool
+	}
+	var counts []int
+	var stack []open
+	item := func() { // a value starts
+		if len(stack) > 0 {
+			stack[len(stack)-1].any = true
+		}
+	}
+	for i := 0; i < len(d); i++ {
+		switch c := d[i]; c {
+		case '"':
+			item()
+			for i++; i < len(d) && d[i] != '"'; i++ {
+				if d[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(d) {
+				return nil, false
+			}
+		case '[', '{':
+			item()
+			stack = append(stack, open{ordinal: len(counts)})
+			counts = append(counts, 0)
+		case ']', '}':
+			if len(stack) == 0 {
+				return nil, false
+			}
+			top := stack[len(stack)-1]
+			if top.any {
+				counts[top.ordinal] = top.commas + 1
+			}
+			stack = stack[:len(stack)-1]
+		case ',':
+			if len(stack) == 0 {
+				return nil, false
+			}
+			stack[len(stack)-1].commas++
+		case ' ', '\t', '\r', '\n', ':':
+		default:
+			item()
+		}
+	}
+	return counts, len(stack) == 0
+}
+
+// jsonTranscoder writes JSON text as msgpack, given the item counts of
+// its containers (countJSON). Placeholders, in the form this package
+// writes them, become their attachments as bin values.
+type jsonTranscoder struct {
+	e      *mpEncoder
+	d      []byte
+	i      int
+	counts []int
+	next   int // the ordinal of the next container
+	atts   [][]byte
+}
+
+// value writes the value at t.i, false on text that is not JSON.
+func (t *jsonTranscoder) value() bool {
+	t.i = skipSpace(t.d, t.i)
+	if t.i >= len(t.d) {
+		return false
+	}
+	switch c := t.d[t.i]; {
+	case c == '{':
+		return t.object()
+	case c == '[':
+		if t.next >= len(t.counts) {
+			return false
+		}
+		n := t.counts[t.next]
+		t.next++
+		_ = t.e.enc.EncodeArrayLen(n)
+		t.i++
+		for k := range n {
+			if k > 0 && !t.expect(',') || !t.value() {
+				return false
+			}
+		}
+		return t.expect(']')
+	case c == '"':
+		return t.str()
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if bytes.HasPrefix(t.d[t.i:], []byte(lit)) {
+				t.i += len(lit)
+				if lit == "null" {
+					_ = t.e.enc.EncodeNil()
+				} else {
+					_ = t.e.enc.EncodeBool(lit == "true")
+				}
+				return true
+			}
+		}
+		return false
+	}
+	return t.number()
+}
+
+// expect skips spaces and the byte c.
+func (t *jsonTranscoder) expect(c byte) bool {
+	t.i = skipSpace(t.d, t.i)
+	if t.i < len(t.d) && t.d[t.i] == c {
+		t.i++
+		return true
+	}
+	return false
+}
+
+func (t *jsonTranscoder) object() bool {
+	if t.next >= len(t.counts) {
+		return false
+	}
+	n := t.counts[t.next]
+	t.next++
+	if len(t.atts) > 0 {
+		if k, size, ok := placeholderAt(t.d[t.i:], len(t.atts)); ok {
+			_ = t.e.enc.EncodeBytesLen(len(t.atts[k]))
+			t.e.buf.Write(t.atts[k])
+			t.i += size
+			return true
+		}
+	}
+	_ = t.e.enc.EncodeMapLen(n)
+	t.i++
+	for k := range n {
+		if k > 0 && !t.expect(',') {
+			return false
+		}
+		t.i = skipSpace(t.d, t.i)
+		if t.i >= len(t.d) || t.d[t.i] != '"' || !t.str() || !t.expect(':') || !t.value() {
+			return false
+		}
+	}
+	return t.expect('}')
+}
+
+// placeholderAt reads the placeholder {"_placeholder":true,"num":k} that
+// d starts with, as this package writes it: its attachment index and
+// length.
+func placeholderAt(d []byte, n int) (k, size int, ok bool) {
+	const head = `{"_placeholder":true,"num":`
+	if !bytes.HasPrefix(d, []byte(head)) {
+		return 0, 0, false
+	}
+	i := len(head)
+	for ; i < len(d) && d[i] >= '0' && d[i] <= '9' && i < len(head)+3; i++ {
+		k = k*10 + int(d[i]-'0')
+	}
+	if i == len(head) || i >= len(d) || d[i] != '}' || k >= n {
+		return 0, 0, false
+	}
+	return k, i + 1, true
+}
+
+// str writes the JSON string at t.i as a msgpack str.
+func (t *jsonTranscoder) str() bool {
+	end := quotedEnd(t.d, t.i)
+	if end <= t.i+1 {
+		return false
+	}
+	raw := t.d[t.i+1 : end-1]
+	t.i = end
+	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) { // as encoding/json reads it
+		var s string
+		if json.Unmarshal(t.d[end-len(raw)-2:end], &s) != nil {
+			return false
+		}
+		_ = t.e.enc.EncodeString(s)
+		return true
+	}
+	t.e.strHeader(len(raw))
+	t.e.buf.Write(raw)
+	return true
+}
+
+// strHeader writes the header of a str of n bytes.
+func (e *mpEncoder) strHeader(n int) {
+	var h [5]byte
+	switch {
+	case n < 32:
+		e.buf.WriteByte(msgpcode.FixedStrLow | byte(n))
+		return
+	case n <= math.MaxUint8:
+		h[0], h[1] = msgpcode.Str8, byte(n)
+		e.buf.Write(h[:2])
+	case n <= math.MaxUint16:
+		h[0] = msgpcode.Str16
+		binary.BigEndian.PutUint16(h[1:], uint16(n))
+		e.buf.Write(h[:3])
+	default:
+		h[0] = msgpcode.Str32
+		binary.BigEndian.PutUint32(h[1:], uint32(n))
+		e.buf.Write(h[:5])
+	}
+}
+
+// number writes the JSON number at t.i: an integer in its smallest form
+// when it has neither fraction nor exponent and fits 64 bits, else a
+// float 64.
+func (t *jsonTranscoder) number() bool {
+	start := t.i
+	integer := true
+	for ; t.i < len(t.d); t.i++ {
+		c := t.d[t.i]
+		if c == '.' || c == 'e' || c == 'E' {
+			integer = false
+		} else if (c < '0' || c > '9') && c != '-' && c != '+' {
+			break
+		}
+	}
+	lit := t.d[start:t.i]
+	if len(lit) == 0 {
+		return false
+	}
+	if integer && len(lit) <= 18 { // fits an int64 without checking
+		neg := lit[0] == '-'
+		digits := lit
+		if neg {
+			digits = lit[1:]
+		}
+		var v int64
+		for _, c := range digits {
+			if c < '0' || c > '9' {
+				return false
+			}
+			v = v*10 + int64(c-'0')
+		}
+		if len(digits) == 0 {
+			return false
+		}
+		if neg {
+			v = -v
+		}
+		_ = t.e.enc.EncodeInt(v)
+		return true
+	}
+	return encodeNumber(t.e.enc, string(lit)) == nil
 }

@@ -291,3 +291,39 @@ func TestMsgpackRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v %#v", out, args)
 	}
 }
+
+// BenchmarkAppendMsgpackPacket64 encodes the 64-byte chat event of
+// bench_test.go in the msgpack form (what a broadcast costs once per
+// generation), from its JSON data as the namespaces hold it.
+func BenchmarkAppendMsgpackPacket64(b *testing.B) {
+	data, _, err := EncodeEvent("chat", event64Args)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := Packet{Type: Event, Namespace: "/", Data: data}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(event64Frame)))
+	buf := make([]byte, 0, 128)
+	for b.Loop() {
+		if buf, err = AppendMsgpackPacket(buf[:0], &p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseMsgpackPacket64 decodes that event as a client sends it.
+func BenchmarkParseMsgpackPacket64(b *testing.B) {
+	data, _, _ := EncodeEvent("chat", event64Args)
+	in, err := AppendMsgpackPacket(nil, &Packet{Type: Event, Namespace: "/", Data: data})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		p, err := ParseMsgpackPacket(in)
+		if err != nil || p.Type != Event {
+			b.Fatal(p, err)
+		}
+	}
+}
