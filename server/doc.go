@@ -18,7 +18,8 @@
 // 0.9, Socket.IO protocol 1), EIO3 (1.x–2.x, Engine.IO 3 with Socket.IO 4)
 // and EIO4 (3.x–4.x, Engine.IO 4 with Socket.IO 5). Each has one file:
 // eio4.go, eio3.go and v1.go hold its dialect (the framing and packet
-// forms, built on payload's codecs) and, for V1, its routing; dialect.go
+// forms, built on payload's codecs) and, for V1, its routing; parser.go
+// holds the msgpack dialects of EIO4 and EIO3 (Options.Parser); dialect.go
 // holds what they share. engine.go routes a request to its generation and
 // keeps the session table; handshake.go opens sessions of every
 // generation; session.go holds a session's state: its transport, attach
