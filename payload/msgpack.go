@@ -41,7 +41,8 @@ var ErrMsgpack = errors.New("payload: invalid msgpack socket.io packet")
 // integer; CONNECT's data is absent or a map, DISCONNECT has none,
 // CONNECT_ERROR's is a string or a map, EVENT's and ACK's an array (an
 // EVENT's first item its name, a string that is not reserved, or a
-// number). Other keys are skipped, but must be well formed.
+// number). Each of these keys may appear once; other keys are skipped, but
+// must be well formed.
 //
 // Within data, map keys must be strings; bin and ext type 0 become []byte
 // attachments (at most [MaxAttachments]); the undefined value d4 00 00 is
