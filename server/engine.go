@@ -32,8 +32,8 @@ type Engine struct {
 	open     func(s *session) upper
 	policy   *transports.PolicyServer // the Flash policy port, if any
 
-	metrics Metrics             // nil: none
-	meters  [3]transports.Meter // metrics's, by encoding slot
+	metrics Metrics                               // nil: none
+	meters  [payload.MaxDialects]transports.Meter // metrics's, by encoding slot
 
 	mu       sync.Mutex
 	sessions map[string]*session // open sessions, and closed ones until their client is told

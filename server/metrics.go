@@ -89,11 +89,12 @@ func (m *meter) Wrote(transport string, frames, bytes int) {
 }
 
 // meters returns one meter per encoding slot for sink, or nils.
-func meters(sink Metrics) (ms [3]transports.Meter) {
+func meters(sink Metrics) (ms [payload.MaxDialects]transports.Meter) {
 	if sink == nil {
 		return ms
 	}
-	for slot, gen := range [3]Generation{slotEIO4: EIO4, slotEIO3: EIO3, slotV1: V1} {
+	for slot, gen := range [...]Generation{slotEIO4: EIO4, slotEIO3: EIO3, slotV1: V1,
+		slotEIO4Msgpack: EIO4, slotEIO3Msgpack: EIO3} {
 		ms[slot] = &meter{sink: sink, gen: gen}
 	}
 	return ms

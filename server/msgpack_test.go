@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -432,4 +433,57 @@ func TestMsgpackClientOfJSONServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws.expectClosed()
+}
+
+// mpMetrics counts what the Metrics hear of EIO4 traffic.
+type mpMetrics struct {
+	mu             sync.Mutex
+	opened         int
+	received, sent int // EIO4 frames
+}
+
+func (m *mpMetrics) Broadcast(int)                                                     {}
+func (m *mpMetrics) HandlerPanicked()                                                  {}
+func (m *mpMetrics) AckTimedOut()                                                      {}
+func (m *mpMetrics) Upgraded(server.Generation)                                        {}
+func (m *mpMetrics) VolatileDropped(server.Generation)                                 {}
+func (m *mpMetrics) SessionClosed(server.Generation, string, payload.DisconnectReason) {}
+
+func (m *mpMetrics) SessionOpened(gen server.Generation, _ string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gen == server.EIO4 {
+		m.opened++
+	}
+}
+
+func (m *mpMetrics) Received(gen server.Generation, _ string, frames, _ int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gen == server.EIO4 {
+		m.received += frames
+	}
+}
+
+func (m *mpMetrics) Sent(gen server.Generation, _ string, frames, _ int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gen == server.EIO4 {
+		m.sent += frames
+	}
+}
+
+// A msgpack session is metered as its generation's.
+func TestMsgpackMetrics(t *testing.T) {
+	m := &mpMetrics{}
+	h := newHarness(t, server.Options{Parser: server.MsgpackParser, Logger: quietLogger(), Metrics: m}, mpApp)
+	c, _ := h.mpConnectWS(nil)
+	c.sendPacket(mpPacket{"type": 2, "nsp": "/", "id": 1, "data": []any{"echo", "x"}})
+	expectMP(t, c.nextPacket(), 3, "/", 1, []any{"x"})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Open, CONNECT answer, welcome and ack out; CONNECT and echo in.
+	if m.opened != 1 || m.received < 2 || m.sent < 3 {
+		t.Fatalf("metrics: %d opened, %d frames received, %d sent", m.opened, m.received, m.sent)
+	}
 }
