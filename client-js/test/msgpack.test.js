@@ -5,8 +5,9 @@
  * started with `-parser msgpack` (SOCKIO_SERVER_BIN), per transport mode: events, acks both
  * ways, binary both ways (Buffer, ArrayBuffer, typed arrays), rooms, broadcast to all but the
  * sender, CONNECT with auth and a refusal with data. Then generations together in one room (a
- * 0.9 client keeps its own packets on a msgpack server), and a client of the JSON parser, which
- * fails to connect to a msgpack server and harms no one.
+ * 0.9 client keeps its own packets on a msgpack server), a client of the JSON parser, which
+ * fails to connect to a msgpack server and harms no one, and connection state recovery (a second
+ * server, with -recovery) over msgpack.
  *
  * socket.io-client 2.5.0 calls its encoder the protocol 4 way, encoder.encode(packet, callback),
  * while socket.io-msgpack-parser 3.x encodes the protocol 5 way: it returns the buffers and never
@@ -285,4 +286,51 @@ describe('msgpack server: generations together', () => {
       close(ok);
     }
   });
+});
+
+describe('msgpack server with connection state recovery (-recovery)', () => {
+  let recServer;
+  before(async () => {
+    recServer = await startServer(['-parser', 'msgpack', '-recovery', '-ping-interval', '400ms', '-ping-timeout', '2s']);
+  });
+  after(async () => {
+    if (recServer) await recServer.stop();
+  });
+
+  for (const mode of CLIENTS[0].modes.slice(0, 2)) {
+    it(`socket.io-client 4.8.4 recovers, with its missed events and their offsets [${mode.name}]`, async () => {
+      const make = (auth) => {
+        const s = io4(recServer.url, { forceNew: true, reconnection: false, parser, ...mode.opts, auth });
+        open.add(s);
+        return s;
+      };
+      const a = make();
+      const authA = once(a, 'auth');
+      await once(a, 'connect', 'connect');
+      await authA; // an event, hence an offset, has arrived
+      assert.equal(a.recovered, false);
+      const id = a.id;
+      assert.deepEqual(await ack(a, 'join', 'rec-mp'), [true]);
+
+      const lost = once(a, 'disconnect', 'the forced close');
+      a.emit('close-transport');
+      await lost;
+      const b = make();
+      await once(b, 'connect', 'connect of b');
+      assert.equal((await ack(b, 'reason', id))[0], 'forced close');
+      for (const n of [1, 2, 3]) {
+        assert.deepEqual(await ack(b, 'to', { rooms: ['rec-mp'], event: 'missed', args: [n] }), [true]);
+      }
+      const missed = [];
+      a.on('missed', (...x) => missed.push(x));
+      const back = once(a, 'connect', 'the reconnect');
+      a.connect();
+      await back;
+      assert.equal(a.recovered, true, 'socket.recovered');
+      assert.equal(a.id, id, 'same socket id');
+      assert.deepEqual(missed.map((x) => x[0]), [1, 2, 3]);
+      for (const x of missed) assert.equal(typeof x[1], 'string', 'the offset, last');
+      close(a, b);
+    });
+  }
 });
