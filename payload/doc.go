@@ -19,7 +19,8 @@
 //
 // The msgpack packet form of socket.io-msgpack-parser, which EIO4 and EIO3
 // clients may use instead of the text form, decodes into the same [Packet]
-// shape ([ParseMsgpackPacket], [ParseEIO3MsgpackPacket]) and back
+// shape ([ParseMsgpackPacket], [ParseEIO3MsgpackPacket], and the JSON text
+// packets of the parser's 2.x line, [ParseEIO3MsgpackText]) and back
 // ([AppendMsgpackPacket], [AppendEIO3MsgpackPacket]).
 //
 // [EncodeEvent], [EncodeAck] and [DecodeArgs] convert between Go values and the JSON array

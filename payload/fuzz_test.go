@@ -1041,6 +1041,42 @@ func FuzzParseMsgpackPacket(f *testing.F) {
 	})
 }
 
+// FuzzParseEIO3MsgpackText checks that a text packet of
+// socket.io-msgpack-parser 2.x either fails with ErrMsgpack or decodes into
+// a packet that the text form's rules accept, without attachments, and that
+// goes through the msgpack form and back unchanged.
+func FuzzParseEIO3MsgpackText(f *testing.F) {
+	for _, s := range []string{`{"type":0,"nsp":"/"}`, `{"type":0,"query":"a=1","nsp":"/a?a=1"}`,
+		`{"type":1,"nsp":"/chat"}`, `{"type":4,"data":"x","nsp":"/"}`, `{"type":5,"data":["x",1],"nsp":"/","id":3}`,
+		`{"type":2,"data":["x",{"_placeholder":true,"num":0}],"nsp":"/"}`, `{"type":2.0,"nsp":"/","data":[1],"id":9007199254740992}`,
+		`{"type":0,"data":{"a":1},"nsp":"/","nsp":"/b"}`, `null`, `{"type":3,"data":[],"nsp":"\ud800"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := ParseEIO3MsgpackText(in)
+		if err != nil {
+			if !errors.Is(err, ErrMsgpack) {
+				t.Fatalf("ParseEIO3MsgpackText(%q): error %v is not ErrMsgpack", in, err)
+			}
+			return
+		}
+		if p.Type > ConnectError || !validData(p.Type, p.Data) || p.Attachments != nil {
+			t.Fatalf("ParseEIO3MsgpackText(%q): %v with data %q", in, p.Type, p.Data)
+		}
+		out, err := AppendMsgpackPacket(nil, &p)
+		if err != nil {
+			t.Fatalf("AppendMsgpackPacket(%+v): %v", p, err)
+		}
+		back, err := ParseEIO3MsgpackPacket(out)
+		same := back.Type == p.Type && back.Nsp() == p.Nsp() && back.HasID == p.HasID && back.ID == p.ID &&
+			jsonSame(t, back.Data, p.Data)
+		if err != nil || !same {
+			t.Fatalf("%q decodes to %+v (data %q), encodes to % x, which decodes to %+v (data %q), %v",
+				in, p, p.Data, out, back, back.Data, err)
+		}
+	})
+}
+
 // FuzzMsgpackFromText checks that every packet of the text form (as a
 // JSON-parser client or a Go emit makes it) goes through msgpack and back
 // unchanged, but for its type's binary flag, which follows its binary

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -53,25 +52,6 @@ var ErrMsgpack = errors.New("payload: invalid msgpack socket.io packet")
 // the bytes present before anything is read. Attachments alias b.
 func ParseMsgpackPacket(b []byte) (Packet, error) {
 	return parseMsgpack(b, false)
-}
-
-// ParseEIO3MsgpackPacket decodes a msgpack packet of a socket.io 2.x client,
-// as ParseMsgpackPacket does but for what that client sends: types 5
-// (BINARY_EVENT) and 6 (BINARY_ACK) are read as EVENT and ACK, and a query
-// on the namespace (/admin?token=x, as in the text form) is cut off, a
-// CONNECT without data getting it as its auth object (see QueryAuth).
-func ParseEIO3MsgpackPacket(b []byte) (Packet, error) {
-	p, err := parseMsgpack(b, true)
-	if err != nil {
-		return p, err
-	}
-	if nsp, query, ok := strings.Cut(p.Namespace, "?"); ok {
-		p.Namespace = nsp
-		if p.Type == Connect && p.Data == nil {
-			p.Data = QueryAuth(query)
-		}
-	}
-	return p, nil
 }
 
 func parseMsgpack(b []byte, legacy bool) (p Packet, err error) {
@@ -643,26 +623,6 @@ func appendMsgpack(dst []byte, p *Packet, tree bool) ([]byte, error) {
 		_ = e.enc.EncodeUint(p.ID)
 	}
 	return append(dst, e.buf.Bytes()...), nil
-}
-
-// AppendEIO3MsgpackPacket appends p as a socket.io 2.x client with the
-// msgpack parser reads it: in its Socket.IO 4 form (see EIO3Packet), a
-// CONNECT_ERROR's data being the error's data when that is a string or an
-// object, else its message (the parser refuses other data).
-func AppendEIO3MsgpackPacket(dst []byte, p *Packet) ([]byte, error) {
-	q := EIO3Packet(p)
-	if q.Type == ConnectError {
-		if c := firstNonSpace(q.Data); c != '{' && c != '"' {
-			var body struct {
-				Message string `json:"message"`
-			}
-			_ = json.Unmarshal(p.Data, &body)
-			r := *q
-			r.Data, _ = json.Marshal(body.Message)
-			q = &r
-		}
-	}
-	return AppendMsgpackPacket(dst, q)
 }
 
 // jsonNode is a JSON value read in order, to be written as msgpack (whose

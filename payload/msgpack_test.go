@@ -240,26 +240,85 @@ func TestAppendMsgpackPacket(t *testing.T) {
 	}
 }
 
+// socket.io-msgpack-parser 2.x writes CONNECT, DISCONNECT and ERROR as
+// JSON text, an ERROR's data always a string; other packets as msgpack.
 func TestAppendEIO3MsgpackPacket(t *testing.T) {
 	for _, tt := range []struct {
 		in   Packet
-		want map[string]any
+		want string
 	}{
-		{Packet{Type: Connect, Namespace: "/", Data: []byte(`{"sid":"x"}`)},
-			map[string]any{"type": int8(0), "nsp": "/"}},
+		{Packet{Type: Connect, Namespace: "/", Data: []byte(`{"sid":"x"}`)}, `{"type":0,"nsp":"/"}`},
+		{Packet{Type: Connect, Namespace: "/a\"b"}, `{"type":0,"nsp":"/a\"b"}`},
+		{Packet{Type: Disconnect, Namespace: "/chat"}, `{"type":1,"nsp":"/chat"}`},
 		{Packet{Type: ConnectError, Namespace: "/", Data: []byte(`{"message":"nope","data":{"code":1}}`)},
-			map[string]any{"type": int8(4), "nsp": "/", "data": map[string]any{"code": int8(1)}}},
+			`{"type":4,"data":"nope","nsp":"/"}`},
+		{Packet{Type: ConnectError, Namespace: "/p", Data: []byte(`{"message":"nope","data":"why"}`)},
+			`{"type":4,"data":"why","nsp":"/p"}`},
 		{Packet{Type: ConnectError, Namespace: "/", Data: []byte(`{"message":"nope","data":42}`)},
-			map[string]any{"type": int8(4), "nsp": "/", "data": "nope"}},
-		{Packet{Type: ConnectError, Namespace: "/", Data: []byte(`{"message":"nope"}`)},
-			map[string]any{"type": int8(4), "nsp": "/", "data": "nope"}},
+			`{"type":4,"data":"nope","nsp":"/"}`},
+		{Packet{Type: ConnectError, Namespace: "/", Data: []byte(`{"message":"<n\u00f6pe>"}`)},
+			`{"type":4,"data":"\u003cnöpe\u003e","nsp":"/"}`},
 	} {
-		got, err := AppendEIO3MsgpackPacket(nil, &tt.in)
-		if err != nil {
-			t.Fatal(err)
+		got, text, err := AppendEIO3MsgpackPacket([]byte("x"), &tt.in)
+		if err != nil || !text || string(got) != "x"+tt.want {
+			t.Errorf("%s %s: %s (text %v), %v; want %s", tt.in.Type, tt.in.Data, got, text, err, tt.want)
 		}
-		if m := unmarshal(t, got); !reflect.DeepEqual(m, tt.want) {
-			t.Errorf("%s %s: %#v, want %#v", tt.in.Type, tt.in.Data, m, tt.want)
+		// The client's decoder reads it back: JSON.parse, then its checks.
+		back, err := ParseEIO3MsgpackText(got[1:])
+		if err != nil || back.Type != tt.in.Type || back.Namespace != tt.in.Nsp() {
+			t.Errorf("%s reads back as %+v, %v", got[1:], back, err)
+		}
+	}
+	got, text, err := AppendEIO3MsgpackPacket(nil, &Packet{Type: BinaryEvent, Namespace: "/",
+		Data: []byte(`["x",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{7}}})
+	if err != nil || text {
+		t.Fatalf("binary event: text %v, %v", text, err)
+	}
+	if m := unmarshal(t, got); !reflect.DeepEqual(m, map[string]any{"type": int8(2), "nsp": "/",
+		"data": []any{"x", []byte{7}}}) {
+		t.Fatalf("binary event: %#v", m)
+	}
+	if _, _, err := AppendEIO3MsgpackPacket(nil, &Packet{Type: Event, Data: []byte(`["x"`)}); err == nil {
+		t.Fatal("invalid JSON data encoded")
+	}
+}
+
+// What socket.io-msgpack-parser 2.x sends as text, and what it must not.
+func TestParseEIO3MsgpackText(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Packet
+	}{
+		{`{"type":0,"nsp":"/chat"}`, Packet{Type: Connect, Namespace: "/chat"}},
+		// socket.io-client 2.x adds the query to the namespace and sends it apart too.
+		{`{"type":0,"query":"token=secret","nsp":"/admin?token=secret"}`,
+			Packet{Type: Connect, Namespace: "/admin", Data: []byte(`{"token":"secret"}`)}},
+		{`{"type":1,"nsp":"/chat"}`, Packet{Type: Disconnect, Namespace: "/chat"}},
+		{` {"nsp":"/","type":2.0,"data":["a",1],"id":7} `,
+			Packet{Type: Event, Namespace: "/", Data: []byte(`["a",1]`), ID: 7, HasID: true}},
+		{`{"type":5,"data":["a"],"nsp":"/"}`, Packet{Type: Event, Namespace: "/", Data: []byte(`["a"]`)}},
+		{`{"type":6,"data":[],"nsp":"/","id":0}`, Packet{Type: Ack, Namespace: "/", Data: []byte(`[]`), HasID: true}},
+		{`{"type":2,"type":3,"data":[1],"nsp":"/","id":1,"extra":{"x":[]}}`,
+			Packet{Type: Ack, Namespace: "/", Data: []byte(`[1]`), ID: 1, HasID: true}},
+	} {
+		p, err := ParseEIO3MsgpackText([]byte(tt.in))
+		if err != nil || !reflect.DeepEqual(p, tt.want) {
+			t.Errorf("%s: %+v (data %s), %v; want %+v", tt.in, p, p.Data, err, tt.want)
+		}
+	}
+	for _, bad := range []string{
+		``, `null`, `[]`, `"x"`, `{}`, `{"type":0}`, `{"nsp":"/"}`, `{"type":0,"nsp":"/"`,
+		`{"type":7,"nsp":"/"}`, `{"type":-1,"nsp":"/"}`, `{"type":1.5,"nsp":"/"}`, `{"type":"0","nsp":"/"}`,
+		`{"type":null,"nsp":"/"}`, `{"type":0,"nsp":null}`, `{"type":0,"nsp":1}`,
+		`{"type":1,"nsp":"/","data":null}`, `{"type":1,"nsp":"/","data":"x"}`,
+		`{"type":2,"nsp":"/","data":{"a":1}}`, `{"type":2,"nsp":"/"}`, `{"type":2,"nsp":"/","data":[]}`,
+		`{"type":2,"nsp":"/","data":["connect"]}`, `{"type":3,"nsp":"/","data":null}`,
+		`{"type":2,"nsp":"/","data":["a"],"id":-1}`, `{"type":2,"nsp":"/","data":["a"],"id":1.5}`,
+		`{"type":2,"nsp":"/","data":["a"],"id":null}`, `{"type":2,"nsp":"/","data":["a"],"id":1e300}`,
+		`{"type":2,"nsp":"/","data":["a"]} x`, "\x83\xa4type\x00\xa3nsp\xa1/",
+	} {
+		if p, err := ParseEIO3MsgpackText([]byte(bad)); !errors.Is(err, ErrMsgpack) {
+			t.Errorf("%q: %+v, %v; want ErrMsgpack", bad, p, err)
 		}
 	}
 }

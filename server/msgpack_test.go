@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +29,8 @@ import (
 // mpApp greets each socket of "/" with welcome("hi", <01 02>), echoes
 // "echo" in its ack, joins the room "join" names, relays "bcast" to every
 // other socket of the room it names and, on "ask", asks the client for an
-// ack and emits "answer" with what the client acked. "/private" refuses
+// ack and emits "answer" with what the client acked, and on "bye"
+// disconnects the socket from "/". "/private" refuses
 // auth other than {"token":"secret"} with a CONNECT_ERROR carrying data.
 func mpApp(srv *server.Server) {
 	srv.Of("/").OnConnection(func(s *namespace.Socket) {
@@ -45,6 +47,7 @@ func mpApp(srv *server.Server) {
 			_ = e.Args.Decode(0, &room)
 			_ = s.To(room).Emit("bcast", e.Forward()[1:]...)
 		})
+		s.On("bye", func(*namespace.Event) { s.Disconnect(false) })
 		s.On("ask", func(e *namespace.Event) {
 			go func() { // the socket's reader must stay free for the ack
 				args, err := s.EmitWithAck(context.Background(), "question", e.Forward()...)
@@ -320,6 +323,40 @@ func TestMsgpackPolling(t *testing.T) {
 	}
 }
 
+// eio3Messages polls session sid of an EIO3 client until n messages have
+// come (after those of first), and returns them.
+func eio3Messages(t *testing.T, h *harness, sid string, first []payload.Frame, n int) []payload.Frame {
+	t.Helper()
+	var got []payload.Frame
+	for _, f := range first {
+		if f.Type == payload.FrameMessage {
+			got = append(got, f)
+		}
+	}
+	for len(got) < n {
+		for _, f := range eio3Get(t, h, sid) {
+			if f.Type == payload.FrameMessage {
+				got = append(got, f)
+			}
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("%d messages %+v, want %d", len(got), got, n)
+	}
+	return got
+}
+
+// expectText checks that f is a text message of the given JSON.
+func expectText(t *testing.T, f payload.Frame, want string) {
+	t.Helper()
+	if f.Binary || string(f.Data) != want {
+		t.Fatalf("message %+v (%q), want the text %s", f, f.Data, want)
+	}
+}
+
+// socket.io-client 2.x with socket.io-msgpack-parser 2.x: CONNECT,
+// DISCONNECT and ERROR go as JSON text, the other packets as msgpack, both
+// ways; the server also reads the all-msgpack form of the 3.x line.
 func TestMsgpackEIO3(t *testing.T) {
 	h := mpHarness(t, nil)
 
@@ -336,57 +373,90 @@ func TestMsgpackEIO3(t *testing.T) {
 		t.Fatalf("EIO3 handshake %q: %v", r.body, err)
 	}
 	sid := parseOpen(t, string(payload.AppendEIO3Frame(nil, frames[0]))).SID
-	var got []mpPacket
-	for len(got) < 2 { // the unasked CONNECT of "/", then welcome
-		for _, f := range append(frames[1:], eio3Get(t, h, sid)...) {
-			if f.Type == payload.FrameMessage && f.Binary {
-				got = append(got, mpDecode(t, f.Data))
-			}
-		}
-		frames = frames[:1]
-	}
-	expectMP(t, got[0], 0, "/", -1, nil)
-	expectMP(t, got[1], 2, "/", -1, []any{"welcome", "hi", []byte{1, 2}})
+	got := eio3Messages(t, h, sid, frames[1:], 2) // the unasked CONNECT of "/", then welcome
+	expectText(t, got[0], `{"type":0,"nsp":"/"}`)
+	expectMP(t, mpDecode(t, got[1].Data), 2, "/", -1, []any{"welcome", "hi", []byte{1, 2}})
 
-	// socket.io-client 2.x sends a binary event as BINARY_EVENT (5).
-	body := payload.AppendEIO3BinaryPayload(nil, []payload.Frame{{Type: payload.FrameMessage, Binary: true,
-		Data: mpEncode(t, mpPacket{"type": 5, "nsp": "/", "id": 1, "data": []any{"echo", []byte{4}}})}})
+	// One XHR2 POST with the parser's text CONNECT (the client adds the
+	// query to the namespace) and a binary event as BINARY_EVENT (5).
+	body := payload.AppendEIO3BinaryPayload(nil, []payload.Frame{
+		{Type: payload.FrameMessage, Data: []byte(`{"type":0,"query":"token=secret","nsp":"/private?token=secret"}`)},
+		{Type: payload.FrameMessage, Binary: true,
+			Data: mpEncode(t, mpPacket{"type": 5, "nsp": "/", "id": 1, "data": []any{"echo", []byte{4}}})}})
 	res := h.do(http.MethodPost, eio3URL(h, sid), bytes.NewReader(body),
 		http.Header{"Content-Type": {"application/octet-stream"}})
 	if res.status != http.StatusOK {
 		t.Fatalf("binary POST: %d %q", res.status, res.body)
 	}
-	fs := eio3Get(t, h, sid)
-	if len(fs) != 1 || !fs[0].Binary {
-		t.Fatalf("ack frames %+v", fs)
+	got = eio3Messages(t, h, sid, nil, 2)
+	if got[0].Binary { // the namespaces answer in either order
+		got[0], got[1] = got[1], got[0]
 	}
-	expectMP(t, mpDecode(t, fs[0].Data), 3, "/", 1, []any{[]byte{4}})
+	expectText(t, got[0], `{"type":0,"nsp":"/private"}`)
+	expectMP(t, mpDecode(t, got[1].Data), 3, "/", 1, []any{[]byte{4}})
 
-	// With b64=1 (no XHR2) the same goes as "b4" + base64 text.
+	// With b64=1 (no XHR2) text packets stay text in the payload and
+	// msgpack goes as "b4" + base64.
 	r = h.get(h.base + "?EIO=3&transport=polling&b64=1")
 	frames, _ = payload.DecodeEIO3Payload([]byte(r.body))
 	sid64 := parseOpen(t, string(payload.AppendEIO3Frame(nil, frames[0]))).SID
-	connect := []byte("\x82\xa4type\x00\xa3nsp\xa1/") // the server's CONNECT, keys in its order
-	for body := r.body; !strings.Contains(body, "b4"+base64.StdEncoding.EncodeToString(connect)); {
-		body = h.get(eio3URL(h, sid64) + "&b64=1").body // unless the handshake answer carried it
-	}
-
-	// Websocket: binary messages with the 0x04 type byte; a CONNECT_ERROR
-	// carries the error's data.
-	ws := &mpWS{wsClient: h.mustDialWS("?EIO=3&transport=websocket"), eio3: true}
-	if _, err := payload.ParseEIO3Frame([]byte(ws.next())); err != nil {
+	welcome, err := payload.AppendMsgpackPacket(nil, &payload.Packet{Type: payload.BinaryEvent, Namespace: "/",
+		Data: []byte(`["welcome","hi",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1, 2}}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	expectMP(t, ws.nextPacket(), 0, "/", -1, nil)
+	want := `21:4{"type":0,"nsp":"/"}` + strconv.Itoa(2+base64.StdEncoding.EncodedLen(len(welcome))) + ":b4" +
+		base64.StdEncoding.EncodeToString(welcome)
+	all := r.body[strings.Index(r.body, "}")+1:] // after the open packet
+	for len(all) < len(want) {
+		all += h.get(eio3URL(h, sid64) + "&b64=1").body // unless the handshake answer carried them
+	}
+	if all != want {
+		t.Fatalf("b64 payloads %q, want %q", all, want)
+	}
+	post := payload.AppendEIO3Payload(nil, []payload.Frame{
+		{Type: payload.FrameMessage, Data: []byte(`{"type":0,"query":"token=bad","nsp":"/private?token=bad"}`)}})
+	if res := h.post(eio3URL(h, sid64)+"&b64=1", string(post)); res.status != http.StatusOK {
+		t.Fatalf("text POST: %d %q", res.status, res.body)
+	}
+	// The refusal's data is an object, which that client would throw on:
+	// the error's message goes instead.
+	if body := h.get(eio3URL(h, sid64) + "&b64=1").body; body != `42:4{"type":4,"data":"nope","nsp":"/private"}` {
+		t.Fatalf("refusal %q", body)
+	}
+
+	// Websocket: text messages for the JSON packets, binary messages with
+	// the 0x04 type byte for msgpack.
+	ws := &mpWS{wsClient: h.mustDialWS("?EIO=3&transport=websocket"), eio3: true}
+	wsid := parseOpen(t, ws.next()).SID
+	ws.expect(`4{"type":0,"nsp":"/"}`)
 	expectMP(t, ws.nextPacket(), 2, "/", -1, []any{"welcome", "hi", []byte{1, 2}})
-	ws.sendPacket(mpPacket{"type": 0, "nsp": "/private?token=bad", "query": "token=bad"})
-	expectMP(t, ws.nextPacket(), 4, "/private", -1, map[string]any{"code": int64(42)})
+	ws.send(`4{"type":0,"query":"token=bad","nsp":"/private?token=bad"}`)
+	ws.expect(`4{"type":4,"data":"nope","nsp":"/private"}`)
+	// The all-msgpack CONNECT of the 3.x line is read too.
 	ws.sendPacket(mpPacket{"type": 0, "nsp": "/private?token=secret", "query": "token=secret"})
-	expectMP(t, ws.nextPacket(), 0, "/private", -1, nil)
+	ws.expect(`4{"type":0,"nsp":"/private"}`)
+	ws.sendPacket(mpPacket{"type": 2, "nsp": "/", "id": 2, "data": []any{"echo", "x"}})
+	expectMP(t, ws.nextPacket(), 3, "/", 2, []any{"x"})
+	// The server's DISCONNECT is text; a text CONNECT of "/" joins again
+	// and a text DISCONNECT leaves.
+	ws.sendPacket(mpPacket{"type": 2, "nsp": "/", "data": []any{"bye"}})
+	ws.expect(`4{"type":1,"nsp":"/"}`)
+	if reason := h.rec.wait(t, wsid); reason != "server namespace disconnect" {
+		t.Fatalf("disconnect reason %q", reason)
+	}
+	ws.send(`4{"type":0,"nsp":"/"}`)
+	ws.expect(`4{"type":0,"nsp":"/"}`)
+	expectMP(t, ws.nextPacket(), 2, "/", -1, []any{"welcome", "hi", []byte{1, 2}})
+	ws.send(`4{"type":1,"nsp":"/"}`)
+	if reason := h.rec.wait(t, wsid); reason != "client namespace disconnect" {
+		t.Fatalf("disconnect reason %q", reason)
+	}
 }
 
-// A client of the JSON parser, or one that sends a broken msgpack packet,
-// is closed with a parse error, which is logged; the others go on.
+// A client of the JSON parser, or one that sends a broken msgpack packet
+// or a broken text packet of the 2.x line, is closed with a parse error,
+// which is logged; the others go on.
 func TestMsgpackRefusals(t *testing.T) {
 	var logs lockedBuffer
 	h := mpHarness(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -416,6 +486,19 @@ func TestMsgpackRefusals(t *testing.T) {
 		c.expectClosed()
 		if reason := h.rec.wait(t, id); reason != "parse error" {
 			t.Errorf("% x: reason %q, want parse error", bad[:min(len(bad), 16)], reason)
+		}
+	}
+	// A 2.x client's text packet that is not the JSON of a packet.
+	for _, bad := range []string{`4{"type":0`, `4{"type":2,"nsp":"/","data":{"a":1}}`, `4[0,"/"]`,
+		`4{"type":9,"nsp":"/"}`, `4{"type":0,"nsp":"/x","id":-1}`, "4\x83\xa4type\x00\xa3nsp\xa1/", `4`} {
+		c := &mpWS{wsClient: h.mustDialWS("?EIO=3&transport=websocket"), eio3: true}
+		id := parseOpen(t, c.next()).SID
+		c.expect(`4{"type":0,"nsp":"/"}`)
+		expectMP(t, c.nextPacket(), 2, "/", -1, []any{"welcome", "hi", []byte{1, 2}})
+		c.send(bad)
+		c.expectClosed()
+		if reason := h.rec.wait(t, id); reason != "parse error" {
+			t.Errorf("%q: reason %q, want parse error", bad, reason)
 		}
 	}
 	if !strings.Contains(logs.String(), "invalid msgpack socket.io packet") {

@@ -17,11 +17,25 @@ const (
 	// data, binary values sent as attachments in binary messages after
 	// their packet.
 	JSONParser Parser = iota
-	// MsgpackParser speaks the form of socket.io-msgpack-parser 3.x (used
-	// with socket.io-client 4.x and 2.x, and in the socket.io.msgpack
-	// browser bundle): each packet one msgpack map in one binary message,
-	// binary values inside it ([]byte in Go, Buffer or ArrayBuffer in
-	// JavaScript). See payload.ParseMsgpackPacket for what it accepts.
+	// MsgpackParser speaks socket.io-msgpack-parser, to each client
+	// generation in the parser line it pairs with:
+	//
+	//   - socket.io-client 4.x and 3.x (EIO4), and the socket.io.msgpack
+	//     browser bundle: the 3.x line. Each packet is one msgpack map in
+	//     one binary message, binary values inside it ([]byte in Go,
+	//     Buffer or ArrayBuffer in JavaScript).
+	//   - socket.io-client 2.x (EIO3): the 2.x line. CONNECT, DISCONNECT
+	//     and ERROR are the JSON text of the packet object in a text
+	//     message, {"type":0,"nsp":"/"}; the other packets are msgpack as
+	//     above. The server reads any packet from these clients in either
+	//     message, so also as the 3.x line writes it. The 2.x line takes
+	//     only a string as an ERROR's data: a middleware refusal reaches a
+	//     2.x client as the error's data when that is a string, else as
+	//     the error's message (with the JSON parser it gets the data,
+	//     whatever it is).
+	//
+	// See payload.ParseMsgpackPacket and payload.ParseEIO3MsgpackText for
+	// what the server accepts.
 	MsgpackParser
 )
 
@@ -77,19 +91,34 @@ func (eio4Msgpack) parsePacket(b []byte) (payload.Packet, int, error) {
 }
 
 // eio3Msgpack is EIO3 with the msgpack parser: socket.io-client 2.x with
-// socket.io-msgpack-parser, whose events and acks with binary values come
-// as BINARY_EVENT and BINARY_ACK.
+// socket.io-msgpack-parser 2.x, whose CONNECT, DISCONNECT and ERROR are
+// JSON text messages, and whose events and acks with binary values come as
+// BINARY_EVENT and BINARY_ACK.
 type eio3Msgpack struct{ eio3 }
 
 func (eio3Msgpack) traits() *traits { return &eio3MsgpackTraits }
 
 func (eio3Msgpack) encodePacket(p *payload.Packet) []payload.Frame {
-	return msgpackFrames(payload.AppendEIO3MsgpackPacket(nil, p))
+	b, text, err := payload.AppendEIO3MsgpackPacket(nil, p)
+	if err != nil || !text {
+		return msgpackFrames(b, err)
+	}
+	return []payload.Frame{{Type: payload.FrameMessage, Data: b}}
 }
 
 func (eio3Msgpack) parsePacket(b []byte) (payload.Packet, int, error) {
 	p, err := payload.ParseEIO3MsgpackPacket(b)
 	return p, 0, err
+}
+
+func (eio3Msgpack) parseTextPacket(text []byte) (payload.Packet, error) {
+	return payload.ParseEIO3MsgpackText(text)
+}
+
+// textPacketParser is a dialect of binary packets that also reads packets
+// in text messages (see eio3Msgpack).
+type textPacketParser interface {
+	parseTextPacket(text []byte) (payload.Packet, error)
 }
 
 // msgpackFrames is the one binary message of a msgpack packet. The encoder

@@ -108,7 +108,15 @@ func (c *sioConn) message(f payload.Frame) error {
 		if f.Binary {
 			return &protocolError{payload.ReasonParseError, errBinary}
 		}
-		return &protocolError{payload.ReasonParseError, errText}
+		tp, ok := c.s.d.(textPacketParser)
+		if !ok {
+			return &protocolError{payload.ReasonParseError, errText}
+		}
+		p, err := tp.parseTextPacket(f.Data)
+		if err != nil {
+			return &protocolError{payload.ReasonParseError, err}
+		}
+		return c.deliver(&p)
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
 	if err != nil {
