@@ -1,19 +1,19 @@
 'use strict';
 /*
- * The REAL socket.io-client 4.8.4 and 2.5.0, each with the REAL socket.io-msgpack-parser 3.0.2
- * (`parser: require('socket.io-msgpack-parser')`), in Node against the Go conformance server
- * started with `-parser msgpack` (SOCKIO_SERVER_BIN), per transport mode: events, acks both
- * ways, binary both ways (Buffer, ArrayBuffer, typed arrays), rooms, broadcast to all but the
- * sender, CONNECT with auth and a refusal with data. Then generations together in one room (a
- * 0.9 client keeps its own packets on a msgpack server), a client of the JSON parser, which
- * fails to connect to a msgpack server and harms no one, and connection state recovery (a second
- * server, with -recovery) over msgpack.
+ * The REAL socket.io-client 4.8.4 with the REAL socket.io-msgpack-parser 3.0.2, and the REAL
+ * socket.io-client 2.5.0 with the REAL socket.io-msgpack-parser 2.2.1 (the parser line of socket.io
+ * 2.x, `require('sio-msgpack-parser-2')`, given to the client as it is), in Node against the Go
+ * conformance server started with `-parser msgpack` (SOCKIO_SERVER_BIN), per transport mode: events,
+ * acks both ways, binary both ways (Buffer, ArrayBuffer, typed arrays), rooms, broadcast to all but
+ * the sender, CONNECT to a namespace with auth (4.x) or a query (2.x), DISCONNECT both ways, and a
+ * middleware refusal.
+ * Then generations together in one room (a 0.9 client keeps its own packets on a msgpack server), a
+ * client of the JSON parser, which fails to connect to a msgpack server and harms no one, and
+ * connection state recovery (a second server, with -recovery) over msgpack.
  *
- * socket.io-client 2.5.0 calls its encoder the protocol 4 way, encoder.encode(packet, callback),
- * while socket.io-msgpack-parser 3.x encodes the protocol 5 way: it returns the buffers and never
- * calls back, so a 2.5.0 client given the parser as it is sends nothing at all (it still receives).
- * The 2.x tests therefore hand the client `parser2`, which passes 3.0.2's own output to that
- * callback and changes nothing else: every byte on the wire is still the parser's.
+ * The 2.2.x line sends CONNECT, DISCONNECT and ERROR as JSON text messages and the other packets as
+ * msgpack, and takes only a string as an ERROR's data: a refusal whose error carries an object
+ * reaches a 2.x client as the error's message.
  *
  * This file starts its own server, with the roomy heartbeat timings of v2.test.js.
  */
@@ -24,23 +24,10 @@ const io4 = require('sio-client-4').io;
 const io2 = require('sio-client-2');
 const io09 = require('sio-client-09');
 const parser = require('socket.io-msgpack-parser');
+const parser2 = require('sio-msgpack-parser-2');
 const { startServer, serverKind } = require('./lib/server');
 
 const WAIT_MS = Number(process.env.SOCKIO_WAIT_MS || 8000);
-
-/** socket.io-msgpack-parser 3.0.2 behind the callback API socket.io-client 2.x calls. */
-const parser2 = {
-  Encoder: class {
-    constructor() { this.encoder = new parser.Encoder(); }
-
-    encode(packet, callback) {
-      const buffers = this.encoder.encode(packet);
-      if (callback) callback(buffers);
-      return buffers;
-    }
-  },
-  Decoder: parser.Decoder,
-};
 
 let server;
 const open = new Set();
@@ -74,13 +61,15 @@ const ack = (socket, event, ...args) =>
   within(new Promise((resolve) => socket.emit(event, ...args, (...res) => resolve(res))), `the ack of "${event}"`);
 
 /*
- * The two clients: how to make a socket, how the auth reaches the server, and how a middleware
- * refusal reaches the client.
+ * The two clients: how to make a socket with its parser, how the auth reaches the server, and how a
+ * middleware refusal (an error with message "not authorized" and data { reason: 'bad token' })
+ * reaches the client.
  */
 const CLIENTS = [
   {
     name: 'socket.io-client 4.8.4',
-    make: (url, opts, auth) => io4(url, { ...opts, ...(auth && { auth }) }),
+    parserName: 'socket.io-msgpack-parser 3.0.2',
+    make: (url, opts, auth) => io4(url, { parser, ...opts, ...(auth && { auth }) }),
     modes: [
       { name: 'websocket-only', opts: { transports: ['websocket'] }, expect: 'websocket' },
       { name: 'polling-only', opts: { transports: ['polling'] }, expect: 'polling' },
@@ -88,12 +77,14 @@ const CLIENTS = [
     ],
     async refusal(s) {
       const [err] = await once(s, 'connect_error', 'the refusal');
-      return { message: err.message, data: err.data };
+      assert.equal(err.message, 'not authorized');
+      assert.deepEqual(err.data, { reason: 'bad token' });
     },
   },
   {
     name: 'socket.io-client 2.5.0',
-    make: (url, opts, auth) => io2(url, { ...opts, parser: parser2, ...(auth && { query: auth }) }),
+    parserName: 'socket.io-msgpack-parser 2.2.1',
+    make: (url, opts, auth) => io2(url, { parser: parser2, ...opts, ...(auth && { query: auth }) }),
     modes: [
       { name: 'websocket-only', opts: { transports: ['websocket'] }, expect: 'websocket' },
       { name: 'polling-only', opts: { transports: ['polling'] }, expect: 'polling' },
@@ -101,15 +92,16 @@ const CLIENTS = [
       { name: 'polling+upgrade', opts: { transports: ['polling', 'websocket'] }, expect: 'websocket', upgrade: true },
     ],
     async refusal(s) {
+      // The 2.2.x parser throws on an ERROR whose data is not a string: the message comes instead.
       const [data] = await once(s, 'error', 'the refusal');
-      return { data };
+      assert.equal(data, 'not authorized');
     },
   },
 ];
 
 /** Connects a msgpack socket of client to nsp and waits until it runs on the mode's transport. */
 async function connect(client, nsp, mode, auth) {
-  const s = client.make(server.url + nsp, { forceNew: true, reconnection: false, parser, ...mode.opts }, auth);
+  const s = client.make(server.url + nsp, { forceNew: true, reconnection: false, ...mode.opts }, auth);
   open.add(s);
   const authArgs = once(s, 'auth', '"auth"');
   authArgs.catch(() => {});
@@ -137,7 +129,7 @@ const bytes = () => Buffer.from([0, 1, 2, 127, 128, 254, 255]);
 
 for (const client of CLIENTS) {
   for (const mode of client.modes) {
-    describe(`${client.name} with socket.io-msgpack-parser [${mode.name}]`, () => {
+    describe(`${client.name} with ${client.parserName} [${mode.name}]`, () => {
       it('connects with auth; events and acks both ways', async () => {
         const s = await connect(client, '/custom', mode, { token: 'abc' });
         try {
@@ -216,14 +208,30 @@ for (const client of CLIENTS) {
         }
       });
 
-      it('a middleware refusal carries its data (CONNECT_ERROR)', async () => {
-        const s = client.make(server.url + '/admin', { forceNew: true, reconnection: false, parser, ...mode.opts },
+      it('a namespace disconnects both ways (DISCONNECT)', async () => {
+        const watcher = await connect(client, '/', mode);
+        const s = await connect(client, '/custom', mode);
+        const k = await connect(client, '/custom', mode);
+        try {
+          const id = s.id;
+          s.disconnect();
+          assert.deepEqual(await ack(watcher, 'reason', id), ['client namespace disconnect']);
+          const kickedId = k.id;
+          const gone = once(k, 'disconnect', 'the kick');
+          k.emit('kick');
+          assert.equal((await gone)[0], 'io server disconnect');
+          assert.deepEqual(await ack(watcher, 'reason', kickedId), ['server namespace disconnect']);
+        } finally {
+          close(watcher, s, k);
+        }
+      });
+
+      it('a middleware refusal reaches the client (CONNECT_ERROR)', async () => {
+        const s = client.make(server.url + '/admin', { forceNew: true, reconnection: false, ...mode.opts },
           { token: 'bad' });
         open.add(s);
         try {
-          const got = await client.refusal(s);
-          assert.deepEqual(got.data, { reason: 'bad token' });
-          if ('message' in got) assert.equal(got.message, 'not authorized');
+          await client.refusal(s);
         } finally {
           close(s);
         }

@@ -21,7 +21,8 @@
 // reason (socket id) → that socket's disconnect reason; nsp-children →
 // ack with the sorted names of the dynamic children that exist. With
 // -parser msgpack the 2.x and 4.x clients speak socket.io-msgpack-parser's
-// packets (0.9 clients keep their own). With -test-hooks, POST /test/drop-connections closes every other TCP
+// packets, 2.x clients its 2.x line and 4.x clients its 3.x line (0.9
+// clients keep their own). With -test-hooks, POST /test/drop-connections closes every other TCP
 // connection at once. With -redis the namespaces join a cluster through
 // that Redis (adapter/redis; adapter/redisstreams with -redis-mode
 // streams), and the cluster events in cluster.go work across processes.
@@ -77,7 +78,7 @@ func main() {
 	redisMode := flag.String("redis-mode", "classic", "classic (PUBLISH), sharded (SPUBLISH, Redis 7) or streams (Redis Streams)")
 	deflate := flag.Bool("per-message-deflate", false, "accept websocket permessage-deflate (messages of 1 KiB and more compressed)")
 	parser := flag.String("parser", "json", `Socket.IO parser of 2.x and 4.x clients: "json" or "msgpack" `+
-		`(socket.io-msgpack-parser 3.x); 0.9 clients keep their own`)
+		`(socket.io-msgpack-parser 3.x for 4.x clients, 2.x for 2.x clients); 0.9 clients keep their own`)
 	name := flag.String("name", "", "this process's name in answers to server-side events (default sockio-<pid>)")
 	flag.Parse()
 	if *pprofAddr != "" {
