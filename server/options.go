@@ -130,7 +130,8 @@ type Options struct {
 	HTTPCompressionThreshold int
 	// Parser is the Socket.IO packet form of Engine.IO 3 and 4 clients:
 	// JSONParser (the default) or MsgpackParser, for clients that use
-	// socket.io-msgpack-parser 3.x. It does not apply to 0.9 clients
+	// socket.io-msgpack-parser: 4.x and 3.x clients with its 3.x line,
+	// 2.x clients with its 2.x line. It does not apply to 0.9 clients
 	// (Socket.IO protocol 1), nor to a raw Engine. See Parser.
 	Parser Parser
 	// Logger receives the server's logs; nil means slog.Default(). The
