@@ -136,6 +136,18 @@ func (s *session) deafLocked() bool {
 // once, so a client that stopped reading holds no more than the bounds.
 func (s *session) push(volatile bool, frames ...payload.Frame) error {
 	_, err := s.q.Push(volatile, frames...)
+	return s.pushed(err)
+}
+
+// pushReply is push for a reply to the client's own packet (an ack, a
+// CONNECT answer): an idle websocket writes it at once on the calling
+// goroutine (see transports.Queue.PushReply).
+func (s *session) pushReply(frames ...payload.Frame) error {
+	return s.pushed(s.q.PushReply(frames...))
+}
+
+// pushed closes the session of a push that found the queue full.
+func (s *session) pushed(err error) error {
 	if errors.Is(err, transports.ErrQueueFull) {
 		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
 		s.closeAs(reasonTooSlow, err, closeSlow)
