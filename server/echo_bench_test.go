@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +25,16 @@ func goroutinesCreated() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// cpuTime is the process's user and system CPU time so far: on a shared
+// machine, CPU per echo is steadier than wall time per echo.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readWSText reads one unmasked server frame shorter than 64 KiB.
@@ -110,6 +121,7 @@ func benchEcho(b *testing.B, path func(base string) string, connect, event, want
 	per := make(chan int, clients)
 	b.ReportAllocs()
 	g0 := goroutinesCreated()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	n := b.N
 	var wg sync.WaitGroup
@@ -148,6 +160,8 @@ func benchEcho(b *testing.B, path func(base string) string, connect, event, want
 	b.StopTimer()
 	// Client goroutines: one per client.
 	b.ReportMetric(float64(goroutinesCreated()-g0-uint64(clients))/float64(n), "goroutines/op")
+	// Both sides' CPU: the raw clients' share is a few syscalls per echo.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
 	for _, c := range cls {
 		c.c.Close()
 	}
