@@ -93,9 +93,17 @@ func (w *writer) write() {
 	w.loop()
 }
 
+// batchSlices holds the slices a writer takes its batches into.
+var batchSlices = sync.Pool{New: func() any { s := make([]payload.Frame, 0, 32); return &s }}
+
 func (w *writer) loop() {
 	defer w.wg.Done()
-	var scratch [32]payload.Frame
+	sp := batchSlices.Get().(*[]payload.Frame)
+	defer func() {
+		if cap(*sp) <= 256 {
+			batchSlices.Put(sp)
+		}
+	}()
 	for {
 		w.mu.Lock()
 		active, closing := w.active, w.closing
@@ -105,7 +113,8 @@ func (w *writer) loop() {
 			if w.collect > 0 && !closing {
 				time.Sleep(w.collect) // let more frames join this batch
 			}
-			frames = w.q.Take(scratch[:0])
+			frames = w.q.Take((*sp)[:0])
+			*sp = frames[:0]
 		}
 		if len(frames) > 0 {
 			err := w.send(frames)
