@@ -130,12 +130,14 @@ func (e *Event) Ack(args ...any) error {
 	if !e.hasAck {
 		return nil
 	}
-	err := errors.New("namespace: event already acknowledged")
+	err := errAcked
 	e.once.Do(func() {
 		err = e.Socket.sendAck(e.id, args)
 	})
 	return err
 }
+
+var errAcked = errors.New("namespace: event already acknowledged")
 
 type ackResult struct {
 	args Args
