@@ -182,7 +182,9 @@ func (t *WebSocket) serveConn() {
 			continue
 		}
 		one[0] = f
-		if err := t.sess.Receive(one[:]); err != nil {
+		err = t.sess.Receive(one[:])
+		one[0] = payload.Frame{} // an idle connection keeps no message
+		if err != nil {
 			return
 		}
 	}
