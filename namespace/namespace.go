@@ -94,7 +94,8 @@ type Registry struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*Namespace
-	workers group.Group
+	workers group.Group // handler jobs running (client.work)
+	pool    workerPool  // the goroutines that run them
 }
 
 // NewRegistry returns a registry with the main namespace "/".
@@ -236,8 +237,10 @@ func (r *Registry) Wait() { r.workers.Wait() }
 // would return), for a wait that gives up at a deadline.
 func (r *Registry) Stopped() <-chan struct{} { return r.workers.Idle() }
 
-// Close closes every namespace's adapter.
+// Close closes every namespace's adapter and ends the idle handler
+// goroutines.
 func (r *Registry) Close() error {
+	r.pool.close()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var errs []error
