@@ -48,7 +48,7 @@ func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
 		check = func(*http.Request) bool { return true }
 	}
 	up := &websocket.Upgrader{
-		ReadBufferSize:  512,
+		ReadBufferSize:  256, // a typical message in one read; an idle connection keeps it
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBufPool,
 		CheckOrigin:     check,
