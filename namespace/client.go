@@ -267,13 +267,19 @@ func (c *client) work() {
 		c.mu.Lock()
 		if len(c.inbox) == 0 {
 			c.running = false
-			c.inbox = nil
+			if cap(c.inbox) > 1 {
+				c.inbox = nil // keep a burst's array no longer, one slot for the next job
+			}
 			c.mu.Unlock()
 			return
 		}
 		job := c.inbox[0]
 		c.inbox[0] = nil
-		c.inbox = c.inbox[1:]
+		if len(c.inbox) == 1 {
+			c.inbox = c.inbox[:0] // the slot stays for the next job
+		} else {
+			c.inbox = c.inbox[1:]
+		}
 		c.cond.Broadcast()
 		c.mu.Unlock()
 		job()
