@@ -258,7 +258,7 @@ func (c *client) enqueue(job func(), block bool) {
 	c.running = true
 	c.reg.workers.Add(1)
 	c.mu.Unlock()
-	c.reg.pool.run(c.work)
+	c.reg.pool.Run(c.work)
 }
 
 func (c *client) work() {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/internal/group"
+	"github.com/sockio/sockio/internal/workpool"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -94,8 +95,8 @@ type Registry struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*Namespace
-	workers group.Group // handler jobs running (client.work)
-	pool    workerPool  // the goroutines that run them
+	workers group.Group   // handler jobs running (client.work)
+	pool    workpool.Pool // the goroutines that run them
 }
 
 // NewRegistry returns a registry with the main namespace "/".
@@ -240,7 +241,7 @@ func (r *Registry) Stopped() <-chan struct{} { return r.workers.Idle() }
 // Close closes every namespace's adapter and ends the idle handler
 // goroutines.
 func (r *Registry) Close() error {
-	r.pool.close()
+	r.pool.Close()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var errs []error

@@ -1,4 +1,7 @@
-package namespace
+// Package workpool runs short jobs on goroutines it keeps parked for a
+// while after their job, so that a job for an idle connection wakes a
+// goroutine whose stack has already grown rather than starting a new one.
+package workpool
 
 import (
 	"slices"
@@ -6,18 +9,16 @@ import (
 	"time"
 )
 
-// Idle handler goroutines a registry keeps, and for how long.
+// Idle goroutines a pool keeps, and for how long.
 const (
 	maxIdleWorkers = 64
 	workerIdleTime = 2 * time.Second
 )
 
-// workerPool runs the connections' handler jobs on goroutines it keeps
-// for a while after their job: a packet to an idle connection then wakes
-// a parked goroutine whose stack has already grown to what handlers use,
-// rather than starting a new one that grows its stack again. At most
-// maxIdleWorkers wait, each for workerIdleTime; close ends them.
-type workerPool struct {
+// Pool runs jobs on goroutines it keeps for a while after their job. At
+// most maxIdleWorkers wait, each for workerIdleTime; Close ends them. The
+// zero value is ready; a Pool is safe for concurrent use.
+type Pool struct {
 	mu     sync.Mutex
 	idle   []*poolWorker // most recently parked last
 	closed bool
@@ -27,8 +28,8 @@ type poolWorker struct {
 	jobs chan func() // one job, or nil to end
 }
 
-// run runs job on a parked goroutine, or on a new one.
-func (p *workerPool) run(job func()) {
+// Run runs job on a parked goroutine, or on a new one.
+func (p *Pool) Run(job func()) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
@@ -42,7 +43,7 @@ func (p *workerPool) run(job func()) {
 	go p.work(job)
 }
 
-func (p *workerPool) work(job func()) {
+func (p *Pool) work(job func()) {
 	w := &poolWorker{jobs: make(chan func(), 1)}
 	var idle *time.Timer
 	for job != nil {
@@ -61,14 +62,14 @@ func (p *workerPool) work(job func()) {
 			idle.Stop()
 		case <-idle.C:
 			if !p.unpark(w) {
-				job = <-w.jobs // taken as the timer fired: the job is on its way
+				job = <-w.jobs // Run took it as the timer fired: the job is on its way
 			}
 		}
 	}
 }
 
 // park adds w to the idle workers; false means the worker should end.
-func (p *workerPool) park(w *poolWorker) bool {
+func (p *Pool) park(w *poolWorker) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || len(p.idle) >= maxIdleWorkers {
@@ -78,8 +79,8 @@ func (p *workerPool) park(w *poolWorker) bool {
 	return true
 }
 
-// unpark removes w from the idle workers; false means run has taken it.
-func (p *workerPool) unpark(w *poolWorker) bool {
+// unpark removes w from the idle workers; false means Run has taken it.
+func (p *Pool) unpark(w *poolWorker) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, x := range p.idle {
@@ -91,8 +92,8 @@ func (p *workerPool) unpark(w *poolWorker) bool {
 	return false
 }
 
-// close ends the idle workers, and those that finish a job from now on.
-func (p *workerPool) close() {
+// Close ends the idle workers, and those that finish a job from now on.
+func (p *Pool) Close() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil

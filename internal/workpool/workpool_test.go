@@ -1,4 +1,4 @@
-package namespace
+package workpool
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ func goid() int {
 }
 
 // waitIdle waits until the pool has n parked workers.
-func waitIdle(t *testing.T, p *workerPool, n int) {
+func waitIdle(t *testing.T, p *Pool, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
 		p.mu.Lock()
@@ -37,21 +37,21 @@ func waitIdle(t *testing.T, p *workerPool, n int) {
 
 // A job that finds a parked worker runs on it rather than on a new
 // goroutine; close ends the parked workers.
-func TestWorkerPoolReusesParkedGoroutine(t *testing.T) {
+func TestReusesParkedGoroutine(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	var p workerPool
+	var p Pool
 	ids := make(chan int, 2)
-	p.run(func() { ids <- goid() })
+	p.Run(func() { ids <- goid() })
 	first := <-ids
 	waitIdle(t, &p, 1)
-	p.run(func() { ids <- goid() })
+	p.Run(func() { ids <- goid() })
 	if second := <-ids; second != first {
 		t.Errorf("second job ran on goroutine %d, want the parked %d", second, first)
 	}
 	waitIdle(t, &p, 1)
-	p.close()
+	p.Close()
 	waitIdle(t, &p, 0)
 	done := make(chan struct{})
-	p.run(func() { close(done) }) // after close: a goroutine that does not park
+	p.Run(func() { close(done) }) // after close: a goroutine that does not park
 	<-done
 }
