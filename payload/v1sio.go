@@ -209,19 +209,18 @@ func V1ToPacket(q *V1Packet) (Packet, error) {
 		p.Type, p.Data = Event, append(append([]byte(`["message",`), arg...), ']')
 		p.ID, p.HasID = q.ID, q.HasID && q.AckData
 	case V1Event:
-		name, _ := json.Marshal(q.Name)
-		var b bytes.Buffer
-		b.Grow(len(name) + len(q.Args) + 2)
-		b.WriteByte('[')
-		b.Write(name)
+		var inner []byte
 		if args := bytes.TrimSpace(q.Args); len(args) > 2 {
-			if inner := bytes.TrimSpace(args[1 : len(args)-1]); len(inner) > 0 {
-				b.WriteByte(',')
-				b.Write(inner)
-			}
+			inner = bytes.TrimSpace(args[1 : len(args)-1])
 		}
-		b.WriteByte(']')
-		p.Type, p.Data = Event, b.Bytes()
+		b := make([]byte, 0, len(q.Name)+len(inner)+8)
+		b = append(b, '[')
+		b = appendJSONString(b, q.Name)
+		if len(inner) > 0 {
+			b = append(b, ',')
+			b = append(b, inner...)
+		}
+		p.Type, p.Data = Event, append(b, ']')
 		p.ID, p.HasID = q.ID, q.HasID && q.AckData
 	case V1Ack:
 		p.Type, p.Data = Ack, q.Args
