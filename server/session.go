@@ -105,7 +105,7 @@ func (s *session) heartbeat() {
 	s.due = s.due.Add(s.eng.opts.PingTimeout)
 	s.timer.Reset(time.Until(s.due))
 	s.mu.Unlock()
-	_ = s.push(false, payload.Frame{Type: payload.FramePing})
+	_ = s.pushReply(payload.Frame{Type: payload.FramePing}) // on the timer's goroutine: no writer to wake
 }
 
 // deafLocked reports whether the client cannot have heard from the server
@@ -140,8 +140,8 @@ func (s *session) push(volatile bool, frames ...payload.Frame) error {
 }
 
 // pushReply is push for a reply to the client's own packet (an ack, a
-// CONNECT answer): an idle websocket writes it at once on the calling
-// goroutine (see transports.Queue.PushReply).
+// CONNECT answer, a pong) or a heartbeat ping: an idle websocket writes it
+// at once on the calling goroutine (see transports.Queue.PushReply).
 func (s *session) pushReply(frames ...payload.Frame) error {
 	return s.pushed(s.q.PushReply(frames...))
 }
@@ -198,7 +198,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 				s.close(payload.ReasonTransportError, errors.New("ping from a client that should answer pings"))
 				return errSessionClosed
 			}
-			_ = s.push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
+			_ = s.pushReply(payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
 			if !s.d.traits().serverPings {
 				s.close(payload.ReasonTransportError, errors.New("pong from a client that should ping"))
