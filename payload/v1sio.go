@@ -100,11 +100,15 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 			q.ID, q.HasID, q.AckData = p.ID+1, true, true
 		}
 	case Ack, BinaryAck:
+		q.Type, q.AckID = V1Ack, p.ID
+		if len(p.Attachments) == 0 && firstNonSpace(p.Data) == '[' && bytes.IndexAny(p.Data, "\r\n") < 0 && json.Valid(p.Data) {
+			q.Args = p.Data // the arguments' array as it is: nothing to inline, no line break
+			break
+		}
 		items, err := splitArgsFast(p.Data)
 		if err != nil {
 			return q, false
 		}
-		q.Type, q.AckID = V1Ack, p.ID
 		q.Args = v1Args(items, p.Attachments)
 	case ConnectError:
 		var body struct {
