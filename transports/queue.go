@@ -111,8 +111,9 @@ func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
 	return ok, err
 }
 
-// PushReply is Push (not volatile) for a reply to the client's own packet,
-// such as an ack: when the queue's drainer is an idle connection writer,
+// PushReply is Push (not volatile) for a frame whose pusher can afford to
+// write it, such as an ack to the client's own packet or a heartbeat: when
+// the queue's drainer is an idle connection writer,
 // the caller writes what is queued itself, so that the reply leaves
 // without waking another goroutine. It may then block for up to one write
 // timeout, as the writer would; a writer with a backlog is woken instead,
