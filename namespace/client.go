@@ -330,7 +330,7 @@ func (c *client) enqueue(job func(), block bool) {
 	c.running = true
 	c.reg.workers.Add(1)
 	c.mu.Unlock()
-	go c.work()
+	c.reg.pool.Run(c.work)
 }
 
 func (c *client) work() {
@@ -339,13 +339,19 @@ func (c *client) work() {
 		c.mu.Lock()
 		if len(c.inbox) == 0 {
 			c.running = false
-			c.inbox = nil
+			if cap(c.inbox) > 1 {
+				c.inbox = nil // keep a burst's array no longer, one slot for the next job
+			}
 			c.mu.Unlock()
 			return
 		}
 		job := c.inbox[0]
 		c.inbox[0] = nil
-		c.inbox = c.inbox[1:]
+		if len(c.inbox) == 1 {
+			c.inbox = c.inbox[:0] // the slot stays for the next job
+		} else {
+			c.inbox = c.inbox[1:]
+		}
 		c.cond.Broadcast()
 		c.mu.Unlock()
 		job()

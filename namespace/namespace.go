@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/internal/group"
+	"github.com/sockio/sockio/internal/workpool"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -102,8 +103,9 @@ type Registry struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*Namespace
-	workers group.Group
-	obs     observers // see Observe (observe.go)
+	workers group.Group   // handler jobs running (client.work)
+	pool    workpool.Pool // the goroutines that run them
+	obs     observers     // see Observe (observe.go)
 }
 
 // NewRegistry returns a registry with the main namespace "/".
@@ -248,8 +250,10 @@ func (r *Registry) Wait() { r.workers.Wait() }
 // would return), for a wait that gives up at a deadline.
 func (r *Registry) Stopped() <-chan struct{} { return r.workers.Idle() }
 
-// Close closes every namespace's adapter.
+// Close closes every namespace's adapter and ends the idle handler
+// goroutines.
 func (r *Registry) Close() error {
+	r.pool.Close()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var errs []error

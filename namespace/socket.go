@@ -130,12 +130,14 @@ func (e *Event) Ack(args ...any) error {
 	if !e.hasAck {
 		return nil
 	}
-	err := errors.New("namespace: event already acknowledged")
+	err := errAcked
 	e.once.Do(func() {
 		err = e.Socket.sendAck(e.id, args)
 	})
 	return err
 }
+
+var errAcked = errors.New("namespace: event already acknowledged")
 
 type ackResult struct {
 	args Args
@@ -528,13 +530,15 @@ func (s *Socket) disconnect(reason DisconnectReason, notify bool) bool {
 // eventName decodes the first item of an event: a string, or a number
 // the way JavaScript prints it.
 func eventName(raw json.RawMessage) string {
-	name := string(raw)
-	var str string
 	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		name = string(raw[1 : len(raw)-1]) // a valid string with no escapes is its own text
-	} else if json.Unmarshal(raw, &str) == nil {
-		name = str
-	} else if f, err := strconv.ParseFloat(name, 64); err == nil {
+		return string(raw[1 : len(raw)-1]) // a valid string with no escapes is its own text
+	}
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return str
+	}
+	name := string(raw)
+	if f, err := strconv.ParseFloat(name, 64); err == nil {
 		name = strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return name

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Errors of the argument encoders.
@@ -34,6 +37,77 @@ type placeholder struct {
 type jsonBuf struct {
 	buf bytes.Buffer
 	enc *json.Encoder
+}
+
+// encode appends v as encoding/json would (HTML characters unescaped),
+// writing the common argument types directly and the others through the
+// encoder's reflection.
+func (b *jsonBuf) encode(v any) error {
+	switch v := v.(type) {
+	case nil:
+		b.buf.WriteString("null")
+		return nil
+	case string:
+		return b.encodeString(v)
+	case bool:
+		b.buf.WriteString(strconv.FormatBool(v))
+		return nil
+	case int:
+		b.buf.Write(strconv.AppendInt(b.buf.AvailableBuffer(), int64(v), 10))
+		return nil
+	case int64:
+		b.buf.Write(strconv.AppendInt(b.buf.AvailableBuffer(), v, 10))
+		return nil
+	case float64:
+		// encoding/json's 'f' range; NaN, infinities and exponents go the
+		// long way.
+		if a := math.Abs(v); a == 0 || a >= 1e-6 && a < 1e21 {
+			b.buf.Write(strconv.AppendFloat(b.buf.AvailableBuffer(), v, 'f', -1, 64))
+			return nil
+		}
+	case json.RawMessage:
+		if v != nil {
+			return json.Compact(&b.buf, v) // what the encoder does with it
+		}
+	}
+	return b.reflect(v)
+}
+
+// encodeString appends s as a JSON string.
+func (b *jsonBuf) encodeString(s string) error {
+	if !plainString(s) {
+		return b.reflect(s)
+	}
+	b.buf.WriteByte('"')
+	b.buf.WriteString(s)
+	b.buf.WriteByte('"')
+	return nil
+}
+
+// reflect appends v through encoding/json.
+func (b *jsonBuf) reflect(v any) error {
+	if err := b.enc.Encode(v); err != nil {
+		return err
+	}
+	b.buf.Truncate(b.buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+// plainString reports whether s is its own JSON string body: valid UTF-8
+// with no character encoding/json escapes (quote, backslash, control
+// characters, U+2028, U+2029).
+func plainString(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return ascii || utf8.ValidString(s) && !strings.Contains(s, "\u2028") && !strings.Contains(s, "\u2029")
 }
 
 var jsonBufs = sync.Pool{New: func() any {
@@ -77,19 +151,17 @@ func encodeArray(name *string, args []any) ([]byte, [][]byte, error) {
 	b.buf.Reset()
 	b.buf.WriteByte('[')
 	if name != nil {
-		if err := b.enc.Encode(*name); err != nil {
+		if err := b.encodeString(*name); err != nil {
 			return nil, nil, err
 		}
-		b.buf.Truncate(b.buf.Len() - 1)
 	}
 	for i, a := range args {
 		if i > 0 || name != nil {
 			b.buf.WriteByte(',')
 		}
-		if err := b.enc.Encode(a); err != nil {
+		if err := b.encode(a); err != nil {
 			return nil, nil, err
 		}
-		b.buf.Truncate(b.buf.Len() - 1) // Encode's newline
 	}
 	b.buf.WriteByte(']')
 	out := b.buf.Bytes()

@@ -381,3 +381,48 @@ func TestResolveJSONUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// The direct encoding of common argument types is encoding/json's, byte
+// for byte.
+func TestEncodeCommonTypesAsEncodingJSON(t *testing.T) {
+	vals := []any{
+		nil, true, false, "", "plain", "<a & b>", "quote\"", `back\slash`, "tab\t", "nl\n", "\x00\x1f\x7f",
+		"é ü 漢字 🎉", "\u2028", "x\u2029y", "bad \xff utf8", "\xe2\x80", 0, 1, -42, int64(1) << 62, 0.0, -0.0, 1.5,
+		3.0, 1e20, 1e21, 1e-6, 1e-7, -123.456, math.MaxFloat64, math.SmallestNonzeroFloat64,
+		json.RawMessage(`{"a": [1, 2 ,3]}`), json.RawMessage(` "s" `), json.RawMessage(nil),
+		map[string]any{"k": "v"}, []any{"a", 1.0}, struct{ A string }{"x"},
+	}
+	for _, v := range vals {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode([]any{v}); err != nil {
+			t.Fatalf("%#v: %v", v, err)
+		}
+		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		got, _, err := EncodeAck([]any{v})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%#v: got %s, %v; want %s", v, got, err, want)
+		}
+	}
+	for _, v := range []any{math.NaN(), math.Inf(1), json.RawMessage(`{bad`), json.RawMessage(``)} {
+		if _, _, err := EncodeAck([]any{v}); err == nil {
+			t.Errorf("%#v: no error", v)
+		}
+	}
+}
+
+// Acks and events of common argument types allocate only their output: no
+// reflection, no boxing.
+func TestEncodeCommonTypesAllocOnce(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not exact under the race detector")
+	}
+	args := []any{"a chat line", 42, 1.5, true, nil, json.RawMessage(`{"a":[1,2]}`)}
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = EncodeAck(args) }); n > 1 {
+		t.Errorf("EncodeAck: %v allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = EncodeEvent("chat", args) }); n > 1 {
+		t.Errorf("EncodeEvent: %v allocations, want 1", n)
+	}
+}

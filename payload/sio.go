@@ -155,6 +155,9 @@ func validData(t PacketType, data []byte) bool {
 		case '"':
 			item = item[bytes.IndexByte(item, '"'):]
 			end := stringEnd(item)
+			if raw := item[1 : end-1]; bytes.IndexByte(raw, '\\') < 0 {
+				return !reserved[string(raw)] // valid JSON without escapes: the name as it is
+			}
 			var name string
 			return json.Unmarshal(item[:end], &name) == nil && !reserved[name]
 		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':

@@ -23,7 +23,7 @@ func SplitValidArgs(data []byte) ([]json.RawMessage, error) {
 	if i == len(data) || data[i] != '[' {
 		return nil, ErrPacket
 	}
-	items := []json.RawMessage{}
+	items := make([]json.RawMessage, 0, 4) // an event's name and a few arguments
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == ']' {
 		if skipSpace(data, i+1) != len(data) {

@@ -100,11 +100,15 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 			q.ID, q.HasID, q.AckData = p.ID+1, true, true
 		}
 	case Ack, BinaryAck:
+		q.Type, q.AckID = V1Ack, p.ID
+		if len(p.Attachments) == 0 && firstNonSpace(p.Data) == '[' && bytes.IndexAny(p.Data, "\r\n") < 0 && json.Valid(p.Data) {
+			q.Args = p.Data // the arguments' array as it is: nothing to inline, no line break
+			break
+		}
 		items, err := splitArgsFast(p.Data)
 		if err != nil {
 			return q, false
 		}
-		q.Type, q.AckID = V1Ack, p.ID
 		q.Args = v1Args(items, p.Attachments)
 	case ConnectError:
 		var body struct {
@@ -209,19 +213,18 @@ func V1ToPacket(q *V1Packet) (Packet, error) {
 		p.Type, p.Data = Event, append(append([]byte(`["message",`), arg...), ']')
 		p.ID, p.HasID = q.ID, q.HasID && q.AckData
 	case V1Event:
-		name, _ := json.Marshal(q.Name)
-		var b bytes.Buffer
-		b.Grow(len(name) + len(q.Args) + 2)
-		b.WriteByte('[')
-		b.Write(name)
+		var inner []byte
 		if args := bytes.TrimSpace(q.Args); len(args) > 2 {
-			if inner := bytes.TrimSpace(args[1 : len(args)-1]); len(inner) > 0 {
-				b.WriteByte(',')
-				b.Write(inner)
-			}
+			inner = bytes.TrimSpace(args[1 : len(args)-1])
 		}
-		b.WriteByte(']')
-		p.Type, p.Data = Event, b.Bytes()
+		b := make([]byte, 0, len(q.Name)+len(inner)+8)
+		b = append(b, '[')
+		b = appendJSONString(b, q.Name)
+		if len(inner) > 0 {
+			b = append(b, ',')
+			b = append(b, inner...)
+		}
+		p.Type, p.Data = Event, append(b, ']')
 		p.ID, p.HasID = q.ID, q.HasID && q.AckData
 	case V1Ack:
 		p.Type, p.Data = Ack, q.Args

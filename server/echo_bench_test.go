@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +26,16 @@ func goroutinesCreated() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// cpuTime is the process's user and system CPU time so far: on a shared
+// machine, CPU per echo is steadier than wall time per echo.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readWSText reads one unmasked server frame shorter than 64 KiB.
@@ -110,6 +122,7 @@ func benchEcho(b *testing.B, path func(base string) string, connect, event, want
 	per := make(chan int, clients)
 	b.ReportAllocs()
 	g0 := goroutinesCreated()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	n := b.N
 	var wg sync.WaitGroup
@@ -148,6 +161,8 @@ func benchEcho(b *testing.B, path func(base string) string, connect, event, want
 	b.StopTimer()
 	// Client goroutines: one per client.
 	b.ReportMetric(float64(goroutinesCreated()-g0-uint64(clients))/float64(n), "goroutines/op")
+	// Both sides' CPU: the raw clients' share is a few syscalls per echo.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
 	for _, c := range cls {
 		c.c.Close()
 	}
@@ -170,4 +185,68 @@ func BenchmarkEchoWebSocketV1(b *testing.B) {
 		sid, _, _ := strings.Cut(string(body), ":")
 		return "/socket.io/1/websocket/" + sid
 	}, "2::", `5:ID+::{"name":"echo","args":["a chat line of about sixty-four bytes, typical"]}`, "6:::ID+[", 50)
+}
+
+// BenchmarkBroadcastWebSocket broadcasts from the server to 100 websocket
+// clients of Engine.IO 4, one broadcast at a time (each waits until every
+// client has it, as in bench/compare's paced scenario): per delivery it
+// reports the goroutines created and the CPU time of both sides.
+func BenchmarkBroadcastWebSocket(b *testing.B) {
+	const clients = 100
+	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close(b.Context())
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	got := make(chan struct{}, clients)
+	var readers sync.WaitGroup
+	for range clients {
+		c, r := echoDial(b, addr, "/socket.io/?EIO=4&transport=websocket", "40")
+		defer c.Close()
+		var buf [128]byte
+		for { // up to the CONNECT answer
+			f, err := readWSText(r, buf[:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if strings.HasPrefix(string(f), "40") {
+				break
+			}
+		}
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			var rb [128]byte
+			for {
+				f, err := readWSText(r, rb[:])
+				if err != nil {
+					return
+				}
+				if strings.HasPrefix(string(f), `42["tick"`) {
+					got <- struct{}{}
+				}
+			}
+		}()
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(srv.Of("/").Sockets()) < clients; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			b.Fatal("clients did not join")
+		}
+	}
+	ns := srv.Of("/")
+	b.ReportAllocs()
+	g0, cpu0 := goroutinesCreated(), cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		if err := ns.Emit("tick", "a chat line of about sixty-four bytes, typical of a broadcast"); err != nil {
+			b.Fatal(err)
+		}
+		for range clients {
+			<-got
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N * clients)
+	b.ReportMetric(float64(goroutinesCreated()-g0)/n, "goroutines/delivery")
+	b.ReportMetric(float64(cpuTime()-cpu0)/n, "cpu-ns/delivery")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/sockio/sockio/internal/rawquery"
 	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
 )
@@ -109,9 +110,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveV1(w, r)
 		return
 	}
-	q := r.URL.Query()
+	q := r.URL.RawQuery // read parameter by parameter: no url.Values per request
+	get := func(key string) string { v, _ := rawquery.Get(q, key); return v }
 	var d dialect
-	switch q.Get("EIO") {
+	switch get("EIO") {
 	case "4":
 		if e.opts.Generations&EIO4 != 0 {
 			d = e.opts.Parser.eio4()
@@ -125,17 +127,17 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, codeUnsupported, "")
 		return
 	}
-	transport := q.Get("transport")
+	transport := get("transport")
 	if transport != "polling" && transport != "websocket" || !e.opts.allows(transport) {
 		// The 0.9 transport names of Options.Transports are not Engine.IO's.
 		writeError(w, codeUnknownTransport, "")
 		return
 	}
-	if e.opts.DisableJSONP && q.Has("j") {
+	if _, j := rawquery.Get(q, "j"); e.opts.DisableJSONP && j {
 		writeError(w, codeBadRequest, "JSONP disabled")
 		return
 	}
-	sid := q.Get("sid")
+	sid := get("sid")
 	if sid == "" {
 		e.handshake(w, r, d, transport)
 		return

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ func handshakeOf(r *http.Request, protocol int) namespace.Handshake {
 	q := r.URL.Query()
 	for _, k := range []string{"EIO", "transport", "t", "sid", "b64", "j"} {
 		q.Del(k)
+	}
+	if len(q) == 0 {
+		q = url.Values{} // the parsed map keeps its table; an empty one is a header
 	}
 	return namespace.Handshake{
 		Headers:  r.Header.Clone(),

@@ -147,6 +147,12 @@ func (c *sioConn) closed(reason payload.DisconnectReason) { c.client.Close(reaso
 // Send implements bridge.Conn.
 func (c *sioConn) Send(p *payload.Shared) error {
 	frames := c.frames(p)
+	switch p.Type {
+	case payload.Ack, payload.BinaryAck, payload.Connect, payload.ConnectError:
+		if !p.Volatile { // a reply to the client's own packet
+			return c.s.pushReply(frames...)
+		}
+	}
 	return c.s.push(p.Volatile, frames...)
 }
 

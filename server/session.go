@@ -111,7 +111,7 @@ func (s *session) heartbeat() {
 	s.due = s.due.Add(s.eng.opts.PingTimeout)
 	s.timer.Reset(time.Until(s.due))
 	s.mu.Unlock()
-	_ = s.push(false, payload.Frame{Type: payload.FramePing})
+	_ = s.pushReply(payload.Frame{Type: payload.FramePing}) // on the timer's goroutine: no writer to wake
 }
 
 // deafLocked reports whether the client cannot have heard from the server
@@ -148,6 +148,22 @@ func (s *session) push(volatile bool, frames ...payload.Frame) error {
 	if volatile && !queued && err == nil && s.eng.metrics != nil {
 		s.eng.metrics.VolatileDropped(s.d.traits().generation)
 	}
+	return s.pushed(err)
+}
+
+// pushReply is push for a reply to the client's own packet (an ack, a
+// CONNECT answer, a pong) or a heartbeat ping: an idle websocket writes it
+// at once on the calling goroutine (see transports.Queue.PushReply).
+func (s *session) pushReply(frames ...payload.Frame) error {
+	err := s.q.PushReply(frames...)
+	if err == nil {
+		s.eng.observeFrames(false, frames)
+	}
+	return s.pushed(err)
+}
+
+// pushed closes the session of a push that found the queue full.
+func (s *session) pushed(err error) error {
 	if errors.Is(err, transports.ErrQueueFull) {
 		s.eng.log.Warn("sockio: client too slow, closing", "sid", s.id, "buffered", s.q.Bytes(), "frames", s.q.Len())
 		s.closeAs(reasonTooSlow, err, closeSlow)
@@ -199,7 +215,7 @@ func (s *session) Receive(frames []payload.Frame) error {
 				s.close(payload.ReasonTransportError, errors.New("ping from a client that should answer pings"))
 				return errSessionClosed
 			}
-			_ = s.push(false, payload.Frame{Type: payload.FramePong, Data: f.Data})
+			_ = s.pushReply(payload.Frame{Type: payload.FramePong, Data: f.Data})
 		case payload.FramePong:
 			if !s.d.traits().serverPings {
 				s.close(payload.ReasonTransportError, errors.New("pong from a client that should ping"))

@@ -100,7 +100,8 @@ func (v1) encodePacket(p *payload.Packet) []payload.Frame {
 	if !ok {
 		return nil
 	}
-	return []payload.Frame{{Type: payload.FrameMessage, Data: payload.AppendV1Packet(nil, &q)}}
+	dst := make([]byte, 0, 32+len(q.Endpoint)+len(q.Name)+len(q.Args)+len(q.Data)) // escapes aside, its size
+	return []payload.Frame{{Type: payload.FrameMessage, Data: payload.AppendV1Packet(dst, &q)}}
 }
 
 // parsePacket translates a message frame's protocol 1 packet.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/internal/group"
+	"github.com/sockio/sockio/internal/rawquery"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -323,7 +324,7 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 	framing := p.sess.Framing()
 	bp := bodyPool.Get().(*[]byte)
 	defer putBody(bp)
-	j := r.URL.Query().Get("j")
+	j, _ := rawquery.Get(r.URL.RawQuery, "j")
 	body, ctype := framing.AppendPayload((*bp)[:0], frames, p.b64 || j != "")
 	if j != "" {
 		wrapped := bodyPool.Get().(*[]byte)
@@ -406,7 +407,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 	framing := p.sess.Framing()
 	size := len(body) // for the meter
 	ctype := r.Header.Get("Content-Type")
-	if r.URL.Query().Has("j") {
+	if _, jsonp := rawquery.Get(r.URL.RawQuery, "j"); jsonp {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			p.sess.Fail(payload.ReasonParseError, err)

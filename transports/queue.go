@@ -56,8 +56,10 @@ func NewQueue(limit, maxBytes int) *Queue {
 	return &Queue{limit: limit, maxBytes: maxBytes}
 }
 
-// drainer is one attachment of a transport to a queue.
-type drainer struct{ wake func() }
+// drainer is one attachment of a transport to a queue: wake wakes its
+// writer or pending poll; write, if set, drains the queue on the calling
+// goroutine when no writer runs.
+type drainer struct{ wake, write func() }
 
 // Attach makes the transport whose wake function this is the queue's one
 // drainer: wake is called, outside the queue's lock, after every push, to
@@ -66,8 +68,16 @@ type drainer struct{ wake func() }
 // detach stops the wake-ups, but only while this attachment is still the
 // current one: a transport that detaches late cannot silence the
 // transport that replaced it.
-func (q *Queue) Attach(wake func()) (detach func()) {
-	d := &drainer{wake: wake}
+func (q *Queue) Attach(wake func()) (detach func()) { return q.attach(&drainer{wake: wake}) }
+
+// AttachWriter is Attach for a connection writer that can also drain the
+// queue on the goroutine of a [Queue.PushReply]: write does so when the
+// writer is idle, and wakes it otherwise.
+func (q *Queue) AttachWriter(wake, write func()) (detach func()) {
+	return q.attach(&drainer{wake: wake, write: write})
+}
+
+func (q *Queue) attach(d *drainer) (detach func()) {
 	q.mu.Lock()
 	q.drainer = d
 	q.mu.Unlock()
@@ -94,6 +104,34 @@ func frameSize(f payload.Frame) int { return len(f.Data) + 1 }
 // one packet larger than the limit still reaches a client that keeps up),
 // not the frame limit.
 func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
+	ok, d, err := q.push(volatile, frames)
+	if d != nil {
+		d.wake()
+	}
+	return ok, err
+}
+
+// PushReply is Push (not volatile) for a frame whose pusher can afford to
+// write it, such as an ack to the client's own packet or a heartbeat: when
+// the queue's drainer is an idle connection writer,
+// the caller writes what is queued itself, so that the reply leaves
+// without waking another goroutine. It may then block for up to one write
+// timeout, as the writer would; a writer with a backlog is woken instead,
+// so batching under load stays.
+func (q *Queue) PushReply(frames ...payload.Frame) error {
+	_, d, err := q.push(false, frames)
+	switch {
+	case d == nil:
+	case d.write != nil:
+		d.write()
+	default:
+		d.wake()
+	}
+	return err
+}
+
+// push appends frames and returns the drainer to wake, if any.
+func (q *Queue) push(volatile bool, frames []payload.Frame) (bool, *drainer, error) {
 	size := 0
 	for _, f := range frames {
 		size += frameSize(f)
@@ -103,22 +141,19 @@ func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
 	switch {
 	case q.closed:
 		q.mu.Unlock()
-		return false, ErrQueueClosed
+		return false, nil, ErrQueueClosed
 	case volatile && (len(q.frames) > 0 || over || size > q.maxBytes):
 		q.mu.Unlock()
-		return false, nil
+		return false, nil, nil
 	case over:
 		q.mu.Unlock()
-		return false, ErrQueueFull
+		return false, nil, ErrQueueFull
 	}
 	q.bytes += size
 	q.frames = append(q.frames, frames...)
 	d := q.drainer
 	q.mu.Unlock()
-	if d != nil {
-		d.wake()
-	}
-	return true, nil
+	return true, d, nil
 }
 
 // Take appends every queued frame to dst, empties the queue and returns dst.

@@ -48,7 +48,7 @@ func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
 		check = func(*http.Request) bool { return true }
 	}
 	up := &websocket.Upgrader{
-		ReadBufferSize:  512,
+		ReadBufferSize:  256, // a typical message in one read; an idle connection keeps it
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBufPool,
 		CheckOrigin:     check,
@@ -106,6 +106,7 @@ func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	}
 	t := &WebSocket{sess: sess, up: cfg.Upgrader, opts: opts, b64: cfg.Base64, onProbe: cfg.OnProbe, onUpgrade: cfg.OnUpgrade}
 	t.probing.Store(cfg.Probe)
+	t.bc.slack = opts.WriteTimeout / 8
 	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
 		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = t.conn.Close() }}
 	t.meter = meterOf(sess)
@@ -187,7 +188,9 @@ func (t *WebSocket) serveConn() {
 			continue
 		}
 		one[0] = f
-		if err := t.sess.Receive(one[:]); err != nil {
+		err = t.sess.Receive(one[:])
+		one[0] = payload.Frame{} // an idle connection keeps no message
+		if err != nil {
 			return
 		}
 	}
@@ -308,11 +311,21 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // batchConn collects writes between hold and flush into one buffer, so that
 // a batch of websocket messages leaves in one write system call. Outside a
 // batch, writes go straight through.
+//
+// Inside a batch the write deadline gorilla sets before every message is
+// only recorded; flush arms it once, and leaves an armed deadline in place
+// when the new one is less than slack later, so that a stream of small
+// batches does not re-arm the socket's timer every time: a write may then
+// time out up to slack early.
 type batchConn struct {
 	net.Conn
-	mu   sync.Mutex
-	held bool
-	buf  *bytes.Buffer
+	slack time.Duration
+
+	mu       sync.Mutex
+	held     bool
+	buf      *bytes.Buffer
+	deadline time.Time // the last one asked for within the batch
+	armed    time.Time // the one the connection has
 }
 
 var batchBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -333,13 +346,37 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// SetWriteDeadline records the deadline inside a batch, for flush; outside
+// one it sets it.
+func (c *batchConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held {
+		c.deadline = t
+		return nil
+	}
+	c.armed = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
 func (c *batchConn) flush() error {
 	c.mu.Lock()
 	c.held = false
 	buf := c.buf
 	c.buf = nil
+	var err error
+	if d := c.deadline; !d.IsZero() && (d.Before(c.armed) || d.Sub(c.armed) >= c.slack) {
+		c.armed = d
+		err = c.Conn.SetWriteDeadline(d) // sets a timer: no I/O
+	}
+	c.deadline = time.Time{}
 	c.mu.Unlock()
-	_, err := c.Conn.Write(buf.Bytes())
+	if err != nil {
+		buf.Reset()
+		batchBufs.Put(buf)
+		return err
+	}
+	_, err = c.Conn.Write(buf.Bytes())
 	buf.Reset()
 	if buf.Cap() <= 256<<10 {
 		batchBufs.Put(buf)

@@ -9,7 +9,9 @@ import (
 )
 
 // writer is the single writer of a persistent connection (websocket,
-// hixie-76). Its goroutine exists only while frames are waiting: it takes
+// hixie-76). Its goroutine exists only while frames are waiting, and not at
+// all for a reply written at once by the goroutine that pushed it (see
+// [Queue.PushReply]); whoever writes takes
 // every frame queued at that moment, hands them to send as one batch (which
 // flushes once), and returns when the queue is empty. After close it sends
 // what is left, then calls finish, all within closeDrain: a connection
@@ -47,7 +49,7 @@ func (w *writer) activate() {
 	w.mu.Lock()
 	w.active = true
 	w.mu.Unlock()
-	detach := w.q.Attach(w.kick)
+	detach := w.q.AttachWriter(w.kick, w.write)
 	w.mu.Lock()
 	w.detach = detach
 	w.mu.Unlock()
@@ -64,7 +66,7 @@ func (w *writer) closed() bool {
 // kick starts the writer goroutine unless it runs or has nothing to do.
 func (w *writer) kick() {
 	w.mu.Lock()
-	if w.running || !w.started || !(w.active || w.closing) {
+	if w.running || !w.started || !(w.active || w.closing) || !w.closing && w.q.Len() == 0 {
 		w.mu.Unlock()
 		return
 	}
@@ -74,9 +76,34 @@ func (w *writer) kick() {
 	go w.loop()
 }
 
+// write drains the queue on the calling goroutine when no writer runs, so
+// a reply to an idle connection leaves without a goroutine hand-off; with a
+// writer running (a backlog), or collecting, or closing, it is kick. Either
+// way one goroutine at a time writes.
+func (w *writer) write() {
+	w.mu.Lock()
+	if w.running || !w.started || !w.active || w.closing || w.collect > 0 {
+		w.mu.Unlock()
+		w.kick()
+		return
+	}
+	w.running = true
+	w.wg.Add(1)
+	w.mu.Unlock()
+	w.loop()
+}
+
+// batchSlices holds the slices a writer takes its batches into.
+var batchSlices = sync.Pool{New: func() any { s := make([]payload.Frame, 0, 32); return &s }}
+
 func (w *writer) loop() {
 	defer w.wg.Done()
-	var scratch [32]payload.Frame
+	sp := batchSlices.Get().(*[]payload.Frame)
+	defer func() {
+		if cap(*sp) <= 256 {
+			batchSlices.Put(sp)
+		}
+	}()
 	for {
 		w.mu.Lock()
 		active, closing := w.active, w.closing
@@ -86,7 +113,8 @@ func (w *writer) loop() {
 			if w.collect > 0 && !closing {
 				time.Sleep(w.collect) // let more frames join this batch
 			}
-			frames = w.q.Take(scratch[:0])
+			frames = w.q.Take((*sp)[:0])
+			*sp = frames[:0]
 		}
 		if len(frames) > 0 {
 			err := w.send(frames)

@@ -13,7 +13,7 @@ var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c
 type Group struct {
 	mu   sync.Mutex
 	n    int
-	idle chan struct{} // closed when n drops to zero; nil while n is zero
+	idle chan struct{} // closed when n drops to zero; made by Idle, nil while no one waits
 }
 
 // Add adds delta (which may be negative) to the count. The count must
@@ -21,9 +21,6 @@ type Group struct {
 func (g *Group) Add(delta int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.n == 0 && delta > 0 {
-		g.idle = make(chan struct{})
-	}
 	g.n += delta
 	switch {
 	case g.n < 0:
@@ -42,8 +39,11 @@ func (g *Group) Done() { g.Add(-1) }
 func (g *Group) Idle() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.idle == nil {
+	if g.n == 0 {
 		return closed
+	}
+	if g.idle == nil { // made only for a waiter: Add and Done allocate nothing
+		g.idle = make(chan struct{})
 	}
 	return g.idle
 }

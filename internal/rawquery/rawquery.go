@@ -1,0 +1,31 @@
+// Package rawquery reads single parameters of a URL's raw query without
+// building the url.Values map, for the request paths that read a few
+// parameters of every request.
+package rawquery
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Get returns the first value of key in the raw query raw and whether it
+// is present, as url.ParseQuery (errors ignored, as URL.Query does) would
+// report them. A query with escapes ('%', '+') or semicolons is parsed in
+// full.
+func Get(raw, key string) (string, bool) {
+	if strings.ContainsAny(raw, "%+;") {
+		vs, _ := url.ParseQuery(raw)
+		if v := vs[key]; len(v) > 0 {
+			return v[0], true
+		}
+		return "", false
+	}
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		if k, v, _ := strings.Cut(kv, "="); k == key && kv != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
