@@ -168,37 +168,49 @@ func TestQueueBytesLimit(t *testing.T) {
 // since its last poll, in each generation.
 func TestPollingWithoutPollsTimesOut(t *testing.T) {
 	const interval, timeout = 100 * time.Millisecond, 100 * time.Millisecond
-	ids := make(chan string, 4)
+	// Every connection's socket id, those of 0.9 handshakes that expired
+	// before their first poll (see v1Connect) included.
+	ids := make(chan string, 16)
 	h := newHarness(t, server.Options{Logger: quietLogger(), PingInterval: interval, PingTimeout: timeout},
 		func(srv *server.Server) {
 			srv.Of("/").OnConnection(func(s *namespace.Socket) { ids <- s.ID() })
 		})
 	cases := []struct {
 		name string
-		open func() (url string) // opens a session, polls once, returns the URL to POST to
-		beat string              // the heartbeat the client POSTs
+		// open opens a session and polls once; it returns the URL to POST
+		// to and the socket id in "/".
+		open func(t *testing.T) (url, id string)
+		beat string // the heartbeat the client POSTs
 	}{
-		{"EIO4 pongs", func() string {
+		{"EIO4 pongs", func(*testing.T) (string, string) {
 			p := h.poller(h.handshake())
 			p.autoPong = true
-			p.connect()
-			return h.pollURL(p.sid)
+			id := p.connect()
+			return h.pollURL(p.sid), id
 		}, "3"},
-		{"EIO3 pings", func() string {
+		{"EIO3 pings", func(t *testing.T) (string, string) {
 			sid, _ := eio3Session(t, h, "")
-			return eio3URL(h, sid)
+			return eio3URL(h, sid), sid // the socket id in "/" is the sid
 		}, "1:2"},
-		{"0.9 heartbeats", func() string {
-			sid := h.v1Handshake()
-			expectV1Connect(t, h.get(h.v1URL("xhr-polling", sid)))
-			return h.v1URL("xhr-polling", sid)
+		{"0.9 heartbeats", func(t *testing.T) (string, string) {
+			sid := v1Connect(t, h)
+			return h.v1URL("xhr-polling", sid), sid
 		}, "2::"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			u := tc.open()
+			u, id := tc.open(t)
 			lastPoll := time.Now()
-			id := <-ids
+			// The connection handler has run (its socket's disconnect is
+			// recorded from then on).
+			for connected := false; !connected; {
+				select {
+				case got := <-ids:
+					connected = got == id
+				case <-time.After(waitTimeout):
+					t.Fatalf("socket %s: no connection within %v", id, waitTimeout)
+				}
+			}
 			// The client's rhythm, not a synchronisation: a heartbeat every
 			// 20 ms until the session is gone.
 			tick := time.NewTicker(20 * time.Millisecond)

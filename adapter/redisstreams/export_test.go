@@ -6,3 +6,12 @@ func StreamKeyForTest(nsp string, count int) string {
 	o.defaults()
 	return streamKey(nsp, &o)
 }
+
+// AppendForTest appends values to stream key through the stream's writer
+// and runs then on the writer's goroutine once the entry is appended.
+func (c *Cluster) AppendForTest(key string, values []any, then func(id string, err error)) {
+	c.appendOrdered(key, values, then)
+}
+
+// StoppedForTest is closed when Close has begun.
+func (c *Cluster) StoppedForTest() <-chan struct{} { return c.stop }

@@ -740,16 +740,10 @@ func (c *Cluster) write(w *writer) {
 		case <-w.wake:
 		}
 		for {
-			c.mu.Lock()
-			if c.stopped() {
-				break // the queue is released above
-			}
-			n := min(len(w.queue), maxBatch)
-			ops := w.queue[:n:n]
-			w.queue = w.queue[n:]
-			c.mu.Unlock()
+			ops := c.nextBatch(w)
+			n := len(ops)
 			if n == 0 {
-				break
+				break // after Close, the queue is released above
 			}
 			cmds := make([]*goredis.StringCmd, n)
 			err := c.call(context.Background(), "xadd", func(ctx context.Context) error {
@@ -774,6 +768,20 @@ func (c *Cluster) write(w *writer) {
 			}
 		}
 	}
+}
+
+// nextBatch takes up to maxBatch ops off w's queue, none once the cluster
+// is closed (write then releases the queue with errClosed).
+func (c *Cluster) nextBatch(w *writer) []*appendOp {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped() {
+		return nil
+	}
+	n := min(len(w.queue), maxBatch)
+	ops := w.queue[:n:n]
+	w.queue = w.queue[n:]
+	return ops
 }
 
 // spawn runs fn on a goroutine the cluster owns (Close waits for it);
