@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -57,8 +58,8 @@ func (a *adapter) Close() error {
 	return nil
 }
 
-func flagsOf(p *payload.Shared) *wireFlags {
-	return &wireFlags{Volatile: p.Volatile}
+func flagsOf(p *payload.Shared) *cluster.Flags {
+	return &cluster.Flags{Volatile: p.Volatile}
 }
 
 func (a *adapter) packetOf(p *payload.Shared) (wirePacket, error) {
@@ -84,7 +85,7 @@ func (a *adapter) publishBroadcast(p *payload.Shared, opts namespace.BroadcastOp
 	if err != nil {
 		return err
 	}
-	msg, err := marshal([]any{a.uid, pkt, optsOf(opts, flagsOf(p))})
+	msg, err := cluster.Marshal([]any{a.uid, pkt, cluster.OptsOut(opts, flagsOf(p))})
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 	if !strings.HasPrefix(channel, a.channel) {
 		return
 	}
-	v, err := unmarshal(msg)
+	v, err := cluster.Unmarshal(msg)
 	env, _ := v.([]any)
 	if err != nil || len(env) != 3 {
 		a.c.opts.Logger.Debug("redis adapter: malformed broadcast", "channel", channel, "err", err)
@@ -148,7 +149,7 @@ func (a *adapter) onRequest(channel string, msg []byte) {
 		if a.isPending(r.RequestID) {
 			return
 		}
-		opts := namespace.BroadcastOptions{Rooms: rooms(r.Rooms), Local: true}
+		opts := namespace.BroadcastOptions{Rooms: cluster.Rooms(r.Rooms), Local: true}
 		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.SocketIDs(opts)})
 	case typeAllRooms:
 		if a.isPending(r.RequestID) {
@@ -161,7 +162,7 @@ func (a *adapter) onRequest(channel string, msg []byte) {
 		if a.isPending(r.RequestID) {
 			return
 		}
-		opts, _ := optionsOf(r.Opts)
+		opts, _ := cluster.OptsIn(r.Opts)
 		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.localSockets(opts)})
 	case typeServerSideEmit:
 		a.onServerSideEmit(r)
@@ -180,12 +181,12 @@ func (a *adapter) onRemoteSockets(r *request) {
 		a.legacy(r)
 		return
 	}
-	opts, _ := optionsOf(r.Opts)
+	opts, _ := cluster.OptsIn(r.Opts)
 	switch *r.Type {
 	case typeRemoteJoin:
-		_ = a.MemoryAdapter.AddSockets(opts, rooms(r.Rooms))
+		_ = a.MemoryAdapter.AddSockets(opts, cluster.Rooms(r.Rooms))
 	case typeRemoteLeave:
-		_ = a.MemoryAdapter.DelSockets(opts, rooms(r.Rooms))
+		_ = a.MemoryAdapter.DelSockets(opts, cluster.Rooms(r.Rooms))
 	default:
 		_ = a.MemoryAdapter.DisconnectSockets(opts, r.Close)
 	}
@@ -232,7 +233,7 @@ func (a *adapter) onBroadcastWithAck(r *request) {
 			if ok {
 				m["packet"] = v
 			}
-			if b, err := marshal(m); err == nil {
+			if b, err := cluster.Marshal(m); err == nil {
 				a.respond(r, b)
 			}
 		})
@@ -242,7 +243,7 @@ func (a *adapter) onBroadcastWithAck(r *request) {
 // process's broadcast: the broadcast's timeout flag, else RequestsTimeout.
 func (a *adapter) ackTimeout(opts map[string]any) time.Duration {
 	if fl, ok := opts["flags"].(map[string]any); ok {
-		if ms, ok := asInt(fl["timeout"]); ok && ms > 0 {
+		if ms, ok := cluster.AsInt(fl["timeout"]); ok && ms > 0 {
 			return time.Duration(ms) * time.Millisecond
 		}
 	}
@@ -256,7 +257,7 @@ func (a *adapter) legacy(r *request) {
 	if s == nil {
 		return
 	}
-	room := rooms([]any{r.Room})
+	room := cluster.Rooms([]any{r.Room})
 	switch *r.Type {
 	case typeRemoteJoin:
 		s.Join(room...)
@@ -293,7 +294,7 @@ func (a *adapter) onResponse(r *request) {
 		case r.Type != nil && *r.Type == typeBroadcastCount:
 			ap.clientCount(r.Count)
 		case r.Type != nil && *r.Type == typeBroadcastAck:
-			ap.ack(argsOf(r.Packet, r.HasData))
+			ap.ack(cluster.AckArgs(r.Packet, r.HasData))
 		}
 		return
 	}
@@ -306,19 +307,6 @@ func (a *adapter) onResponse(r *request) {
 		}
 		return false
 	})
-}
-
-// argsOf makes the one-argument Args of an ack that came through Redis.
-func argsOf(v any, present bool) namespace.Args {
-	if !present {
-		return namespace.NewArgs(nil, nil)
-	}
-	raw, atts, err := payload.EncodeAck([]any{v})
-	if err != nil {
-		return namespace.NewArgs(nil, nil)
-	}
-	items, _ := payload.SplitArgs(raw)
-	return namespace.NewArgs(items, atts)
 }
 
 // ServerCount implements [namespace.Adapter]: the subscribers of the
@@ -405,13 +393,13 @@ func (a *adapter) publishRequest(ctx context.Context, req any) error {
 // other processes (msgpack, as Node sends it), whose client counts and acks
 // come back until ctx is done.
 func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
-	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *wireFlags, id string) error {
+	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *cluster.Flags, id string) error {
 		pkt, err := a.packetOf(p)
 		if err != nil {
 			return err
 		}
-		msg, err := marshal(map[string]any{"uid": a.uid, "requestId": id, "type": typeBroadcast,
-			"packet": pkt, "opts": optsOf(opts, flags)})
+		msg, err := cluster.Marshal(map[string]any{"uid": a.uid, "requestId": id, "type": typeBroadcast,
+			"packet": pkt, "opts": cluster.OptsOut(opts, flags)})
 		if err != nil {
 			return err
 		}

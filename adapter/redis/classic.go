@@ -132,7 +132,7 @@ func (c *Cluster) subscriber() {
 			}
 			cancel()
 			if err != nil {
-				c.outage("subscribe", err)
+				c.reach.Fail("subscribe", err)
 			}
 		}
 	}

@@ -1,9 +1,10 @@
 package redis
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/sockio/sockio/adapter/internal/cluster"
 )
 
 // The envelopes of the messages other than broadcasts: a classic
@@ -12,19 +13,19 @@ import (
 // request is a message on the request or response channel, JSON or
 // msgpack.
 type request struct {
-	UID       string          `json:"uid"`
-	RequestID string          `json:"requestId"`
-	Type      *int            `json:"type"`
-	Opts      map[string]any  `json:"opts"`
-	Rooms     []any           `json:"rooms"`
-	Close     bool            `json:"close"`
-	Data      json.RawMessage `json:"data"`
-	Sockets   []wireSocket    `json:"sockets"`
-	Count     int             `json:"clientCount"`
-	Sid       string          `json:"sid"`
-	Room      any             `json:"room"`
-	Packet    any             `json:"-"` // msgpack only
-	HasData   bool            `json:"-"`
+	UID       string           `json:"uid"`
+	RequestID string           `json:"requestId"`
+	Type      *int             `json:"type"`
+	Opts      map[string]any   `json:"opts"`
+	Rooms     []any            `json:"rooms"`
+	Close     bool             `json:"close"`
+	Data      json.RawMessage  `json:"data"`
+	Sockets   []cluster.Socket `json:"sockets"`
+	Count     int              `json:"clientCount"`
+	Sid       string           `json:"sid"`
+	Room      any              `json:"room"`
+	Packet    any              `json:"-"` // msgpack only
+	HasData   bool             `json:"-"`
 }
 
 func decodeRequest(msg []byte) (*request, error) {
@@ -36,7 +37,7 @@ func decodeRequest(msg []byte) (*request, error) {
 		r.HasData = r.Data != nil
 		return r, nil
 	}
-	v, err := unmarshal(msg)
+	v, err := cluster.Unmarshal(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -46,14 +47,14 @@ func decodeRequest(msg []byte) (*request, error) {
 	}
 	r.UID, _ = m["uid"].(string)
 	r.RequestID, _ = m["requestId"].(string)
-	if t, ok := asInt(m["type"]); ok {
+	if t, ok := cluster.AsInt(m["type"]); ok {
 		ti := int(t)
 		r.Type = &ti
 	}
 	r.Opts, _ = m["opts"].(map[string]any)
 	r.Rooms, _ = m["rooms"].([]any)
 	r.Close, _ = m["close"].(bool)
-	if n, ok := asInt(m["clientCount"]); ok {
+	if n, ok := cluster.AsInt(m["clientCount"]); ok {
 		r.Count = int(n)
 	}
 	r.Packet, r.HasData = m["packet"]
@@ -76,19 +77,13 @@ type shardMsg struct {
 // decodeAny reads a message, JSON when it starts with '{', else msgpack,
 // into untyped values (integers as int64).
 func decodeAny(b []byte) (map[string]any, error) {
-	var v any
+	decode := cluster.Unmarshal
 	if len(b) > 0 && b[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		v = fromJSON(v, nil)
-	} else {
-		var err error
-		if v, err = unmarshal(b); err != nil {
-			return nil, err
-		}
+		decode = cluster.DecodeJSON
+	}
+	v, err := decode(b)
+	if err != nil {
+		return nil, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {

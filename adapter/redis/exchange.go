@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -104,9 +105,9 @@ func (x *exchange) answer(id string, add func(p *pending) bool) {
 
 // addSockets adds the sockets of a fetchSockets reply to p; it is an add
 // for answer.
-func (x *exchange) addSockets(p *pending, ws []wireSocket) bool {
+func (x *exchange) addSockets(p *pending, ws []cluster.Socket) bool {
 	for _, w := range ws {
-		p.sockets = append(p.sockets, x.ns.RemoteSocket(socketIn(w)))
+		p.sockets = append(p.sockets, x.ns.RemoteSocket(cluster.SocketIn(w)))
 	}
 	return true
 }
@@ -201,7 +202,7 @@ func (x *exchange) serverSideEmitWithAck(ctx context.Context, send func(ctx cont
 // broadcastWithAck publishes a broadcast with send (its flags carry ctx's
 // deadline as timeout) and hands the client counts and acks that come back
 // to clientCount and ack until ctx is done; then it delivers locally.
-func (x *exchange) broadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args), send func(flags *wireFlags, id string) error) error {
+func (x *exchange) broadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args), send func(flags *cluster.Flags, id string) error) error {
 	if !opts.Local {
 		flags := flagsOf(p)
 		if dl, ok := ctx.Deadline(); ok {
@@ -247,11 +248,11 @@ func (x *exchange) relayAcks(p *payload.Shared, opts namespace.BroadcastOptions,
 }
 
 // localSockets is this process's part of another process's fetchSockets.
-func (x *exchange) localSockets(opts namespace.BroadcastOptions) []wireSocket {
+func (x *exchange) localSockets(opts namespace.BroadcastOptions) []cluster.Socket {
 	local, _ := x.MemoryAdapter.FetchSockets(context.Background(), opts)
-	out := make([]wireSocket, 0, len(local))
+	out := make([]cluster.Socket, 0, len(local))
 	for _, s := range local {
-		out = append(out, socketOut(s))
+		out = append(out, cluster.SocketOut(s))
 	}
 	return out
 }
@@ -259,11 +260,11 @@ func (x *exchange) localSockets(opts namespace.BroadcastOptions) []wireSocket {
 // broadcastOf reads a broadcast another process published: its packet and
 // its options (a map from msgpack or JSON).
 func broadcastOf(pkt map[string]any, opts any, nsp string) (*payload.Shared, namespace.BroadcastOptions, error) {
-	p, err := sharedOf(pkt, nsp)
+	p, err := cluster.SharedIn(pkt, nsp)
 	if err != nil {
 		return nil, namespace.BroadcastOptions{}, err
 	}
-	o, flags := optionsOf(opts)
+	o, flags := cluster.OptsIn(opts)
 	p.Volatile = flags.Volatile
 	return p, o, nil
 }

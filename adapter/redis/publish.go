@@ -3,9 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -42,82 +40,17 @@ func (c *core) replier() {
 }
 
 // send publishes one message (PUBLISH or SPUBLISH) and keeps the outage
-// state.
-//
-// During an outage a publish fails at once with ErrUnreachable, except one
-// every probeInterval, which tries Redis briefly: callers are not held by
-// the client's retries while Redis is gone.
+// state: during an outage it fails at once with ErrUnreachable, except for
+// a brief probe every so often.
 func (c *core) send(ctx context.Context, channel string, payload any) error {
-	c.mu.Lock()
-	down := c.down
-	if down {
-		if now := time.Now(); now.Before(c.nextProbe) {
-			c.mu.Unlock()
-			if c.opts.OnError != nil {
-				c.opts.OnError("publish", ErrUnreachable)
-			}
-			return ErrUnreachable
-		} else {
-			c.nextProbe = now.Add(probeInterval)
-		}
-	}
-	c.mu.Unlock()
-	if down {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, probeTimeout)
-		defer cancel()
-	}
-	if err := c.publish(ctx, channel, payload); err != nil {
-		c.outage("publish", err)
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
-	}
-	c.recovered()
-	return nil
+	return c.reach.Call(ctx, "publish", 0, func(ctx context.Context) error {
+		return c.publish(ctx, channel, payload)
+	})
 }
 
 // ErrUnreachable is returned by the calls that publish while Redis cannot
 // be reached; local delivery has happened.
 var ErrUnreachable = errors.New("redis adapter: Redis unreachable")
-
-const (
-	probeInterval = 500 * time.Millisecond
-	probeTimeout  = 250 * time.Millisecond
-)
-
-// outage logs the first error of an outage at warn level, the rest at
-// debug.
-func (c *core) outage(what string, err error) {
-	select {
-	case <-c.stop:
-		return
-	default:
-	}
-	if c.opts.OnError != nil {
-		c.opts.OnError(what, err)
-	}
-	c.mu.Lock()
-	first := !c.down
-	if first {
-		c.nextProbe = time.Now().Add(probeInterval)
-	}
-	c.down = true
-	c.mu.Unlock()
-	if first {
-		c.opts.Logger.Warn("redis adapter: Redis unreachable; delivering locally until it is back", "op", what, "err", err)
-	} else {
-		c.opts.Logger.Debug("redis adapter: still unreachable", "op", what, "err", err)
-	}
-}
-
-func (c *core) recovered() {
-	c.mu.Lock()
-	was := c.down
-	c.down = false
-	c.mu.Unlock()
-	if was {
-		c.opts.Logger.Warn("redis adapter: Redis reachable again")
-	}
-}
 
 // numSub counts the subscribers of channel (sharded channels with shard
 // set), over every master of a Redis Cluster.
@@ -139,17 +72,17 @@ func (c *core) numSub(ctx context.Context, channel string, shard bool) (int, err
 			return err
 		})
 		if err != nil {
-			c.outage("numsub", err)
+			c.reach.Fail("numsub", err)
 		} else {
-			c.recovered()
+			c.reach.Recovered()
 		}
 		return total, err
 	}
 	r, err := count(ctx, c.client)
 	if err != nil {
-		c.outage("numsub", err)
+		c.reach.Fail("numsub", err)
 		return 0, err
 	}
-	c.recovered()
+	c.reach.Recovered()
 	return int(r[channel]), nil
 }

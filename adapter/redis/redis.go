@@ -36,6 +36,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/sockio/sockio/adapter/internal/cluster"
 )
 
 // Options configures a [Cluster]. The zero value works.
@@ -66,13 +68,12 @@ type Options struct {
 type core struct {
 	client goredis.UniversalClient
 	opts   Options
+	reach  cluster.Outage
 
 	mu        sync.Mutex
-	wanted    map[string]bool // subscriptions asked for
-	confirmed map[string]bool // subscriptions Redis confirmed
-	changed   chan struct{}   // closed and replaced when confirmed changes
-	down      bool            // an outage is being reported
-	nextProbe time.Time       // during an outage, when a publish may try Redis again
+	wanted    map[string]bool  // subscriptions asked for
+	confirmed map[string]bool  // subscriptions Redis confirmed
+	changes   *cluster.Changes // of confirmed, under mu
 
 	replies chan reply // replies published by the replier goroutine
 	stop    chan struct{}
@@ -95,9 +96,11 @@ func newCore(client goredis.UniversalClient, opts Options, publish func(ctx cont
 	}
 	c := &core{
 		client: client, opts: opts, publish: publish,
-		wanted: map[string]bool{}, confirmed: map[string]bool{}, changed: make(chan struct{}),
+		wanted: map[string]bool{}, confirmed: map[string]bool{},
 		replies: make(chan reply, 1024), stop: make(chan struct{}),
 	}
+	c.changes = cluster.NewChanges(&c.mu)
+	c.reach = cluster.Outage{Name: "redis adapter", Logger: opts.Logger, Unreachable: ErrUnreachable, OnError: opts.OnError, Stop: c.stop}
 	c.done.Add(1)
 	go c.replier()
 	return c
@@ -111,8 +114,7 @@ func (c *core) confirm(channel string, subscribed bool) {
 	} else if !subscribed {
 		delete(c.confirmed, channel)
 	}
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.changes.NotifyLocked()
 	c.mu.Unlock()
 }
 
@@ -120,7 +122,7 @@ func (c *core) confirm(channel string, subscribed bool) {
 // the namespaces created so far: from then on this process receives what
 // other processes publish, and counts in their server counts.
 func (c *core) WaitSubscribed(ctx context.Context) error {
-	return c.waitUntil(ctx, func() bool {
+	return c.changes.WaitUntil(ctx, c.stop, errClosed, func() bool {
 		for n := range c.wanted {
 			if !c.confirmed[n] {
 				return false
@@ -132,27 +134,7 @@ func (c *core) WaitSubscribed(ctx context.Context) error {
 
 // waitConfirmed waits until Redis confirmed the subscription of channel.
 func (c *core) waitConfirmed(ctx context.Context, channel string) error {
-	return c.waitUntil(ctx, func() bool { return c.confirmed[channel] || !c.wanted[channel] })
-}
-
-// waitUntil waits until ok, called with c.mu held, holds.
-func (c *core) waitUntil(ctx context.Context, ok func() bool) error {
-	for {
-		c.mu.Lock()
-		done := ok()
-		ch := c.changed
-		c.mu.Unlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.stop:
-			return errClosed
-		}
-	}
+	return c.changes.WaitUntil(ctx, c.stop, errClosed, func() bool { return c.confirmed[channel] || !c.wanted[channel] })
 }
 
 var errClosed = errors.New("redis adapter: closed")
@@ -176,7 +158,7 @@ func (c *core) receive(ps *goredis.PubSub, stop <-chan struct{}, lost func(), de
 			default:
 			}
 			lost()
-			c.outage("subscription", err)
+			c.reach.Fail("subscription", err)
 			t := time.NewTimer(backoff)
 			select {
 			case <-c.stop:
@@ -194,7 +176,7 @@ func (c *core) receive(ps *goredis.PubSub, stop <-chan struct{}, lost func(), de
 		switch m := msg.(type) {
 		case *goredis.Subscription:
 			c.confirm(m.Channel, m.Kind == "subscribe" || m.Kind == "psubscribe" || m.Kind == "ssubscribe")
-			c.recovered()
+			c.reach.Recovered()
 		case *goredis.Message:
 			deliver(m)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -154,7 +155,7 @@ func (a *shardAdapter) LeaveAll(id string) {
 func (a *shardAdapter) encode(typ int, data any, binary bool) ([]byte, error) {
 	m := shardMsg{Type: typ, Data: data, UID: a.uid, Nsp: a.ns.Name()}
 	if binary {
-		return marshal(m)
+		return cluster.Marshal(m)
 	}
 	return json.Marshal(m)
 }
@@ -203,7 +204,7 @@ func (a *shardAdapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOpti
 				ch = a.channel + opts.Rooms[0] + "#"
 			}
 			err = a.publish(context.Background(), ch, shBroadcast,
-				map[string]any{"packet": pkt, "opts": optsOf(opts, flagsOf(p))}, bin)
+				map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, flagsOf(p))}, bin)
 		}
 	}
 	return errors.Join(local, err)
@@ -215,7 +216,7 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 		a.s.opts.Logger.Debug("redis adapter: malformed sharded message", "channel", channel, "err", err)
 		return
 	}
-	typ, _ := asInt(m["type"])
+	typ, _ := cluster.AsInt(m["type"])
 	data, _ := m["data"].(map[string]any)
 	if channel == a.respChannel || typ == shFetchResponse || typ == shServerResponse || typ == shBroadcastCount || typ == shBroadcastAck {
 		a.onResponse(int(typ), data)
@@ -232,8 +233,8 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 	case shBroadcast:
 		a.onBroadcast(from, data)
 	case shSocketsJoin, shSocketsLeave:
-		opts, _ := optionsOf(data["opts"])
-		rs := rooms(data["rooms"])
+		opts, _ := cluster.OptsIn(data["opts"])
+		rs := cluster.Rooms(data["rooms"])
 		if typ == shSocketsJoin {
 			_ = a.MemoryAdapter.AddSockets(opts, rs)
 		} else {
@@ -241,11 +242,11 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 		}
 		a.syncWait(rs, true)
 	case shDisconnect:
-		opts, _ := optionsOf(data["opts"])
+		opts, _ := cluster.OptsIn(data["opts"])
 		closeConn, _ := data["close"].(bool)
 		_ = a.MemoryAdapter.DisconnectSockets(opts, closeConn)
 	case shFetch:
-		opts, _ := optionsOf(data["opts"])
+		opts, _ := cluster.OptsIn(data["opts"])
 		id, _ := data["requestId"].(string)
 		a.respond(from, shFetchResponse, map[string]any{"requestId": id, "sockets": a.localSockets(opts)}, false)
 	case shServerEmit:
@@ -300,11 +301,11 @@ func (a *shardAdapter) onResponse(typ int, data map[string]any) {
 	if ap := a.ackFor(id); ap != nil {
 		switch typ {
 		case shBroadcastCount:
-			n, _ := asInt(data["clientCount"])
+			n, _ := cluster.AsInt(data["clientCount"])
 			ap.clientCount(int(n))
 		case shBroadcastAck:
 			v, ok := data["packet"]
-			ap.ack(argsOf(v, ok))
+			ap.ack(cluster.AckArgs(v, ok))
 		}
 		return
 	}
@@ -312,7 +313,7 @@ func (a *shardAdapter) onResponse(typ int, data map[string]any) {
 		switch {
 		case typ == shFetchResponse && p.kind == fetchRequest:
 			raw, _ := json.Marshal(data["sockets"])
-			var ws []wireSocket
+			var ws []cluster.Socket
 			_ = json.Unmarshal(raw, &ws)
 			return a.addSockets(p, ws)
 		case typ == shServerResponse && p.kind == emitRequest:
@@ -386,13 +387,13 @@ func (a *shardAdapter) DisconnectSockets(opts namespace.BroadcastOptions, close 
 
 // BroadcastWithAck implements [namespace.Adapter].
 func (a *shardAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
-	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *wireFlags, id string) error {
+	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *cluster.Flags, id string) error {
 		pkt, bin, err := packetData(p)
 		if err != nil {
 			return err
 		}
 		return a.publish(ctx, a.channel, shBroadcast,
-			map[string]any{"packet": pkt, "opts": optsOf(opts, flags), "requestId": id}, bin)
+			map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, flags), "requestId": id}, bin)
 	})
 }
 

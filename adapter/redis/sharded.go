@@ -111,7 +111,7 @@ func (s *Sharded) unsubscribe(channel string) {
 func (s *Sharded) read(sub *shardSub, channel string) {
 	defer s.done.Done()
 	if err := sub.ps.SSubscribe(context.Background(), channel); err != nil {
-		s.outage("subscribe", err)
+		s.reach.Fail("subscribe", err)
 	}
 	s.receive(sub.ps, sub.stop, func() { s.confirm(channel, false) }, func(m *goredis.Message) {
 		sub.a.onMessage(m.Channel, []byte(m.Payload))
