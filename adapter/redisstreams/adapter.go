@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -78,7 +79,7 @@ func (a *adapter) append(typ int, data any, binary bool) (string, error) {
 // encode is a pub/sub message of typ from this process: msgpack of the
 // whole envelope.
 func (a *adapter) encode(typ int, data map[string]any) ([]byte, error) {
-	return pack(message{UID: a.uid, Nsp: a.ns.Name(), Type: typ, Data: data})
+	return cluster.Marshal(message{UID: a.uid, Nsp: a.ns.Name(), Type: typ, Data: data})
 }
 
 // request publishes a message of typ on the namespace's channel.
@@ -113,7 +114,7 @@ func (a *adapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOptions) 
 	if err != nil {
 		return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
 	}
-	data, err := entryData(map[string]any{"packet": pkt, "opts": optsOut(opts, flags{Volatile: p.Volatile})}, bin, a.c.opts.OnlyPlaintext)
+	data, err := entryData(map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, &cluster.Flags{Volatile: p.Volatile})}, bin, a.c.opts.OnlyPlaintext)
 	if err != nil {
 		return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
 	}
@@ -161,7 +162,7 @@ func (a *adapter) roomsOp(typ int, opts namespace.BroadcastOptions, rooms []stri
 	if rooms == nil {
 		rooms = []string{}
 	}
-	_, err := a.append(typ, map[string]any{"opts": optsOut(opts, flags{}), "rooms": rooms}, false)
+	_, err := a.append(typ, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "rooms": rooms}, false)
 	return err
 }
 
@@ -169,7 +170,7 @@ func (a *adapter) roomsOp(typ int, opts namespace.BroadcastOptions, rooms []stri
 func (a *adapter) DisconnectSockets(opts namespace.BroadcastOptions, close bool) error {
 	var err error
 	if !opts.Local { // before the local sockets go: opts may name them
-		_, err = a.append(typeDisconnect, map[string]any{"opts": optsOut(opts, flags{}), "close": close}, false)
+		_, err = a.append(typeDisconnect, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "close": close}, false)
 	}
 	return errors.Join(err, a.MemoryAdapter.DisconnectSockets(opts, close))
 }
@@ -191,7 +192,7 @@ func (a *adapter) FetchSockets(ctx context.Context, opts namespace.BroadcastOpti
 		return local, err
 	}
 	err = a.ask(ctx, p, func(ctx context.Context, id string) error {
-		return a.request(ctx, typeFetch, map[string]any{"opts": optsOut(opts, flags{}), "requestId": id})
+		return a.request(ctx, typeFetch, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "requestId": id})
 	})
 	a.mu.Lock()
 	out := append(local, p.sockets...)
@@ -205,7 +206,7 @@ func (a *adapter) FetchSockets(ctx context.Context, opts namespace.BroadcastOpti
 
 // ServerSideEmit implements [namespace.Adapter].
 func (a *adapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]namespace.Args, error) {
-	vals, err := fromJSON(data)
+	vals, err := cluster.DecodeJSON(data)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (a *adapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]
 // counts and acks come back until ctx is done. Then it is delivered here.
 func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
 	if !opts.Local {
-		f := flags{Volatile: p.Volatile}
+		f := &cluster.Flags{Volatile: p.Volatile}
 		if dl, ok := ctx.Deadline(); ok {
 			f.Timeout = max(1, time.Until(dl).Milliseconds())
 		}
@@ -251,7 +252,7 @@ func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts 
 			a.mu.Unlock()
 		}
 		context.AfterFunc(ctx, forget)
-		err = a.request(ctx, typeBroadcast, map[string]any{"packet": pkt, "opts": optsOut(opts, f), "requestId": id})
+		err = a.request(ctx, typeBroadcast, map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, f), "requestId": id})
 		if err != nil {
 			forget()
 			return err
@@ -316,17 +317,17 @@ func (a *adapter) onMessage(m *message, offset string) {
 	case typeBroadcast:
 		a.onBroadcast(m.UID, d, offset)
 	case typeSocketsJoin:
-		opts, _ := optsIn(d["opts"])
-		_ = a.MemoryAdapter.AddSockets(opts, roomList(d["rooms"]))
+		opts, _ := cluster.OptsIn(d["opts"])
+		_ = a.MemoryAdapter.AddSockets(opts, cluster.Rooms(d["rooms"]))
 	case typeSocketsLeave:
-		opts, _ := optsIn(d["opts"])
-		_ = a.MemoryAdapter.DelSockets(opts, roomList(d["rooms"]))
+		opts, _ := cluster.OptsIn(d["opts"])
+		_ = a.MemoryAdapter.DelSockets(opts, cluster.Rooms(d["rooms"]))
 	case typeDisconnect:
-		opts, _ := optsIn(d["opts"])
+		opts, _ := cluster.OptsIn(d["opts"])
 		closeConn, _ := d["close"].(bool)
 		_ = a.MemoryAdapter.DisconnectSockets(opts, closeConn)
 	case typeFetch:
-		opts, _ := optsIn(d["opts"])
+		opts, _ := cluster.OptsIn(d["opts"])
 		local, _ := a.MemoryAdapter.FetchSockets(context.Background(), opts)
 		a.respond(m.UID, typeFetchResponse, map[string]any{"requestId": d["requestId"], "sockets": socketsOut(local)})
 	case typeServerEmit:
@@ -339,12 +340,12 @@ func (a *adapter) onMessage(m *message, offset string) {
 // onBroadcast delivers another process's broadcast; one with a request id
 // waits for acks, whose count and values go back to that process.
 func (a *adapter) onBroadcast(from string, d map[string]any, offset string) {
-	p, err := sharedIn(d["packet"], a.ns.Name())
+	p, err := cluster.SharedIn(d["packet"], a.ns.Name())
 	if err != nil {
 		a.c.opts.Logger.Debug("redis streams adapter: broadcast dropped", "err", err)
 		return
 	}
-	opts, f := optsIn(d["opts"])
+	opts, f := cluster.OptsIn(d["opts"])
 	p.Volatile = f.Volatile
 	id, _ := d["requestId"].(string)
 	if id == "" {
@@ -402,7 +403,7 @@ func fromJSONValue(v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromJSON(b)
+	return cluster.DecodeJSON(b)
 }
 
 func (a *adapter) onResponse(typ int, d map[string]any) {
@@ -413,11 +414,11 @@ func (a *adapter) onResponse(typ int, d map[string]any) {
 	if ak != nil {
 		switch typ {
 		case typeBroadcastCount:
-			n, _ := asInt(d["clientCount"])
+			n, _ := cluster.AsInt(d["clientCount"])
 			ak.clientCount(int(n))
 		case typeBroadcastAck:
 			v, ok := d["packet"]
-			ak.ack(argsIn(v, ok))
+			ak.ack(cluster.AckArgs(v, ok))
 		}
 		return
 	}

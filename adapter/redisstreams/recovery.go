@@ -12,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
@@ -54,7 +55,7 @@ func (a *adapter) PersistSession(s *namespace.Session) {
 	if rooms == nil {
 		rooms = []string{}
 	}
-	b, err := pack(wireSession{SID: s.SID, PID: s.PID, Rooms: rooms, Data: data})
+	b, err := cluster.Marshal(wireSession{SID: s.SID, PID: s.PID, Rooms: rooms, Data: data})
 	if err != nil {
 		a.c.opts.Logger.Warn("redis streams adapter: session not kept", "sid", s.SID, "err", err)
 		return
@@ -140,11 +141,11 @@ func (a *adapter) missed(e goredis.XMessage, rooms []string) *payload.Shared {
 	if err != nil {
 		return nil
 	}
-	opts, _ := optsIn(m.Data["opts"])
+	opts, _ := cluster.OptsIn(m.Data["opts"])
 	if !reaches(rooms, opts) {
 		return nil
 	}
-	p, err := sharedIn(m.Data["packet"], a.ns.Name())
+	p, err := cluster.SharedIn(m.Data["packet"], a.ns.Name())
 	if err != nil {
 		return nil
 	}
@@ -185,7 +186,7 @@ func sessionIn(raw string) (*namespace.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := unpack(b)
+	v, err := cluster.Unmarshal(b)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func sessionIn(raw string) (*namespace.Session, error) {
 	if !ok {
 		return nil, errors.New("redis streams adapter: session is not a map")
 	}
-	s := &namespace.Session{Rooms: roomList(m["rooms"])}
+	s := &namespace.Session{Rooms: cluster.Rooms(m["rooms"])}
 	s.SID, _ = m["sid"].(string)
 	s.PID, _ = m["pid"].(string)
 	if d := m["data"]; d != nil {

@@ -36,7 +36,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -44,6 +43,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 )
 
@@ -146,6 +146,7 @@ type Cluster struct {
 	client goredis.UniversalClient
 	opts   Options
 	ps     *goredis.PubSub
+	reach  cluster.Outage
 
 	mu        sync.Mutex
 	adapters  map[string]*adapter // by namespace name
@@ -153,10 +154,8 @@ type Cluster struct {
 	confirmed map[string]bool     // subscriptions Redis confirmed
 	readers   map[string]*reader  // by stream key
 	writers   map[string]*writer  // by stream key
-	changed   chan struct{}       // closed and replaced when readiness changes
+	changes   *cluster.Changes    // of confirmed and the readers' readiness
 	ops       []subOp             // (un)subscriptions for the subscriber
-	down      bool                // an outage is being reported
-	nextProbe time.Time           // during an outage, when a call may try Redis again
 
 	wake    chan struct{}
 	replies chan reply
@@ -190,9 +189,11 @@ func New(client goredis.UniversalClient, opts Options) *Cluster {
 	c := &Cluster{
 		client: client, opts: opts, ps: client.Subscribe(context.Background()),
 		adapters: map[string]*adapter{}, channels: map[string]*adapter{}, confirmed: map[string]bool{},
-		readers: map[string]*reader{}, writers: map[string]*writer{}, changed: make(chan struct{}),
+		readers: map[string]*reader{}, writers: map[string]*writer{},
 		wake: make(chan struct{}, 1), replies: make(chan reply, 1024), stop: make(chan struct{}),
 	}
+	c.changes = cluster.NewChanges(&c.mu)
+	c.reach = cluster.Outage{Name: "redis streams adapter", Logger: opts.Logger, Unreachable: ErrUnreachable, Stop: c.stop}
 	c.done.Add(3)
 	go c.receive()
 	go c.subscriber()
@@ -254,12 +255,7 @@ func (c *Cluster) queueLocked(op subOp) {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	c.changedLocked()
-}
-
-func (c *Cluster) changedLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.changes.NotifyLocked()
 }
 
 // WaitSubscribed waits until every namespace created so far has its
@@ -267,28 +263,19 @@ func (c *Cluster) changedLocked() {
 // then on this process receives what other processes publish and append,
 // and counts in their server counts.
 func (c *Cluster) WaitSubscribed(ctx context.Context) error {
-	for {
-		c.mu.Lock()
-		ok := true
+	return c.changes.WaitUntil(ctx, c.stop, errClosed, func() bool {
 		for ch := range c.channels {
-			ok = ok && c.confirmed[ch]
+			if !c.confirmed[ch] {
+				return false
+			}
 		}
 		for _, r := range c.readers {
-			ok = ok && r.ready
+			if !r.ready {
+				return false
+			}
 		}
-		ch := c.changed
-		c.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.stop:
-			return errClosed
-		}
-	}
+		return true
+	})
 }
 
 var errClosed = errors.New("redis streams adapter: closed")
@@ -342,7 +329,7 @@ func (c *Cluster) subscriber() {
 			cancel()
 			if err != nil && !c.stopped() {
 				// go-redis subscribes again when the connection is back.
-				c.outage("subscribe", err)
+				c.reach.Fail("subscribe", err)
 			}
 		}
 	}
@@ -362,9 +349,9 @@ func (c *Cluster) receive() {
 			}
 			c.mu.Lock()
 			clear(c.confirmed)
-			c.changedLocked()
+			c.changes.NotifyLocked()
 			c.mu.Unlock()
-			c.outage("subscription", err)
+			c.reach.Fail("subscription", err)
 			if !c.pause(backoff) {
 				return
 			}
@@ -380,9 +367,9 @@ func (c *Cluster) receive() {
 			} else if m.Kind == "unsubscribe" {
 				delete(c.confirmed, m.Channel)
 			}
-			c.changedLocked()
+			c.changes.NotifyLocked()
 			c.mu.Unlock()
-			c.recovered()
+			c.reach.Recovered()
 		case *goredis.Message:
 			c.mu.Lock()
 			a := c.channels[m.Channel]
@@ -454,7 +441,7 @@ func (c *Cluster) read(r *reader) {
 		if c.stopped() {
 			return false
 		}
-		c.outage(op, err)
+		c.reach.Fail(op, err)
 		ok := c.pause(backoff)
 		backoff = min(2*backoff, 2*time.Second)
 		return ok
@@ -510,7 +497,7 @@ func (c *Cluster) read(r *reader) {
 			}
 			c.mu.Lock()
 			r.ready = true
-			c.changedLocked()
+			c.changes.NotifyLocked()
 			c.mu.Unlock()
 		}
 		if c.stopped() { // Close unblocks only a reader it sees
@@ -529,7 +516,7 @@ func (c *Cluster) read(r *reader) {
 			continue
 		}
 		backoff = 50 * time.Millisecond
-		c.recovered()
+		c.reach.Recovered()
 		for _, s := range res {
 			for _, e := range s.Messages {
 				last = e.ID
@@ -563,7 +550,7 @@ func (c *Cluster) unblockReaders() {
 		}
 		c.mu.Unlock()
 		for _, t := range ts {
-			ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), cluster.ProbeTimeout)
 			_ = t.node.ClientUnblock(ctx, t.id).Err()
 			cancel()
 		}
@@ -597,75 +584,16 @@ func (c *Cluster) dispatch(e goredis.XMessage) {
 	a.onMessage(msg, e.ID)
 }
 
-// call runs one Redis command (fn) and keeps the outage state. During an
-// outage a call fails at once with ErrUnreachable, except one every
-// probeInterval, which tries Redis briefly: callers are not held by the
-// client's retries while Redis is gone.
+// call runs one Redis command (fn), bounded by RequestsTimeout, and keeps
+// the outage state: during an outage it fails at once with
+// ErrUnreachable, except for a brief probe every so often.
 func (c *Cluster) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	c.mu.Lock()
-	down := c.down
-	if down {
-		now := time.Now()
-		if now.Before(c.nextProbe) {
-			c.mu.Unlock()
-			return ErrUnreachable
-		}
-		c.nextProbe = now.Add(probeInterval)
-	}
-	c.mu.Unlock()
-	var cancel context.CancelFunc
-	if down {
-		ctx, cancel = context.WithTimeout(ctx, probeTimeout)
-	} else {
-		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestsTimeout)
-	}
-	defer cancel()
-	if err := fn(ctx); err != nil {
-		c.outage(op, err)
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
-	}
-	c.recovered()
-	return nil
+	return c.reach.Call(ctx, op, c.opts.RequestsTimeout, fn)
 }
 
 // ErrUnreachable is returned by the calls that publish while Redis cannot
 // be reached; local delivery has happened.
 var ErrUnreachable = errors.New("redis streams adapter: Redis unreachable")
-
-const (
-	probeInterval = 500 * time.Millisecond
-	probeTimeout  = 250 * time.Millisecond
-)
-
-// outage logs the first error of an outage at warn level, the rest at
-// debug.
-func (c *Cluster) outage(op string, err error) {
-	if c.stopped() {
-		return
-	}
-	c.mu.Lock()
-	first := !c.down
-	if first {
-		c.nextProbe = time.Now().Add(probeInterval)
-	}
-	c.down = true
-	c.mu.Unlock()
-	if first {
-		c.opts.Logger.Warn("redis streams adapter: Redis unreachable; delivering locally until it is back", "op", op, "err", err)
-	} else {
-		c.opts.Logger.Debug("redis streams adapter: still unreachable", "op", op, "err", err)
-	}
-}
-
-func (c *Cluster) recovered() {
-	c.mu.Lock()
-	was := c.down
-	c.down = false
-	c.mu.Unlock()
-	if was {
-		c.opts.Logger.Warn("redis streams adapter: Redis reachable again")
-	}
-}
 
 // xadd appends a message to stream key and returns the entry's id.
 func (c *Cluster) xadd(key string, values []any) (string, error) {
