@@ -5,6 +5,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 )
 
@@ -17,13 +18,7 @@ type Cluster struct {
 
 	exact    map[string]*adapter // request and response channels
 	patterns map[string]*adapter // broadcast pattern -> adapter
-	ops      []subOp             // subscriptions waiting for the subscriber
-	wake     chan struct{}
-}
-
-type subOp struct {
-	pattern, subscribe bool
-	names              []string
+	subs     *cluster.Subscriptions
 }
 
 // New starts the subscription of a cluster on client (a single node, a
@@ -32,8 +27,8 @@ func New(client goredis.UniversalClient, opts Options) *Cluster {
 	c := &Cluster{
 		core: newCore(client, opts, func(ctx context.Context, ch string, p any) error { return client.Publish(ctx, ch, p).Err() }), ps: client.Subscribe(context.Background()),
 		exact: map[string]*adapter{}, patterns: map[string]*adapter{},
-		wake: make(chan struct{}, 1),
 	}
+	c.subs = cluster.NewSubscriptions(&c.mu)
 	c.done.Add(2)
 	go c.read()
 	go c.subscriber()
@@ -53,8 +48,8 @@ func (c *Cluster) Adapter(ns *namespace.Namespace) namespace.Adapter {
 	for _, ch := range []string{a.reqChannel, a.respChannel, a.specificChannel} {
 		c.exact[ch] = a
 	}
-	c.queueLocked(subOp{pattern: true, subscribe: true, names: []string{a.channel + "*"}})
-	c.queueLocked(subOp{subscribe: true, names: []string{a.reqChannel, a.respChannel, a.specificChannel}})
+	c.queueLocked(cluster.SubOp{Pattern: true, Subscribe: true, Names: []string{a.channel + "*"}})
+	c.queueLocked(cluster.SubOp{Subscribe: true, Names: []string{a.reqChannel, a.respChannel, a.specificChannel}})
 	c.mu.Unlock()
 	return a
 }
@@ -69,26 +64,22 @@ func (c *Cluster) forget(a *adapter) {
 	for _, ch := range []string{a.reqChannel, a.respChannel, a.specificChannel} {
 		delete(c.exact, ch)
 	}
-	c.queueLocked(subOp{pattern: true, names: []string{a.channel + "*"}})
-	c.queueLocked(subOp{names: []string{a.reqChannel, a.respChannel, a.specificChannel}})
+	c.queueLocked(cluster.SubOp{Pattern: true, Names: []string{a.channel + "*"}})
+	c.queueLocked(cluster.SubOp{Names: []string{a.reqChannel, a.respChannel, a.specificChannel}})
 }
 
 // queueLocked hands a (un)subscription to the subscriber goroutine, which
 // does the I/O; c.mu is held.
-func (c *Cluster) queueLocked(op subOp) {
-	for _, n := range op.names {
-		if op.subscribe {
+func (c *Cluster) queueLocked(op cluster.SubOp) {
+	for _, n := range op.Names {
+		if op.Subscribe {
 			c.wanted[n] = true
 		} else {
 			delete(c.wanted, n)
 			delete(c.confirmed, n)
 		}
 	}
-	c.ops = append(c.ops, op)
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.subs.QueueLocked(op)
 }
 
 // Close stops the subscription and the goroutines; the Redis client stays
@@ -107,35 +98,7 @@ func (c *Cluster) Close() error {
 // subscribes again after a reconnection, also those that failed here.
 func (c *Cluster) subscriber() {
 	defer c.done.Done()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-c.wake:
-		}
-		c.mu.Lock()
-		ops := c.ops
-		c.ops = nil
-		c.mu.Unlock()
-		for _, op := range ops {
-			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
-			var err error
-			switch {
-			case op.pattern && op.subscribe:
-				err = c.ps.PSubscribe(ctx, op.names...)
-			case op.pattern:
-				err = c.ps.PUnsubscribe(ctx, op.names...)
-			case op.subscribe:
-				err = c.ps.Subscribe(ctx, op.names...)
-			default:
-				err = c.ps.Unsubscribe(ctx, op.names...)
-			}
-			cancel()
-			if err != nil {
-				c.reach.Fail("subscribe", err)
-			}
-		}
-	}
+	c.subs.Run(c.ps, c.stop, c.opts.RequestsTimeout, &c.reach)
 }
 
 // read receives what Redis delivers and routes it to the namespaces.

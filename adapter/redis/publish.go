@@ -12,31 +12,17 @@ import (
 // replier goroutine, every PUBLISH or SPUBLISH, the subscriber counts, and
 // what a failure of any of them says about Redis.
 
-type reply struct{ channel, payload string }
-
 // reply queues a response for the replier goroutine, so that a handler or
-// a client's ack never waits for Redis. When the queue is full the reply is
-// dropped: the requester's timeout reports it.
-func (c *core) reply(channel string, payload []byte) {
-	select {
-	case c.replies <- reply{channel, string(payload)}:
-	default:
-		c.opts.Logger.Debug("redis adapter: reply queue full, reply dropped", "channel", channel)
-	}
-}
+// a client's ack never waits for Redis.
+func (c *core) reply(channel string, payload []byte) { c.replies.Queue(channel, payload) }
 
 func (c *core) replier() {
 	defer c.done.Done()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case r := <-c.replies:
-			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
-			_ = c.send(ctx, r.channel, r.payload)
-			cancel()
-		}
-	}
+	c.replies.Run(c.stop, func(channel, payload string) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
+		_ = c.send(ctx, channel, payload)
+		cancel()
+	})
 }
 
 // send publishes one message (PUBLISH or SPUBLISH) and keeps the outage

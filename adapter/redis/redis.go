@@ -75,7 +75,7 @@ type core struct {
 	confirmed map[string]bool  // subscriptions Redis confirmed
 	changes   *cluster.Changes // of confirmed, under mu
 
-	replies chan reply // replies published by the replier goroutine
+	replies *cluster.Replies // published by the replier goroutine
 	stop    chan struct{}
 	done    sync.WaitGroup
 	closed  sync.Once
@@ -97,7 +97,7 @@ func newCore(client goredis.UniversalClient, opts Options, publish func(ctx cont
 	c := &core{
 		client: client, opts: opts, publish: publish,
 		wanted: map[string]bool{}, confirmed: map[string]bool{},
-		replies: make(chan reply, 1024), stop: make(chan struct{}),
+		replies: cluster.NewReplies(1024, "redis adapter", opts.Logger), stop: make(chan struct{}),
 	}
 	c.changes = cluster.NewChanges(&c.mu)
 	c.reach = cluster.Outage{Name: "redis adapter", Logger: opts.Logger, Unreachable: ErrUnreachable, OnError: opts.OnError, Stop: c.stop}
@@ -141,44 +141,9 @@ var errClosed = errors.New("redis adapter: closed")
 
 // receive reads what Redis delivers on ps until the cluster or stop (nil
 // for never) closes: confirmations go to the subscription state, messages
-// to deliver. When the connection fails it calls lost, reports the outage
-// and waits a growing backoff; go-redis reconnects on the next Receive and
-// subscribes again.
+// to deliver; lost is called when the connection fails.
 func (c *core) receive(ps *goredis.PubSub, stop <-chan struct{}, lost func(), deliver func(*goredis.Message)) {
-	ctx := context.Background()
-	backoff := 50 * time.Millisecond
-	for {
-		msg, err := ps.Receive(ctx)
-		if err != nil {
-			select {
-			case <-c.stop:
-				return
-			case <-stop:
-				return
-			default:
-			}
-			lost()
-			c.reach.Fail("subscription", err)
-			t := time.NewTimer(backoff)
-			select {
-			case <-c.stop:
-				t.Stop()
-				return
-			case <-stop:
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			backoff = min(2*backoff, 2*time.Second)
-			continue
-		}
-		backoff = 50 * time.Millisecond
-		switch m := msg.(type) {
-		case *goredis.Subscription:
-			c.confirm(m.Channel, m.Kind == "subscribe" || m.Kind == "psubscribe" || m.Kind == "ssubscribe")
-			c.reach.Recovered()
-		case *goredis.Message:
-			deliver(m)
-		}
-	}
+	cluster.Receive(ps, &c.reach, c.stop, stop, lost, func(m *goredis.Subscription) {
+		c.confirm(m.Channel, m.Kind == "subscribe" || m.Kind == "psubscribe" || m.Kind == "ssubscribe")
+	}, deliver)
 }

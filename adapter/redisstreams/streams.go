@@ -155,23 +155,12 @@ type Cluster struct {
 	readers   map[string]*reader  // by stream key
 	writers   map[string]*writer  // by stream key
 	changes   *cluster.Changes    // of confirmed and the readers' readiness
-	ops       []subOp             // (un)subscriptions for the subscriber
 
-	wake    chan struct{}
-	replies chan reply
+	subs    *cluster.Subscriptions // (un)subscriptions for the subscriber
+	replies *cluster.Replies
 	stop    chan struct{}
 	done    sync.WaitGroup
 	closed  sync.Once
-}
-
-type subOp struct {
-	subscribe bool
-	names     []string
-}
-
-type reply struct {
-	channel string
-	payload []byte
 }
 
 // reader follows one stream. Its fields other than key are under
@@ -190,8 +179,9 @@ func New(client goredis.UniversalClient, opts Options) *Cluster {
 		client: client, opts: opts, ps: client.Subscribe(context.Background()),
 		adapters: map[string]*adapter{}, channels: map[string]*adapter{}, confirmed: map[string]bool{},
 		readers: map[string]*reader{}, writers: map[string]*writer{},
-		wake: make(chan struct{}, 1), replies: make(chan reply, 1024), stop: make(chan struct{}),
+		replies: cluster.NewReplies(1024, "redis streams adapter", opts.Logger), stop: make(chan struct{}),
 	}
+	c.subs = cluster.NewSubscriptions(&c.mu)
 	c.changes = cluster.NewChanges(&c.mu)
 	c.reach = cluster.Outage{Name: "redis streams adapter", Logger: opts.Logger, Unreachable: ErrUnreachable, Stop: c.stop}
 	c.done.Add(3)
@@ -219,7 +209,7 @@ func (c *Cluster) Adapter(ns *namespace.Namespace) namespace.Adapter {
 	c.adapters[ns.Name()] = a
 	c.channels[a.channel] = a
 	c.channels[a.private] = a
-	c.queueLocked(subOp{subscribe: true, names: []string{a.channel, a.private}})
+	c.queueLocked(cluster.SubOp{Subscribe: true, Names: []string{a.channel, a.private}})
 	if c.readers[a.stream] == nil {
 		c.startReaderLocked(a.stream)
 		w := &writer{key: a.stream, wake: make(chan struct{}, 1)}
@@ -241,20 +231,16 @@ func (c *Cluster) forget(a *adapter) {
 	delete(c.adapters, a.ns.Name())
 	delete(c.channels, a.channel)
 	delete(c.channels, a.private)
-	c.queueLocked(subOp{names: []string{a.channel, a.private}})
+	c.queueLocked(cluster.SubOp{Names: []string{a.channel, a.private}})
 }
 
-func (c *Cluster) queueLocked(op subOp) {
-	for _, n := range op.names {
-		if !op.subscribe {
+func (c *Cluster) queueLocked(op cluster.SubOp) {
+	for _, n := range op.Names {
+		if !op.Subscribe {
 			delete(c.confirmed, n)
 		}
 	}
-	c.ops = append(c.ops, op)
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.subs.QueueLocked(op)
 	c.changes.NotifyLocked()
 }
 
@@ -308,31 +294,7 @@ func (c *Cluster) stopped() bool {
 // that no I/O happens on their callers' goroutines.
 func (c *Cluster) subscriber() {
 	defer c.done.Done()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-c.wake:
-		}
-		c.mu.Lock()
-		ops := c.ops
-		c.ops = nil
-		c.mu.Unlock()
-		for _, op := range ops {
-			ctx, cancel := context.WithTimeout(context.Background(), c.opts.RequestsTimeout)
-			var err error
-			if op.subscribe {
-				err = c.ps.Subscribe(ctx, op.names...)
-			} else {
-				err = c.ps.Unsubscribe(ctx, op.names...)
-			}
-			cancel()
-			if err != nil && !c.stopped() {
-				// go-redis subscribes again when the connection is back.
-				c.reach.Fail("subscribe", err)
-			}
-		}
-	}
+	c.subs.Run(c.ps, c.stop, c.opts.RequestsTimeout, &c.reach)
 }
 
 // receive reads the subscription until Close: confirmations go to the
@@ -340,45 +302,28 @@ func (c *Cluster) subscriber() {
 // reconnects and subscribes again after a failure.
 func (c *Cluster) receive() {
 	defer c.done.Done()
-	backoff := 50 * time.Millisecond
-	for {
-		msg, err := c.ps.Receive(context.Background())
-		if err != nil {
-			if c.stopped() {
-				return
-			}
-			c.mu.Lock()
-			clear(c.confirmed)
-			c.changes.NotifyLocked()
-			c.mu.Unlock()
-			c.reach.Fail("subscription", err)
-			if !c.pause(backoff) {
-				return
-			}
-			backoff = min(2*backoff, 2*time.Second)
-			continue
+	cluster.Receive(c.ps, &c.reach, c.stop, nil, func() {
+		c.mu.Lock()
+		clear(c.confirmed)
+		c.changes.NotifyLocked()
+		c.mu.Unlock()
+	}, func(m *goredis.Subscription) {
+		c.mu.Lock()
+		if m.Kind == "subscribe" && c.channels[m.Channel] != nil {
+			c.confirmed[m.Channel] = true
+		} else if m.Kind == "unsubscribe" {
+			delete(c.confirmed, m.Channel)
 		}
-		backoff = 50 * time.Millisecond
-		switch m := msg.(type) {
-		case *goredis.Subscription:
-			c.mu.Lock()
-			if m.Kind == "subscribe" && c.channels[m.Channel] != nil {
-				c.confirmed[m.Channel] = true
-			} else if m.Kind == "unsubscribe" {
-				delete(c.confirmed, m.Channel)
-			}
-			c.changes.NotifyLocked()
-			c.mu.Unlock()
-			c.reach.Recovered()
-		case *goredis.Message:
-			c.mu.Lock()
-			a := c.channels[m.Channel]
-			c.mu.Unlock()
-			if a != nil {
-				a.onPubSub(m.Channel, []byte(m.Payload))
-			}
+		c.changes.NotifyLocked()
+		c.mu.Unlock()
+	}, func(m *goredis.Message) {
+		c.mu.Lock()
+		a := c.channels[m.Channel]
+		c.mu.Unlock()
+		if a != nil {
+			a.onPubSub(m.Channel, []byte(m.Payload))
 		}
-	}
+	})
 }
 
 // pause waits d, or returns false when the cluster closes first.
@@ -728,33 +673,21 @@ func (c *Cluster) spawn(fn func()) {
 }
 
 // publish sends payload on channel.
-func (c *Cluster) publish(ctx context.Context, channel string, payload []byte) error {
+func (c *Cluster) publish(ctx context.Context, channel string, payload any) error {
 	return c.call(ctx, "publish", func(ctx context.Context) error {
 		return c.client.Publish(ctx, channel, payload).Err()
 	})
 }
 
 // reply queues an answer for the replier goroutine, so that a handler or
-// a client's ack never waits for Redis. When the queue is full the answer
-// is dropped: the requester's timeout reports it.
-func (c *Cluster) reply(channel string, payload []byte) {
-	select {
-	case c.replies <- reply{channel, payload}:
-	default:
-		c.opts.Logger.Debug("redis streams adapter: reply queue full, reply dropped", "channel", channel)
-	}
-}
+// a client's ack never waits for Redis.
+func (c *Cluster) reply(channel string, payload []byte) { c.replies.Queue(channel, payload) }
 
 func (c *Cluster) replier() {
 	defer c.done.Done()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case r := <-c.replies:
-			_ = c.publish(context.Background(), r.channel, r.payload)
-		}
-	}
+	c.replies.Run(c.stop, func(channel, payload string) {
+		_ = c.publish(context.Background(), channel, payload)
+	})
 }
 
 // numSub counts the subscribers of channel, over every master of a Redis
