@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/sockio/sockio/adapter/internal/cluster"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
@@ -16,10 +18,12 @@ import (
 // adapter is one namespace on the classic cluster: broadcasts on the
 // namespace's channel (or a room's), requests and replies on the request
 // and response channels. Rooms, local delivery and the requests in flight
-// are the exchange's.
+// are the exchange's ([cluster.Exchange]).
 type adapter struct {
-	exchange
-	c *Cluster
+	cluster.Exchange
+	c   *Cluster
+	ns  *namespace.Namespace
+	uid string // this process, for the namespace
 
 	channel         string // K#N#: broadcasts (K#N#room# for one room)
 	reqChannel      string // K-request#N#
@@ -39,16 +43,23 @@ func uid(n int) string {
 	return string(b)
 }
 
+// requestID names one request to the other processes. Replies to every
+// process share a channel, so it must not collide across the cluster: a
+// random UUID, where Node's adapter uses six characters. Node matches it
+// as an opaque string.
+func requestID() string { return uuid.NewString() }
+
 func newAdapter(c *Cluster, ns *namespace.Namespace) *adapter {
 	k, n := c.opts.Key, ns.Name()
 	a := &adapter{
-		exchange: newExchange(ns, uid(6), c.opts.RequestsTimeout), c: c,
+		Exchange: cluster.NewExchange(ns, "redis adapter", c.opts.RequestsTimeout, requestID),
+		c:        c, ns: ns, uid: uid(6),
 		channel:     k + "#" + n + "#",
 		reqChannel:  k + "-request#" + n + "#",
 		respChannel: k + "-response#" + n + "#",
 	}
 	a.specificChannel = a.respChannel + a.uid + "#"
-	a.count = a.ServerCount
+	a.Count = a.ServerCount
 	return a
 }
 
@@ -123,7 +134,7 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 	if nsp != a.ns.Name() {
 		return
 	}
-	p, opts, err := broadcastOf(pkt, env[2], a.ns.Name())
+	p, opts, _, err := cluster.BroadcastIn(pkt, env[2], a.ns.Name())
 	if err != nil {
 		a.c.opts.Logger.Debug("redis adapter: broadcast dropped", "channel", channel, "err", err)
 		return
@@ -146,24 +157,24 @@ func (a *adapter) onRequest(channel string, msg []byte) {
 	}
 	switch *r.Type {
 	case typeSockets:
-		if a.isPending(r.RequestID) {
+		if a.IsPending(r.RequestID) {
 			return
 		}
 		opts := namespace.BroadcastOptions{Rooms: cluster.Rooms(r.Rooms), Local: true}
 		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.SocketIDs(opts)})
 	case typeAllRooms:
-		if a.isPending(r.RequestID) {
+		if a.IsPending(r.RequestID) {
 			return
 		}
 		a.respond(r, map[string]any{"requestId": r.RequestID, "rooms": a.AllRooms()})
 	case typeRemoteJoin, typeRemoteLeave, typeRemoteDisconnect:
 		a.onRemoteSockets(r)
 	case typeRemoteFetch:
-		if a.isPending(r.RequestID) {
+		if a.IsPending(r.RequestID) {
 			return
 		}
 		opts, _ := cluster.OptsIn(r.Opts)
-		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.localSockets(opts)})
+		a.respond(r, map[string]any{"requestId": r.RequestID, "sockets": a.LocalSockets(opts)})
 	case typeServerSideEmit:
 		a.onServerSideEmit(r)
 	case typeBroadcast:
@@ -214,16 +225,16 @@ func (a *adapter) onServerSideEmit(r *request) {
 // onBroadcastWithAck delivers another process's broadcast with acks and
 // relays the client count and acks back to it.
 func (a *adapter) onBroadcastWithAck(r *request) {
-	if r.UID == a.uid || a.isAckPending(r.RequestID) {
+	if r.UID == a.uid || a.IsAckPending(r.RequestID) {
 		return
 	}
 	pkt, _ := r.Packet.(map[string]any)
-	p, opts, err := broadcastOf(pkt, r.Opts, a.ns.Name())
+	p, opts, _, err := cluster.BroadcastIn(pkt, r.Opts, a.ns.Name())
 	if err != nil {
 		return
 	}
 	id := r.RequestID
-	a.relayAcks(p, opts, a.ackTimeout(r.Opts),
+	a.RelayAcks(p, opts, a.ackTimeout(r.Opts),
 		func(n int) {
 			b, _ := json.Marshal(map[string]any{"type": typeBroadcastCount, "requestId": id, "clientCount": n})
 			a.respond(r, b)
@@ -289,21 +300,21 @@ func (a *adapter) respond(r *request, v any) {
 }
 
 func (a *adapter) onResponse(r *request) {
-	if ap := a.ackFor(r.RequestID); ap != nil {
+	if ap := a.AckFor(r.RequestID); ap != nil {
 		switch {
 		case r.Type != nil && *r.Type == typeBroadcastCount:
-			ap.clientCount(r.Count)
+			ap.ClientCount(r.Count)
 		case r.Type != nil && *r.Type == typeBroadcastAck:
-			ap.ack(cluster.AckArgs(r.Packet, r.HasData))
+			ap.Ack(cluster.AckArgs(r.Packet, r.HasData))
 		}
 		return
 	}
-	a.answer(r.RequestID, func(p *pending) bool {
-		switch p.kind {
-		case fetchRequest:
-			return r.Sockets != nil && a.addSockets(p, r.Sockets)
-		case emitRequest:
-			return addAnswer(p, r.Data)
+	a.Answer(r.RequestID, func(p *cluster.Pending) bool {
+		switch p.Kind {
+		case cluster.FetchRequest:
+			return r.Sockets != nil && a.AddFetched(p, r.Sockets)
+		case cluster.EmitRequest:
+			return cluster.AddAnswer(p, r.Data)
 		}
 		return false
 	})
@@ -317,7 +328,7 @@ func (a *adapter) ServerCount(ctx context.Context) (int, error) {
 
 // FetchSockets implements [namespace.Adapter].
 func (a *adapter) FetchSockets(ctx context.Context, opts namespace.BroadcastOptions) ([]namespace.RemoteSocket, error) {
-	return a.fetchSockets(ctx, opts, func(ctx context.Context, id string) error {
+	return a.Fetch(ctx, opts, func(ctx context.Context, id string) error {
 		return a.publishRequest(ctx, map[string]any{"uid": a.uid, "requestId": id, "type": typeRemoteFetch, "opts": wireSel(opts)})
 	})
 }
@@ -339,7 +350,7 @@ func (a *adapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]
 		}
 		return nil, a.c.send(ctx, a.reqChannel, b)
 	}
-	return a.serverSideEmitWithAck(ctx, func(ctx context.Context, id string) error {
+	return a.EmitWithAck(ctx, func(ctx context.Context, id string) error {
 		req["requestId"] = id
 		return a.publishRequest(ctx, req)
 	})
@@ -393,7 +404,7 @@ func (a *adapter) publishRequest(ctx context.Context, req any) error {
 // other processes (msgpack, as Node sends it), whose client counts and acks
 // come back until ctx is done.
 func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
-	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *cluster.Flags, id string) error {
+	return a.BroadcastAcked(ctx, p, opts, clientCount, ack, func(flags *cluster.Flags, id string) error {
 		pkt, err := a.packetOf(p)
 		if err != nil {
 			return err

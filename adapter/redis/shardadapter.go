@@ -2,8 +2,6 @@ package redis
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -13,27 +11,15 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
-// Message types of the sharded adapter (socket.io-adapter's ClusterAdapter).
-const (
-	shBroadcast      = 3
-	shSocketsJoin    = 4
-	shSocketsLeave   = 5
-	shDisconnect     = 6
-	shFetch          = 7
-	shFetchResponse  = 8
-	shServerEmit     = 9
-	shServerResponse = 10
-	shBroadcastCount = 11
-	shBroadcastAck   = 12
-)
-
 // shardAdapter is one namespace on the sharded cluster: requests and
 // broadcasts on the namespace's channel (or a room's), replies on this
 // process's own. Rooms, local delivery and the requests in flight are the
-// exchange's.
+// exchange's ([cluster.Exchange]).
 type shardAdapter struct {
-	exchange
-	s *Sharded
+	cluster.Exchange
+	s   *Sharded
+	ns  *namespace.Namespace
+	uid string // this process, for the namespace
 
 	channel     string // P#N#: requests and broadcasts
 	respChannel string // P#N#uid#: replies to this process
@@ -42,20 +28,15 @@ type shardAdapter struct {
 	rooms   map[string]bool // dynamic room channels subscribed
 }
 
-func hexID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func newShardAdapter(s *Sharded, ns *namespace.Namespace) *shardAdapter {
 	a := &shardAdapter{
-		exchange: newExchange(ns, hexID(), s.opts.RequestsTimeout), s: s,
+		Exchange: cluster.NewExchange(ns, "redis adapter", s.opts.RequestsTimeout, cluster.HexID),
+		s:        s, ns: ns, uid: cluster.HexID(),
 		channel: s.opts.Key + "#" + ns.Name() + "#",
 		rooms:   map[string]bool{},
 	}
 	a.respChannel = a.channel + a.uid + "#"
-	a.count = a.ServerCount
+	a.Count = a.ServerCount
 	return a
 }
 
@@ -203,7 +184,7 @@ func (a *shardAdapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOpti
 			if len(opts.Rooms) == 1 && (a.s.mode == DynamicPrivate || a.s.mode == Dynamic && len(opts.Rooms[0]) != 20) {
 				ch = a.channel + opts.Rooms[0] + "#"
 			}
-			err = a.publish(context.Background(), ch, shBroadcast,
+			err = a.publish(context.Background(), ch, cluster.MsgBroadcast,
 				map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, flagsOf(p))}, bin)
 		}
 	}
@@ -218,8 +199,8 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 	}
 	typ, _ := cluster.AsInt(m["type"])
 	data, _ := m["data"].(map[string]any)
-	if channel == a.respChannel || typ == shFetchResponse || typ == shServerResponse || typ == shBroadcastCount || typ == shBroadcastAck {
-		a.onResponse(int(typ), data)
+	if channel == a.respChannel || typ == cluster.MsgFetchResponse || typ == cluster.MsgServerResponse || typ == cluster.MsgBroadcastCount || typ == cluster.MsgBroadcastAck {
+		a.OnResponse(int(typ), data)
 		return
 	}
 	if uid, _ := m["uid"].(string); uid == a.uid {
@@ -230,26 +211,26 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 	}
 	from, _ := m["uid"].(string)
 	switch typ {
-	case shBroadcast:
+	case cluster.MsgBroadcast:
 		a.onBroadcast(from, data)
-	case shSocketsJoin, shSocketsLeave:
+	case cluster.MsgSocketsJoin, cluster.MsgSocketsLeave:
 		opts, _ := cluster.OptsIn(data["opts"])
 		rs := cluster.Rooms(data["rooms"])
-		if typ == shSocketsJoin {
+		if typ == cluster.MsgSocketsJoin {
 			_ = a.MemoryAdapter.AddSockets(opts, rs)
 		} else {
 			_ = a.MemoryAdapter.DelSockets(opts, rs)
 		}
 		a.syncWait(rs, true)
-	case shDisconnect:
+	case cluster.MsgDisconnect:
 		opts, _ := cluster.OptsIn(data["opts"])
 		closeConn, _ := data["close"].(bool)
 		_ = a.MemoryAdapter.DisconnectSockets(opts, closeConn)
-	case shFetch:
+	case cluster.MsgFetch:
 		opts, _ := cluster.OptsIn(data["opts"])
 		id, _ := data["requestId"].(string)
-		a.respond(from, shFetchResponse, map[string]any{"requestId": id, "sockets": a.localSockets(opts)}, false)
-	case shServerEmit:
+		a.respond(from, cluster.MsgFetchResponse, map[string]any{"requestId": id, "sockets": a.LocalSockets(opts)}, false)
+	case cluster.MsgServerEmit:
 		a.onServerSideEmit(from, data)
 	}
 }
@@ -258,7 +239,7 @@ func (a *shardAdapter) onMessage(channel string, b []byte) {
 // waits for acks, and the client count and acks go back to it.
 func (a *shardAdapter) onBroadcast(from string, data map[string]any) {
 	pkt, _ := data["packet"].(map[string]any)
-	p, opts, err := broadcastOf(pkt, data["opts"], a.ns.Name())
+	p, opts, _, err := cluster.BroadcastIn(pkt, data["opts"], a.ns.Name())
 	if err != nil {
 		return
 	}
@@ -267,16 +248,16 @@ func (a *shardAdapter) onBroadcast(from string, data map[string]any) {
 		_ = a.MemoryAdapter.Broadcast(p, opts)
 		return
 	}
-	a.relayAcks(p, opts, a.s.opts.RequestsTimeout,
+	a.RelayAcks(p, opts, a.s.opts.RequestsTimeout,
 		func(n int) {
-			a.respond(from, shBroadcastCount, map[string]any{"requestId": id, "clientCount": n}, false)
+			a.respond(from, cluster.MsgBroadcastCount, map[string]any{"requestId": id, "clientCount": n}, false)
 		},
 		func(v any, ok bool) {
 			d := map[string]any{"requestId": id}
 			if ok {
 				d["packet"] = v
 			}
-			a.respond(from, shBroadcastAck, d, ok && payload.HasBinary(v)) // decoded values: never a [][]byte
+			a.respond(from, cluster.MsgBroadcastAck, d, ok && payload.HasBinary(v)) // decoded values: never a [][]byte
 		})
 }
 
@@ -288,43 +269,12 @@ func (a *shardAdapter) onServerSideEmit(from string, data map[string]any) {
 	var ack func(any)
 	if id, _ := data["requestId"].(string); id != "" {
 		ack = func(v any) {
-			a.respond(from, shServerResponse, map[string]any{"requestId": id, "packet": v}, false)
+			a.respond(from, cluster.MsgServerResponse, map[string]any{"requestId": id, "packet": v}, false)
 		}
 	}
 	if err := a.ns.HandleServerEvent(raw, ack); err != nil {
 		a.s.opts.Logger.Debug("redis adapter: server-side event", "err", err)
 	}
-}
-
-func (a *shardAdapter) onResponse(typ int, data map[string]any) {
-	id, _ := data["requestId"].(string)
-	if ap := a.ackFor(id); ap != nil {
-		switch typ {
-		case shBroadcastCount:
-			n, _ := cluster.AsInt(data["clientCount"])
-			ap.clientCount(int(n))
-		case shBroadcastAck:
-			v, ok := data["packet"]
-			ap.ack(cluster.AckArgs(v, ok))
-		}
-		return
-	}
-	a.answer(id, func(p *pending) bool {
-		switch {
-		case typ == shFetchResponse && p.kind == fetchRequest:
-			raw, _ := json.Marshal(data["sockets"])
-			var ws []cluster.Socket
-			_ = json.Unmarshal(raw, &ws)
-			return a.addSockets(p, ws)
-		case typ == shServerResponse && p.kind == emitRequest:
-			raw, err := json.Marshal(data["packet"])
-			if err != nil {
-				raw = nil
-			}
-			return addAnswer(p, raw)
-		}
-		return false
-	})
 }
 
 // ServerCount implements [namespace.Adapter]: PUBSUB SHARDNUMSUB.
@@ -342,26 +292,26 @@ func (a *shardAdapter) request(typ int, data map[string]any) func(ctx context.Co
 
 // FetchSockets implements [namespace.Adapter].
 func (a *shardAdapter) FetchSockets(ctx context.Context, opts namespace.BroadcastOptions) ([]namespace.RemoteSocket, error) {
-	return a.fetchSockets(ctx, opts, a.request(shFetch, map[string]any{"opts": wireSel(opts)}))
+	return a.Fetch(ctx, opts, a.request(cluster.MsgFetch, map[string]any{"opts": wireSel(opts)}))
 }
 
 // ServerSideEmit implements [namespace.Adapter].
 func (a *shardAdapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]namespace.Args, error) {
 	d := map[string]any{"packet": json.RawMessage(data)}
 	if !ack {
-		return nil, a.publish(ctx, a.channel, shServerEmit, d, false)
+		return nil, a.publish(ctx, a.channel, cluster.MsgServerEmit, d, false)
 	}
-	return a.serverSideEmitWithAck(ctx, a.request(shServerEmit, d))
+	return a.EmitWithAck(ctx, a.request(cluster.MsgServerEmit, d))
 }
 
 // AddSockets implements [namespace.Adapter]: published, and here at once.
 func (a *shardAdapter) AddSockets(opts namespace.BroadcastOptions, rs []string) error {
-	return a.roomsOp(shSocketsJoin, opts, rs, a.MemoryAdapter.AddSockets)
+	return a.roomsOp(cluster.MsgSocketsJoin, opts, rs, a.MemoryAdapter.AddSockets)
 }
 
 // DelSockets implements [namespace.Adapter].
 func (a *shardAdapter) DelSockets(opts namespace.BroadcastOptions, rs []string) error {
-	return a.roomsOp(shSocketsLeave, opts, rs, a.MemoryAdapter.DelSockets)
+	return a.roomsOp(cluster.MsgSocketsLeave, opts, rs, a.MemoryAdapter.DelSockets)
 }
 
 // roomsOp publishes a socketsJoin or socketsLeave (typ) unless opts is
@@ -380,19 +330,19 @@ func (a *shardAdapter) roomsOp(typ int, opts namespace.BroadcastOptions, rs []st
 func (a *shardAdapter) DisconnectSockets(opts namespace.BroadcastOptions, close bool) error {
 	var err error
 	if !opts.Local {
-		err = a.publish(context.Background(), a.channel, shDisconnect, map[string]any{"opts": wireSel(opts), "close": close}, false)
+		err = a.publish(context.Background(), a.channel, cluster.MsgDisconnect, map[string]any{"opts": wireSel(opts), "close": close}, false)
 	}
 	return errors.Join(err, a.MemoryAdapter.DisconnectSockets(opts, close))
 }
 
 // BroadcastWithAck implements [namespace.Adapter].
 func (a *shardAdapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
-	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(flags *cluster.Flags, id string) error {
+	return a.BroadcastAcked(ctx, p, opts, clientCount, ack, func(flags *cluster.Flags, id string) error {
 		pkt, bin, err := packetData(p)
 		if err != nil {
 			return err
 		}
-		return a.publish(ctx, a.channel, shBroadcast,
+		return a.publish(ctx, a.channel, cluster.MsgBroadcast,
 			map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, flags), "requestId": id}, bin)
 	})
 }
