@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -14,11 +13,12 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
-// adapter is one namespace on the cluster: rooms and local delivery in the
-// embedded in-memory adapter, stream messages appended to the namespace's
-// stream, requests on P#N#, answers on P#N#<uid>#.
+// adapter is one namespace on the cluster: rooms, local delivery and the
+// requests in flight in the embedded exchange ([cluster.Exchange]), stream
+// messages appended to the namespace's stream, requests on P#N#, answers
+// on P#N#<uid>#.
 type adapter struct {
-	*namespace.MemoryAdapter
+	cluster.Exchange
 	c  *Cluster
 	ns *namespace.Namespace
 
@@ -26,37 +26,17 @@ type adapter struct {
 	stream  string // the namespace's stream key
 	channel string // P#N#: requests
 	private string // P#N#uid#: answers to this process
-
-	mu       sync.Mutex
-	requests map[string]*pending // fetch and server-side emit, by request id
-	acks     map[string]*acker   // broadcasts with acks, by request id
-}
-
-// pending is a request that waits for other processes' answers.
-type pending struct {
-	kind    int // typeFetch or typeServerEmit
-	want    int // answers that complete it
-	got     int
-	sockets []namespace.RemoteSocket
-	answers []namespace.Args
-	done    chan struct{}
-}
-
-// acker receives the client counts and acks of a broadcast with acks.
-type acker struct {
-	clientCount func(int)
-	ack         func(namespace.Args)
 }
 
 func newAdapter(c *Cluster, ns *namespace.Namespace) *adapter {
 	a := &adapter{
-		MemoryAdapter: namespace.NewMemoryAdapter(ns).(*namespace.MemoryAdapter),
-		c:             c, ns: ns, uid: randomID(),
-		stream:   streamKey(ns.Name(), &c.opts),
-		channel:  c.opts.ChannelPrefix + "#" + ns.Name() + "#",
-		requests: map[string]*pending{}, acks: map[string]*acker{},
+		Exchange: cluster.NewExchange(ns, "redis streams adapter", c.opts.RequestsTimeout, cluster.HexID),
+		c:        c, ns: ns, uid: cluster.HexID(),
+		stream:  streamKey(ns.Name(), &c.opts),
+		channel: c.opts.ChannelPrefix + "#" + ns.Name() + "#",
 	}
 	a.private = a.channel + a.uid + "#"
+	a.Count = a.ServerCount
 	return a
 }
 
@@ -119,7 +99,7 @@ func (a *adapter) Broadcast(p *payload.Shared, opts namespace.BroadcastOptions) 
 		return errors.Join(err, a.MemoryAdapter.Broadcast(p, opts))
 	}
 	var local error
-	a.c.appendOrdered(a.stream, a.entry(typeBroadcast, data), func(id string, e error) {
+	a.c.appendOrdered(a.stream, a.entry(cluster.MsgBroadcast, data), func(id string, e error) {
 		err = e
 		if e == nil {
 			a.setOffset(p, id)
@@ -147,12 +127,12 @@ func (a *adapter) entry(typ int, data string) []any {
 // AddSockets implements [namespace.Adapter]: appended to the stream, and
 // applied here.
 func (a *adapter) AddSockets(opts namespace.BroadcastOptions, rooms []string) error {
-	return errors.Join(a.roomsOp(typeSocketsJoin, opts, rooms), a.MemoryAdapter.AddSockets(opts, rooms))
+	return errors.Join(a.roomsOp(cluster.MsgSocketsJoin, opts, rooms), a.MemoryAdapter.AddSockets(opts, rooms))
 }
 
 // DelSockets implements [namespace.Adapter].
 func (a *adapter) DelSockets(opts namespace.BroadcastOptions, rooms []string) error {
-	return errors.Join(a.roomsOp(typeSocketsLeave, opts, rooms), a.MemoryAdapter.DelSockets(opts, rooms))
+	return errors.Join(a.roomsOp(cluster.MsgSocketsLeave, opts, rooms), a.MemoryAdapter.DelSockets(opts, rooms))
 }
 
 func (a *adapter) roomsOp(typ int, opts namespace.BroadcastOptions, rooms []string) error {
@@ -170,7 +150,7 @@ func (a *adapter) roomsOp(typ int, opts namespace.BroadcastOptions, rooms []stri
 func (a *adapter) DisconnectSockets(opts namespace.BroadcastOptions, close bool) error {
 	var err error
 	if !opts.Local { // before the local sockets go: opts may name them
-		_, err = a.append(typeDisconnect, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "close": close}, false)
+		_, err = a.append(cluster.MsgDisconnect, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "close": close}, false)
 	}
 	return errors.Join(err, a.MemoryAdapter.DisconnectSockets(opts, close))
 }
@@ -183,25 +163,9 @@ func (a *adapter) ServerCount(ctx context.Context) (int, error) {
 
 // FetchSockets implements [namespace.Adapter].
 func (a *adapter) FetchSockets(ctx context.Context, opts namespace.BroadcastOptions) ([]namespace.RemoteSocket, error) {
-	local, _ := a.MemoryAdapter.FetchSockets(ctx, opts)
-	if opts.Local {
-		return local, nil
-	}
-	p, n, err := a.others(ctx, typeFetch)
-	if p == nil {
-		return local, err
-	}
-	err = a.ask(ctx, p, func(ctx context.Context, id string) error {
-		return a.request(ctx, typeFetch, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "requestId": id})
+	return a.Fetch(ctx, opts, func(ctx context.Context, id string) error {
+		return a.request(ctx, cluster.MsgFetch, map[string]any{"opts": cluster.OptsOut(opts, &cluster.Flags{}), "requestId": id})
 	})
-	a.mu.Lock()
-	out := append(local, p.sockets...)
-	got := p.got
-	a.mu.Unlock()
-	if err != nil {
-		return out, fmt.Errorf("redis streams adapter: fetchSockets: %d of %d servers answered: %w", got+1, n, err)
-	}
-	return out, nil
 }
 
 // ServerSideEmit implements [namespace.Adapter].
@@ -211,89 +175,24 @@ func (a *adapter) ServerSideEmit(ctx context.Context, data []byte, ack bool) ([]
 		return nil, err
 	}
 	if !ack {
-		return nil, a.request(ctx, typeServerEmit, map[string]any{"packet": vals})
+		return nil, a.request(ctx, cluster.MsgServerEmit, map[string]any{"packet": vals})
 	}
-	p, n, err := a.others(ctx, typeServerEmit)
-	if p == nil {
-		return nil, err
-	}
-	err = a.ask(ctx, p, func(ctx context.Context, id string) error {
-		return a.request(ctx, typeServerEmit, map[string]any{"packet": vals, "requestId": id})
+	return a.EmitWithAck(ctx, func(ctx context.Context, id string) error {
+		return a.request(ctx, cluster.MsgServerEmit, map[string]any{"packet": vals, "requestId": id})
 	})
-	a.mu.Lock()
-	out := append([]namespace.Args(nil), p.answers...)
-	a.mu.Unlock()
-	if err != nil {
-		return out, fmt.Errorf("redis streams adapter: serverSideEmit: %d of %d servers answered: %w", len(out), n-1, err)
-	}
-	return out, nil
 }
 
 // BroadcastWithAck implements [namespace.Adapter]: the broadcast goes to
 // the other processes through pub/sub with a request id; their client
 // counts and acks come back until ctx is done. Then it is delivered here.
 func (a *adapter) BroadcastWithAck(ctx context.Context, p *payload.Shared, opts namespace.BroadcastOptions, clientCount func(int), ack func(namespace.Args)) error {
-	if !opts.Local {
-		f := &cluster.Flags{Volatile: p.Volatile}
-		if dl, ok := ctx.Deadline(); ok {
-			f.Timeout = max(1, time.Until(dl).Milliseconds())
-		}
+	return a.BroadcastAcked(ctx, p, opts, clientCount, ack, func(f *cluster.Flags, id string) error {
 		pkt, _, err := packetOut(p, false)
 		if err != nil {
 			return err
 		}
-		id := randomID()
-		a.mu.Lock()
-		a.acks[id] = &acker{clientCount: clientCount, ack: ack}
-		a.mu.Unlock()
-		forget := func() {
-			a.mu.Lock()
-			delete(a.acks, id)
-			a.mu.Unlock()
-		}
-		context.AfterFunc(ctx, forget)
-		err = a.request(ctx, typeBroadcast, map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, f), "requestId": id})
-		if err != nil {
-			forget()
-			return err
-		}
-	}
-	return a.MemoryAdapter.BroadcastWithAck(ctx, p, opts, clientCount, ack)
-}
-
-// others counts the processes of the namespace and makes the request of
-// kind that waits for each of the others (nil when there are none).
-func (a *adapter) others(ctx context.Context, kind int) (*pending, int, error) {
-	n, err := a.ServerCount(ctx)
-	if err != nil || n <= 1 {
-		return nil, n, err
-	}
-	return &pending{kind: kind, want: n - 1, done: make(chan struct{})}, n, nil
-}
-
-// ask publishes a request with send under a new request id and waits for
-// p's answers until ctx is done or the requests timeout passes.
-func (a *adapter) ask(ctx context.Context, p *pending, send func(ctx context.Context, id string) error) error {
-	id := randomID()
-	a.mu.Lock()
-	a.requests[id] = p
-	a.mu.Unlock()
-	defer func() {
-		a.mu.Lock()
-		delete(a.requests, id)
-		a.mu.Unlock()
-	}()
-	ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestsTimeout)
-	defer cancel()
-	if err := send(ctx, id); err != nil {
-		return err
-	}
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+		return a.request(ctx, cluster.MsgBroadcast, map[string]any{"packet": pkt, "opts": cluster.OptsOut(opts, f), "requestId": id})
+	})
 }
 
 // onPubSub reads a message from the namespace's channel or this process's.
@@ -314,39 +213,36 @@ func (a *adapter) onMessage(m *message, offset string) {
 	}
 	d := m.Data
 	switch m.Type {
-	case typeBroadcast:
+	case cluster.MsgBroadcast:
 		a.onBroadcast(m.UID, d, offset)
-	case typeSocketsJoin:
+	case cluster.MsgSocketsJoin:
 		opts, _ := cluster.OptsIn(d["opts"])
 		_ = a.MemoryAdapter.AddSockets(opts, cluster.Rooms(d["rooms"]))
-	case typeSocketsLeave:
+	case cluster.MsgSocketsLeave:
 		opts, _ := cluster.OptsIn(d["opts"])
 		_ = a.MemoryAdapter.DelSockets(opts, cluster.Rooms(d["rooms"]))
-	case typeDisconnect:
+	case cluster.MsgDisconnect:
 		opts, _ := cluster.OptsIn(d["opts"])
 		closeConn, _ := d["close"].(bool)
 		_ = a.MemoryAdapter.DisconnectSockets(opts, closeConn)
-	case typeFetch:
+	case cluster.MsgFetch:
 		opts, _ := cluster.OptsIn(d["opts"])
-		local, _ := a.MemoryAdapter.FetchSockets(context.Background(), opts)
-		a.respond(m.UID, typeFetchResponse, map[string]any{"requestId": d["requestId"], "sockets": socketsOut(local)})
-	case typeServerEmit:
+		a.respond(m.UID, cluster.MsgFetchResponse, map[string]any{"requestId": d["requestId"], "sockets": socketsOut(a.LocalSockets(opts))})
+	case cluster.MsgServerEmit:
 		a.onServerSideEmit(m.UID, d)
-	case typeFetchResponse, typeServerResponse, typeBroadcastCount, typeBroadcastAck:
-		a.onResponse(m.Type, d)
+	case cluster.MsgFetchResponse, cluster.MsgServerResponse, cluster.MsgBroadcastCount, cluster.MsgBroadcastAck:
+		a.OnResponse(m.Type, d)
 	}
 }
 
 // onBroadcast delivers another process's broadcast; one with a request id
 // waits for acks, whose count and values go back to that process.
 func (a *adapter) onBroadcast(from string, d map[string]any, offset string) {
-	p, err := cluster.SharedIn(d["packet"], a.ns.Name())
+	p, opts, f, err := cluster.BroadcastIn(d["packet"], d["opts"], a.ns.Name())
 	if err != nil {
 		a.c.opts.Logger.Debug("redis streams adapter: broadcast dropped", "err", err)
 		return
 	}
-	opts, f := cluster.OptsIn(d["opts"])
-	p.Volatile = f.Volatile
 	id, _ := d["requestId"].(string)
 	if id == "" {
 		a.setOffset(p, offset)
@@ -357,20 +253,16 @@ func (a *adapter) onBroadcast(from string, d map[string]any, offset string) {
 	if f.Timeout > 0 {
 		timeout = time.Duration(f.Timeout) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	_ = a.MemoryAdapter.BroadcastWithAck(ctx, p, opts,
+	a.RelayAcks(p, opts, timeout,
 		func(n int) {
-			a.respond(from, typeBroadcastCount, map[string]any{"requestId": id, "clientCount": n})
-			if n == 0 {
-				cancel()
-			}
+			a.respond(from, cluster.MsgBroadcastCount, map[string]any{"requestId": id, "clientCount": n})
 		},
-		func(args namespace.Args) {
+		func(v any, ok bool) {
 			ans := map[string]any{"requestId": id}
-			if vals, err := args.Values(); err == nil && len(vals) > 0 {
-				ans["packet"] = vals[0]
+			if ok {
+				ans["packet"] = v
 			}
-			a.respond(from, typeBroadcastAck, ans)
+			a.respond(from, cluster.MsgBroadcastAck, ans)
 		})
 }
 
@@ -387,7 +279,7 @@ func (a *adapter) onServerSideEmit(from string, d map[string]any) {
 				if vals, err := fromJSONValue(v); err == nil {
 					v = vals
 				}
-				a.respond(from, typeServerResponse, map[string]any{"requestId": id, "packet": v})
+				a.respond(from, cluster.MsgServerResponse, map[string]any{"requestId": id, "packet": v})
 			})
 		}
 	}
@@ -404,46 +296,6 @@ func fromJSONValue(v any) (any, error) {
 		return nil, err
 	}
 	return cluster.DecodeJSON(b)
-}
-
-func (a *adapter) onResponse(typ int, d map[string]any) {
-	id, _ := d["requestId"].(string)
-	a.mu.Lock()
-	ak := a.acks[id]
-	a.mu.Unlock()
-	if ak != nil {
-		switch typ {
-		case typeBroadcastCount:
-			n, _ := cluster.AsInt(d["clientCount"])
-			ak.clientCount(int(n))
-		case typeBroadcastAck:
-			v, ok := d["packet"]
-			ak.ack(cluster.AckArgs(v, ok))
-		}
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.requests[id]
-	if p == nil {
-		return
-	}
-	switch {
-	case typ == typeFetchResponse && p.kind == typeFetch:
-		for _, info := range socketsIn(d["sockets"]) {
-			p.sockets = append(p.sockets, a.ns.RemoteSocket(info))
-		}
-	case typ == typeServerResponse && p.kind == typeServerEmit:
-		v, ok := d["packet"]
-		p.answers = append(p.answers, namespace.NewArgs([]json.RawMessage{jsonArg(v, ok)}, nil))
-	default:
-		return
-	}
-	p.got++
-	if p.got == p.want {
-		delete(a.requests, id)
-		close(p.done)
-	}
 }
 
 var _ namespace.Adapter = (*adapter)(nil)

@@ -134,7 +134,7 @@ func (a *adapter) missed(e goredis.XMessage, rooms []string) *payload.Shared {
 	if nsp, _ := e.Values["nsp"].(string); nsp != a.ns.Name() {
 		return nil
 	}
-	if t, _ := e.Values["type"].(string); t != strconv.Itoa(typeBroadcast) {
+	if t, _ := e.Values["type"].(string); t != strconv.Itoa(cluster.MsgBroadcast) {
 		return nil
 	}
 	m, err := decodeEntry(e.Values)

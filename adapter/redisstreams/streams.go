@@ -33,8 +33,6 @@ package redisstreams
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -710,12 +708,4 @@ func (c *Cluster) numSub(ctx context.Context, channel string) (int, error) {
 		return err
 	})
 	return total, err
-}
-
-// randomID is 8 random bytes in hex, the form of the Node adapter's uids
-// and request ids.
-func randomID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -8,23 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sockio/sockio/adapter/internal/cluster"
-	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
-)
-
-// The message types of socket.io-adapter's ClusterAdapter, which the Node
-// streams adapter extends.
-const (
-	typeBroadcast      = 3
-	typeSocketsJoin    = 4
-	typeSocketsLeave   = 5
-	typeDisconnect     = 6
-	typeFetch          = 7
-	typeFetchResponse  = 8
-	typeServerEmit     = 9
-	typeServerResponse = 10
-	typeBroadcastCount = 11
-	typeBroadcastAck   = 12
 )
 
 // message is one ClusterAdapter message with its data decoded into untyped
@@ -127,45 +111,13 @@ func argValues(data []byte, atts [][]byte) ([]any, error) {
 	return payload.DecodeArgs(items, atts)
 }
 
-// jsonArg is a value as JSON (binary as base64, as encoding/json writes
-// []byte), null when it is absent or does not encode.
-func jsonArg(v any, present bool) json.RawMessage {
-	if present {
-		if b, err := json.Marshal(v); err == nil {
-			return b
-		}
-	}
-	return json.RawMessage("null")
-}
-
-// socketsOut describes local sockets for another process: untyped values
-// that msgpack encodes as Node's fetchSockets answer.
-func socketsOut(list []namespace.RemoteSocket) any {
-	out := make([]cluster.Socket, 0, len(list))
-	for _, s := range list {
-		out = append(out, cluster.SocketOut(s))
-	}
-	b, err := json.Marshal(out)
+// socketsOut is local sockets described for another process as untyped
+// values that msgpack encodes as Node's fetchSockets answer.
+func socketsOut(list []cluster.Socket) any {
+	b, err := json.Marshal(list)
 	if err != nil {
 		return []any{}
 	}
 	v, _ := cluster.DecodeJSON(b)
 	return v
-}
-
-// socketsIn reads another process's fetchSockets answer.
-func socketsIn(v any) []namespace.SocketInfo {
-	b, err := json.Marshal(v) // binary values become base64 strings
-	if err != nil {
-		return nil
-	}
-	var ws []cluster.Socket
-	if json.Unmarshal(b, &ws) != nil {
-		return nil
-	}
-	out := make([]namespace.SocketInfo, 0, len(ws))
-	for _, w := range ws {
-		out = append(out, cluster.SocketIn(w))
-	}
-	return out
 }
