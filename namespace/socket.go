@@ -181,7 +181,9 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
 
-// Handshake returns the request and auth the socket connected with.
+// Handshake returns the request and auth the socket connected with. The
+// sockets of one connection that sent no auth share it: treat it as
+// read-only.
 func (s *Socket) Handshake() *Handshake { return s.hs }
 
 // Conn returns the client connection the socket lives on.
