@@ -8,6 +8,15 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
+// writerConn is the connection a writer serves (a transport implements it:
+// methods rather than closures, which an idle session would keep).
+type writerConn interface {
+	writeFrames(frames []payload.Frame) error // write one batch, flush once
+	finish()                                  // after close: close frame, close the connection
+	writeFailed(err error)                    // a batch failed
+	cut()                                     // close the connection now: a write in progress fails
+}
+
 // writer is the single writer of a persistent connection (websocket,
 // hixie-76). Its goroutine exists only while frames are waiting, and not at
 // all for a reply written at once by the goroutine that pushed it (see
@@ -19,11 +28,8 @@ import (
 // Its group also counts the connection's reader, so Wait covers both.
 type writer struct {
 	q       *Queue
-	send    func([]payload.Frame) error // write one batch, flush once
-	finish  func()                      // after close: close frame, close the connection
-	fail    func(error)                 // send failed
-	cut     func()                      // close the connection now: a write in progress fails
-	collect time.Duration               // wait this long before taking a batch
+	conn    writerConn
+	collect time.Duration // wait this long before taking a batch
 
 	mu      sync.Mutex
 	active  bool // draining the session's queue
@@ -117,10 +123,10 @@ func (w *writer) loop() {
 			*sp = frames[:0]
 		}
 		if len(frames) > 0 {
-			err := w.send(frames)
+			err := w.conn.writeFrames(frames)
 			clear(frames)
 			if err != nil {
-				w.fail(err)
+				w.conn.writeFailed(err)
 				w.end()
 				return
 			}
@@ -142,7 +148,7 @@ func (w *writer) loop() {
 }
 
 func (w *writer) end() {
-	w.finish()
+	w.conn.finish()
 	w.mu.Lock()
 	w.running = false
 	if w.drain != nil {
@@ -162,7 +168,7 @@ func (w *writer) close() {
 	w.closing = true
 	active, detach := w.active, w.detach
 	if w.started {
-		w.drain = time.AfterFunc(closeDrain, w.cut)
+		w.drain = time.AfterFunc(closeDrain, w.conn.cut)
 	}
 	w.mu.Unlock()
 	if active && detach != nil {
@@ -179,6 +185,6 @@ func (w *writer) abort() {
 	started := w.started
 	w.mu.Unlock()
 	if started {
-		w.cut()
+		w.conn.cut()
 	}
 }
