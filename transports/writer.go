@@ -36,7 +36,6 @@ type writer struct {
 	closing bool
 	running bool
 	started bool        // the connection exists: the writer may run
-	detach  func()      // from the queue, once active
 	drain   *time.Timer // after close: cuts a connection that is still writing
 	wg      group.Group // the writer goroutine, and a connection's reader
 }
@@ -55,10 +54,7 @@ func (w *writer) activate() {
 	w.mu.Lock()
 	w.active = true
 	w.mu.Unlock()
-	detach := w.q.AttachWriter(w.kick, w.write)
-	w.mu.Lock()
-	w.detach = detach
-	w.mu.Unlock()
+	w.q.attach(w)
 	w.kick()
 }
 
@@ -68,6 +64,9 @@ func (w *writer) closed() bool {
 	defer w.mu.Unlock()
 	return w.closing
 }
+
+// wake is kick, as the queue's drainer.
+func (w *writer) wake() { w.kick() }
 
 // kick starts the writer goroutine unless it runs or has nothing to do.
 func (w *writer) kick() {
@@ -166,13 +165,13 @@ func (w *writer) close() {
 		return
 	}
 	w.closing = true
-	active, detach := w.active, w.detach
+	active := w.active
 	if w.started {
 		w.drain = time.AfterFunc(closeDrain, w.conn.cut)
 	}
 	w.mu.Unlock()
-	if active && detach != nil {
-		detach()
+	if active {
+		w.q.detach(w)
 	}
 	w.kick()
 }
