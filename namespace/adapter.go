@@ -2,6 +2,7 @@ package namespace
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/sockio/sockio/payload"
@@ -79,7 +80,7 @@ type AdapterFunc func(ns *Namespace) Adapter
 
 // NewMemoryAdapter returns the in-memory adapter of ns, the default.
 func NewMemoryAdapter(ns *Namespace) Adapter {
-	a := &MemoryAdapter{ns: ns, rooms: map[string]map[string]struct{}{}, sids: map[string]map[string]struct{}{}}
+	a := &MemoryAdapter{ns: ns, rooms: map[string]map[string]struct{}{}, sids: map[string]membership{}}
 	if cfg := ns.Recovery(); cfg != nil {
 		a.store = newRecoveryStore(cfg)
 	}
@@ -88,12 +89,94 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 
 // MemoryAdapter is the in-process [Adapter]: rooms are maps, a broadcast
 // resolves its receivers under a read lock and delivers after releasing it.
+//
+// A socket's own room (named by its id) costs no map: its membership is a
+// flag of the socket's entry, so an idle socket in no other room is one
+// map entry.
 type MemoryAdapter struct {
 	ns    *Namespace
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> socket ids
-	sids  map[string]map[string]struct{} // socket id -> rooms
+	rooms map[string]map[string]struct{} // room -> socket ids, own-id rooms excepted
+	sids  map[string]membership          // socket id -> its rooms
 	store *recoveryStore                 // events and sessions for recovery, nil when off
+}
+
+// roomIndexMin is the number of rooms past which a socket's membership
+// gets an index instead of a linear search.
+const roomIndexMin = 16
+
+// membership is the rooms one socket is in.
+type membership struct {
+	self  bool           // in the room named by its own id
+	rooms []string       // its other rooms, in no particular order
+	at    map[string]int // position of each of rooms, once there are many
+}
+
+func (m *membership) has(r string) bool {
+	if m.at != nil {
+		_, ok := m.at[r]
+		return ok
+	}
+	return slices.Contains(m.rooms, r)
+}
+
+// add adds r, which m does not have.
+func (m *membership) add(r string) {
+	m.rooms = append(m.rooms, r)
+	switch {
+	case m.at != nil:
+		m.at[r] = len(m.rooms) - 1
+	case len(m.rooms) > roomIndexMin:
+		m.at = make(map[string]int, len(m.rooms))
+		for i, x := range m.rooms {
+			m.at[x] = i
+		}
+	}
+}
+
+// remove removes r and reports whether m had it.
+func (m *membership) remove(r string) bool {
+	i := -1
+	if m.at != nil {
+		if j, ok := m.at[r]; ok {
+			i = j
+			delete(m.at, r)
+		}
+	} else {
+		i = slices.Index(m.rooms, r)
+	}
+	if i < 0 {
+		return false
+	}
+	last := len(m.rooms) - 1
+	if i != last {
+		m.rooms[i] = m.rooms[last]
+		if m.at != nil {
+			m.at[m.rooms[i]] = i
+		}
+	}
+	m.rooms[last] = ""
+	m.rooms = m.rooms[:last]
+	return true
+}
+
+// in reports whether socket id is in room r; a.mu is held.
+func (a *MemoryAdapter) in(id, r string) bool {
+	if id == r {
+		return a.sids[id].self
+	}
+	_, ok := a.rooms[r][id]
+	return ok
+}
+
+// members calls yield with each socket in room r; a.mu is held.
+func (a *MemoryAdapter) members(r string, yield func(id string)) {
+	if a.sids[r].self {
+		yield(r)
+	}
+	for id := range a.rooms[r] {
+		yield(id)
+	}
 }
 
 // Join implements [Adapter].
@@ -102,15 +185,21 @@ func (a *MemoryAdapter) Join(id string, rooms ...string) {
 	watched := a.ns.watched()
 	a.mu.Lock()
 	mine := a.sids[id]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		a.sids[id] = mine
-	}
 	for _, r := range rooms {
-		if _, in := mine[r]; !in && watched {
+		if r == id {
+			if !mine.self && watched {
+				changes = append(changes, roomChange{r, id, true})
+			}
+			mine.self = true
+			continue
+		}
+		if mine.has(r) {
+			continue
+		}
+		if watched {
 			changes = append(changes, roomChange{r, id, true})
 		}
-		mine[r] = struct{}{}
+		mine.add(r)
 		members := a.rooms[r]
 		if members == nil {
 			members = make(map[string]struct{}, 1)
@@ -118,6 +207,7 @@ func (a *MemoryAdapter) Join(id string, rooms ...string) {
 		}
 		members[id] = struct{}{}
 	}
+	a.sids[id] = mine
 	a.mu.Unlock()
 	if changes != nil {
 		a.ns.observeRooms(changes)
@@ -137,19 +227,29 @@ func (a *MemoryAdapter) Leave(id, room string) {
 
 // leave takes id out of room and reports whether it was in it.
 func (a *MemoryAdapter) leave(id, room string) bool {
+	mine, ok := a.sids[id]
+	if !ok {
+		return false
+	}
+	if room == id {
+		if !mine.self {
+			return false
+		}
+		mine.self = false
+		a.sids[id] = mine
+		return true
+	}
+	if !mine.remove(room) {
+		return false
+	}
+	a.sids[id] = mine
 	if members, ok := a.rooms[room]; ok {
 		delete(members, id)
 		if len(members) == 0 {
 			delete(a.rooms, room)
 		}
 	}
-	if mine, ok := a.sids[id]; ok {
-		if _, in := mine[room]; in {
-			delete(mine, room)
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 // LeaveAll implements [Adapter].
@@ -157,8 +257,17 @@ func (a *MemoryAdapter) LeaveAll(id string) {
 	var changes []roomChange
 	watched := a.ns.watched()
 	a.mu.Lock()
-	for r := range a.sids[id] {
-		a.leave(id, r)
+	mine := a.sids[id]
+	if mine.self && watched {
+		changes = append(changes, roomChange{id, id, false})
+	}
+	for _, r := range mine.rooms {
+		if members, ok := a.rooms[r]; ok {
+			delete(members, id)
+			if len(members) == 0 {
+				delete(a.rooms, r)
+			}
+		}
 		if watched {
 			changes = append(changes, roomChange{r, id, false})
 		}
@@ -174,11 +283,12 @@ func (a *MemoryAdapter) LeaveAll(id string) {
 func (a *MemoryAdapter) Rooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.sids[id]))
-	for r := range a.sids[id] {
-		out = append(out, r)
+	mine := a.sids[id]
+	out := make([]string, 0, len(mine.rooms)+1)
+	if mine.self {
+		out = append(out, id)
 	}
-	return out
+	return append(out, mine.rooms...)
 }
 
 // SocketIDs implements [Adapter].
@@ -191,7 +301,7 @@ func (a *MemoryAdapter) collect(dst []string, opts BroadcastOptions) []string {
 	defer a.mu.RUnlock()
 	excluded := func(id string) bool {
 		for _, r := range opts.Except {
-			if _, ok := a.rooms[r][id]; ok {
+			if a.in(id, r) {
 				return true
 			}
 		}
@@ -206,7 +316,11 @@ func (a *MemoryAdapter) collect(dst []string, opts BroadcastOptions) []string {
 		return dst
 	}
 	if len(opts.Rooms) == 1 {
-		for id := range a.rooms[opts.Rooms[0]] {
+		r := opts.Rooms[0]
+		if a.sids[r].self && !excluded(r) {
+			dst = append(dst, r)
+		}
+		for id := range a.rooms[r] {
 			if !excluded(id) {
 				dst = append(dst, id)
 			}
@@ -215,17 +329,16 @@ func (a *MemoryAdapter) collect(dst []string, opts BroadcastOptions) []string {
 	}
 	// A socket in several of the rooms gets one copy.
 	for i, r := range opts.Rooms {
-	members:
-		for id := range a.rooms[r] {
+		a.members(r, func(id string) {
 			for _, earlier := range opts.Rooms[:i] {
-				if _, ok := a.rooms[earlier][id]; ok {
-					continue members
+				if a.in(id, earlier) {
+					return
 				}
 			}
 			if !excluded(id) {
 				dst = append(dst, id)
 			}
-		}
+		})
 	}
 	return dst
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,18 +31,20 @@ const maxInbox = 256
 type client struct {
 	reg  *Registry
 	conn bridge.Conn
-	hs   Handshake
+	// hs is the connection's handshake with Auth "{}": the handshake of
+	// each socket that sent no auth, shared.
+	hs Handshake
 	// recovers is true when recovery is on and the client can take part.
 	recovers bool
 
 	mu         sync.Mutex
 	cond       sync.Cond
-	sockets    map[string]*Socket // by namespace name, connected or connecting
+	sockets    []*Socket // connected or connecting, one per namespace (few: a slice)
 	joined     bool
 	closed     bool
 	inbox      []func()
 	running    bool
-	connectTmr *time.Timer
+	connectTmr *time.Timer // nil once a socket has joined or the client closed
 }
 
 func init() {
@@ -53,11 +56,14 @@ func init() {
 // newClient starts the namespace side of a connection. The connection is
 // closed if it joins no namespace within the connect timeout.
 func (r *Registry) newClient(conn bridge.Conn, hs Handshake) *client {
-	c := &client{reg: r, conn: conn, hs: hs, sockets: map[string]*Socket{}}
+	hs.Auth = json.RawMessage("{}")
+	c := &client{reg: r, conn: conn, hs: hs}
 	if rc, ok := conn.(bridge.Recoverer); ok && r.recovery != nil {
 		c.recovers = rc.CanRecover()
 	}
 	c.cond.L = &c.mu
+	c.mu.Lock() // the timer may fire before newClient returns
+	defer c.mu.Unlock()
 	c.connectTmr = time.AfterFunc(r.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		joined := c.joined
@@ -75,7 +81,8 @@ func (r *Registry) newClient(conn bridge.Conn, hs Handshake) *client {
 func (c *client) Receive(p *payload.Packet) error {
 	nsp := p.Nsp()
 	c.mu.Lock()
-	s, known := c.sockets[nsp]
+	s := c.socket(nsp)
+	known := s != nil
 	open := len(c.sockets)
 	c.mu.Unlock()
 	switch p.Type {
@@ -143,20 +150,40 @@ func (c *client) newSocket(nsp string, auth []byte) *Socket {
 		c.refuse(nsp, "Invalid namespace", nil)
 		return nil
 	}
-	hs := c.hs
-	hs.Auth = json.RawMessage("{}")
+	hs := &c.hs
 	if len(auth) > 0 {
-		hs.Auth = json.RawMessage(auth)
+		own := c.hs
+		own.Auth = json.RawMessage(auth)
+		hs = &own
 	}
 	id := c.conn.SocketID(nsp)
 	if id == "" {
 		id = newSocketID()
 	}
-	s := &Socket{id: id, ns: ns, client: c, hs: &hs}
+	s := &Socket{id: id, ns: ns, client: c, hs: hs}
 	c.mu.Lock()
-	c.sockets[nsp] = s
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
 	return s
+}
+
+// socket returns the connection's socket in namespace nsp, or nil; c.mu
+// is held.
+func (c *client) socket(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.ns.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
+// stopConnectTimer stops the connect timeout and lets it go; c.mu is held.
+func (c *client) stopConnectTimer() {
+	if c.connectTmr != nil {
+		c.connectTmr.Stop()
+		c.connectTmr = nil
+	}
 }
 
 func (c *client) refuse(nsp, message string, data any) {
@@ -208,6 +235,7 @@ func (c *client) connect(s *Socket) {
 		return
 	}
 	c.joined = true
+	c.stopConnectTimer()
 	s.mu.Lock()
 	s.connected = true
 	if restored != nil {
@@ -220,7 +248,6 @@ func (c *client) connect(s *Socket) {
 		s.ns.adapter.Join(s.id, restored.Rooms...)
 	}
 	c.mu.Unlock()
-	c.connectTmr.Stop()
 	var missed []*payload.Shared
 	if restored != nil {
 		missed = restored.Missed
@@ -284,8 +311,11 @@ func (c *client) restore(s *Socket) *RestoredSession {
 // forget drops s from the connection's namespaces.
 func (c *client) forget(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.ns.name] == s {
-		delete(c.sockets, s.ns.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
+		if len(c.sockets) == 0 {
+			c.sockets = nil
+		}
 	}
 	c.mu.Unlock()
 }
@@ -300,13 +330,10 @@ func (c *client) Close(reason DisconnectReason) {
 		return
 	}
 	c.closed = true
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		sockets = append(sockets, s)
-	}
+	c.stopConnectTimer()
+	sockets := slices.Clone(c.sockets)
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	c.connectTmr.Stop()
 	for _, s := range sockets {
 		s.disconnect(reason, false)
 	}

@@ -335,9 +335,14 @@ var _ RemoteSocket = (*Socket)(nil)
 func (a *MemoryAdapter) AllRooms() []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.rooms))
+	out := make([]string, 0, len(a.rooms)+len(a.sids))
 	for r := range a.rooms {
 		out = append(out, r)
+	}
+	for id, mine := range a.sids {
+		if _, dup := a.rooms[id]; mine.self && !dup {
+			out = append(out, id)
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package namespace_test
 
 import (
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 
@@ -194,6 +195,87 @@ func TestRoomsOfASocket(t *testing.T) {
 	}
 	if ids := ns.Adapter().SocketIDs(namespace.BroadcastOptions{}); len(ids) != 0 {
 		t.Errorf("namespace sockets after disconnect = %q", ids)
+	}
+}
+
+// TestOwnRoomIsARoom checks that a socket's own id-named room (which the
+// in-memory adapter keeps as a flag, not a map) behaves as any room: it can
+// be left and joined again, other sockets can join it, and it is listed and
+// deduplicated like the others.
+func TestOwnRoomIsARoom(t *testing.T) {
+	e := newEnv(t, namespace.Options{})
+	ns := e.reg.Of("/")
+	ms := e.members("/", 3)
+	A, B, C := ms[0].s, ms[1].s, ms[2].s
+	mem := ns.Adapter().(*namespace.MemoryAdapter)
+	sorted := func(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+	B.Join(A.ID()) // B joins the room named by A's id
+	mustEmit(t, ns.To(A.ID()).Emit("m", 1))
+	wantReached(t, ms, "ABC", `2["m",1]`, 0, 1)
+	mustEmit(t, ns.To(A.ID(), B.ID()).Emit("m", 2))
+	wantReached(t, ms, "ABC", `2["m",2]`, 0, 1)
+	mustEmit(t, ns.Except(A.ID()).Emit("m", 3))
+	wantReached(t, ms, "ABC", `2["m",3]`, 2)
+	if got, want := sorted(mem.AllRooms()), sorted([]string{A.ID(), B.ID(), C.ID()}); !slices.Equal(got, want) {
+		t.Errorf("AllRooms() = %q, want %q", got, want)
+	}
+
+	A.Leave(A.ID())
+	if got := A.Rooms(); len(got) != 0 {
+		t.Errorf("A.Rooms() after leaving its own room = %q", got)
+	}
+	mustEmit(t, ns.To(A.ID()).Emit("m", 4))
+	wantReached(t, ms, "ABC", `2["m",4]`, 1)
+	mustEmit(t, ns.Emit("m", 5)) // still in the namespace
+	wantReached(t, ms, "ABC", `2["m",5]`, 0, 1, 2)
+
+	A.Join(A.ID(), "x")
+	if got, want := sorted(A.Rooms()), sorted([]string{A.ID(), "x"}); !slices.Equal(got, want) {
+		t.Errorf("A.Rooms() = %q, want %q", got, want)
+	}
+	mustEmit(t, ns.To(A.ID()).Except(B.ID()).Emit("m", 6))
+	wantReached(t, ms, "ABC", `2["m",6]`, 0)
+}
+
+// TestManyRoomsOfASocket takes a socket through more rooms than its
+// membership keeps in a list, and back.
+func TestManyRoomsOfASocket(t *testing.T) {
+	e := newEnv(t, namespace.Options{})
+	ns := e.reg.Of("/")
+	_, _, s := e.join("/")
+	var want []string
+	for i := range 40 {
+		r := "r" + strconv.Itoa(i)
+		s.Join(r, r)
+		want = append(want, r)
+	}
+	check := func() {
+		t.Helper()
+		got := s.Rooms()
+		slices.Sort(got)
+		w := append([]string{s.ID()}, want...)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Fatalf("Rooms() = %q, want %q", got, w)
+		}
+		for _, r := range want {
+			if ids := ns.To(r).SocketIDs(); !slices.Equal(ids, []string{s.ID()}) {
+				t.Fatalf("room %s = %q", r, ids)
+			}
+		}
+	}
+	check()
+	for i := 0; i < 40; i += 3 {
+		s.Leave("r" + strconv.Itoa(i))
+		s.Leave("r" + strconv.Itoa(i)) // twice: no-op
+	}
+	want = slices.DeleteFunc(want, func(r string) bool { n, _ := strconv.Atoi(r[1:]); return n%3 == 0 })
+	check()
+	for i := 0; i < 40; i += 3 {
+		if ids := ns.To("r" + strconv.Itoa(i)).SocketIDs(); len(ids) != 0 {
+			t.Fatalf("room r%d after leaving = %q", i, ids)
+		}
 	}
 }
 

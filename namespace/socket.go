@@ -151,22 +151,22 @@ type Socket struct {
 	client *client
 	hs     *Handshake
 
+	// Read without the lock: hasOutgoing on every send, holding on every
+	// delivery (side by side, they fill one word).
+	hasOutgoing atomic.Bool // hooks.outgoing is not empty
+	holding     atomic.Bool // held != nil
+
 	mu           sync.Mutex
 	connected    bool
 	reason       DisconnectReason // why it disconnected; "" until then
 	handlers     map[string]EventHandler
-	anyHandlers  []EventHandler
-	middlewares  []EventMiddleware
-	onError      []func(error)
-	outgoing     []OutgoingHandler
-	hasOutgoing  atomic.Bool // len(outgoing) > 0, read without the lock on every send
+	hooks        *socketHooks // nil until one is registered
 	onDisconnect []func(reason DisconnectReason)
 	acks         map[uint64]func(ackResult)
 	data         any
 	// held collects the events delivered to a recovered socket while the
 	// events it missed are being sent; nil otherwise.
-	held    []*payload.Shared
-	holding atomic.Bool // held != nil, read without the lock on every delivery
+	held []*payload.Shared
 
 	// pid is the private session id of a socket that can be recovered ("" when
 	// recovery is off or its client cannot recover); recovered tells that
@@ -175,13 +175,32 @@ type Socket struct {
 	recovered bool
 }
 
+// socketHooks are the handlers most sockets never register, kept apart so
+// that an idle socket does not carry their slices.
+type socketHooks struct {
+	anyHandlers []EventHandler
+	middlewares []EventMiddleware
+	onError     []func(error)
+	outgoing    []OutgoingHandler
+}
+
+// hooksLocked returns s.hooks, made on first use; s.mu is held.
+func (s *Socket) hooksLocked() *socketHooks {
+	if s.hooks == nil {
+		s.hooks = &socketHooks{}
+	}
+	return s.hooks
+}
+
 // ID returns the socket's id, unique across namespaces and connections.
 func (s *Socket) ID() string { return s.id }
 
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
 
-// Handshake returns the request and auth the socket connected with.
+// Handshake returns the request and auth the socket connected with. The
+// sockets of one connection that sent no auth share it: treat it as
+// read-only.
 func (s *Socket) Handshake() *Handshake { return s.hs }
 
 // Conn returns the client connection the socket lives on.
@@ -257,7 +276,8 @@ func (s *Socket) On(event string, h EventHandler) {
 // OnAny registers a handler that sees every event, before its own handler.
 func (s *Socket) OnAny(h EventHandler) {
 	s.mu.Lock()
-	s.anyHandlers = append(s.anyHandlers, h)
+	h0 := s.hooksLocked()
+	h0.anyHandlers = append(h0.anyHandlers, h)
 	s.mu.Unlock()
 }
 
@@ -265,7 +285,8 @@ func (s *Socket) OnAny(h EventHandler) {
 // before the handlers of every event from the client; see [EventMiddleware].
 func (s *Socket) Use(m EventMiddleware) {
 	s.mu.Lock()
-	s.middlewares = append(s.middlewares, m)
+	h := s.hooksLocked()
+	h.middlewares = append(h.middlewares, m)
 	s.mu.Unlock()
 }
 
@@ -275,7 +296,8 @@ func (s *Socket) Use(m EventMiddleware) {
 // goroutine.
 func (s *Socket) OnError(fn func(error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, fn)
+	h := s.hooksLocked()
+	h.onError = append(h.onError, fn)
 	s.mu.Unlock()
 }
 
@@ -287,7 +309,8 @@ func (s *Socket) OnError(fn func(error)) {
 // their sockets one broadcast at a time, under a lock.
 func (s *Socket) OnAnyOutgoing(h OutgoingHandler) {
 	s.mu.Lock()
-	s.outgoing = append(s.outgoing, h)
+	h0 := s.hooksLocked()
+	h0.outgoing = append(h0.outgoing, h)
 	s.hasOutgoing.Store(true)
 	s.mu.Unlock()
 }
@@ -302,7 +325,7 @@ func (s *Socket) outgoingEvent(p *payload.Shared) {
 		return
 	}
 	s.mu.Lock()
-	hs := s.outgoing
+	hs := s.hooks.outgoing // hasOutgoing: hooks is set
 	s.mu.Unlock()
 	name, args := eventName(items[0]), Args{items: items[1:], attachments: p.Attachments}
 	for _, h := range hs {
@@ -553,8 +576,11 @@ func (s *Socket) dispatch(p *payload.Packet) {
 	e := &Event{Socket: s, Name: name, Args: Args{items: items[1:], attachments: p.Attachments}, id: p.ID, hasAck: p.HasID}
 	s.mu.Lock()
 	h := s.handlers[name]
-	anys := s.anyHandlers
-	mws := s.middlewares
+	var anys []EventHandler
+	var mws []EventMiddleware
+	if s.hooks != nil {
+		anys, mws = s.hooks.anyHandlers, s.hooks.middlewares
+	}
 	s.mu.Unlock()
 	if len(mws) > 0 {
 		s.dispatchThrough(mws, e, anys, h)
@@ -602,7 +628,10 @@ func (s *Socket) dispatchThrough(mws []EventMiddleware, e *Event, anys []EventHa
 		return
 	}
 	s.mu.Lock()
-	fns := s.onError
+	var fns []func(error)
+	if s.hooks != nil {
+		fns = s.hooks.onError
+	}
 	s.mu.Unlock()
 	if len(fns) == 0 {
 		s.client.reg.opts.Logger.Debug("sockio: event refused", "socket", s.id, "namespace", s.ns.name, "event", e.Name, "error", err)

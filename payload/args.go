@@ -67,6 +67,10 @@ func (b *jsonBuf) encode(v any) error {
 		}
 	case json.RawMessage:
 		if v != nil {
+			if validJSON(v) && compactJSON(v) { // compacting would change nothing
+				b.buf.Write(v)
+				return nil
+			}
 			return json.Compact(&b.buf, v) // what the encoder does with it
 		}
 	}

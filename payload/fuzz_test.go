@@ -826,6 +826,7 @@ func FuzzValidJSON(f *testing.F) {
 		if got, want := validJSON(in), json.Valid(in); got != want {
 			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", in, got, want)
 		}
+		checkCompactJSON(t, in)
 	})
 }
 

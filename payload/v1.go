@@ -150,7 +150,7 @@ func ParseV1Packet(text []byte) (V1Packet, error) {
 			p.Data = []byte{}
 		}
 	case V1JSON:
-		if !json.Valid(h.data) {
+		if !validJSON(h.data) {
 			return V1Packet{}, ErrV1Packet
 		}
 		p.Data = h.data
@@ -193,7 +193,7 @@ func ParseV1Packet(text []byte) (V1Packet, error) {
 		p.AckID = id
 		if k < len(d) && d[k] == '+' {
 			args := bytes.TrimSpace(d[k+1:])
-			if len(args) > 0 && args[0] == '[' && json.Valid(args) {
+			if len(args) > 0 && args[0] == '[' && validJSON(args) {
 				p.Args = args
 			}
 		}
@@ -239,7 +239,7 @@ func fastEvent(d []byte) (name string, args []byte, ok bool) {
 	}
 	// Whitespace before the closing brace is not part of the array.
 	args = bytes.TrimRight(rest[len(argsKey):len(rest)-1], " \t\r\n")
-	if len(args) < 2 || args[0] != '[' || !json.Valid(args) {
+	if len(args) < 2 || args[0] != '[' || !validJSON(args) {
 		return "", nil, false
 	}
 	if emptyArray(args) {

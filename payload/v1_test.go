@@ -216,3 +216,47 @@ func BenchmarkV1EventDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkV1EchoCodec is the codec work of one 0.9 echo on the server: the
+// event classified and translated, its arguments split, and the ack of the
+// same arguments encoded and written in protocol 1.
+func BenchmarkV1EchoCodec(b *testing.B) {
+	in := []byte(`5:7+::{"name":"echo","args":["a chat line of about sixty-four bytes, typical"]}`)
+	want := `6:::7+["a chat line of about sixty-four bytes, typical"]`
+	buf := make([]byte, 0, 128)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if f := ParseV1Frame(in); f.Type != FrameMessage {
+			b.Fatal(f.Type)
+		}
+		q, err := ParseV1Packet(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := V1ToPacket(&q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items, err := SplitValidArgs(p.Data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		args := make([]any, len(items)-1)
+		for i, it := range items[1:] {
+			args[i] = it
+		}
+		data, _, err := EncodeAck(args)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, ok := PacketToV1(&Packet{Type: Ack, Namespace: "/", ID: p.ID, HasID: true, Data: data})
+		if !ok {
+			b.Fatal("not translated")
+		}
+		buf = AppendV1Packet(buf[:0], &out)
+	}
+	if string(buf) != want {
+		b.Fatalf("%s, want %s", buf, want)
+	}
+}

@@ -101,7 +101,7 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 		}
 	case Ack, BinaryAck:
 		q.Type, q.AckID = V1Ack, p.ID
-		if len(p.Attachments) == 0 && firstNonSpace(p.Data) == '[' && bytes.IndexAny(p.Data, "\r\n") < 0 && json.Valid(p.Data) {
+		if len(p.Attachments) == 0 && firstNonSpace(p.Data) == '[' && bytes.IndexAny(p.Data, "\r\n") < 0 && validJSON(p.Data) {
 			q.Args = p.Data // the arguments' array as it is: nothing to inline, no line break
 			break
 		}
@@ -127,7 +127,7 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 // splitArgsFast answers as SplitArgs does, items aliasing data: a
 // validity scan and SplitValidArgs cost a fraction of a reflective decode.
 func splitArgsFast(data []byte) ([]json.RawMessage, error) {
-	if len(data) > 0 && !json.Valid(data) {
+	if len(data) > 0 && !validJSON(data) {
 		return nil, ErrPacket
 	}
 	return SplitValidArgs(data)

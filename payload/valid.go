@@ -169,3 +169,18 @@ func digits(data []byte, i int) int {
 	}
 	return i
 }
+
+// compactJSON reports whether the valid JSON data has no whitespace outside
+// its strings, that is whether json.Compact would leave it as it is.
+func compactJSON(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			return false
+		case '"':
+			j, _ := validString(data, i)
+			i = j - 1
+		}
+	}
+	return true
+}

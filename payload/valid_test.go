@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -22,6 +23,28 @@ func TestValidJSON(t *testing.T) {
 		if got, want := validJSON([]byte(in)), json.Valid([]byte(in)); got != want {
 			t.Errorf("validJSON(%.60q) = %v, json.Valid says %v", in, got, want)
 		}
+	}
+}
+
+// TestCompactJSON: compactJSON is true exactly when json.Compact leaves
+// valid JSON as it is.
+func TestCompactJSON(t *testing.T) {
+	for _, in := range append(validCases, `["a b",{"c d":"e\" f"}]`, `["a\\",1]`, `[1 ]`, `{"a" :1}`) {
+		checkCompactJSON(t, []byte(in))
+	}
+}
+
+func checkCompactJSON(t *testing.T, in []byte) {
+	t.Helper()
+	if !json.Valid(in) {
+		return
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, in); err != nil {
+		t.Fatalf("json.Compact(%q): %v", in, err)
+	}
+	if got, want := compactJSON(in), bytes.Equal(buf.Bytes(), in); got != want {
+		t.Errorf("compactJSON(%.60q) = %v, json.Compact says %v", in, got, want)
 	}
 }
 

@@ -131,10 +131,7 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 			ws.w.mu.Unlock()
 			runtime.Gosched()
 		}
-		ws.w.mu.Lock()
-		detach := ws.w.detach
-		ws.w.mu.Unlock()
-		detach() // the next Activate attaches again
+		ws.w.q.detach(&ws.w) // the next Activate attaches again
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(writes.Load())/float64(b.N), "writes/op")

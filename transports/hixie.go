@@ -93,13 +93,16 @@ func NewHixie76(sess Session, maxMessage int64) *Hixie76 {
 	}
 	h := &Hixie76{sess: sess, max: maxMessage}
 	h.meter = meterOf(sess)
-	h.w = writer{q: sess.Queue(), send: h.writeFrames, finish: h.finish,
-		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = h.conn.Close() }}
+	h.w = writer{q: sess.Queue(), conn: h}
 	return h
 }
 
 // Name reports "flashsocket".
 func (h *Hixie76) Name() string { return "flashsocket" }
+
+func (h *Hixie76) writeFailed(err error) { h.sess.Fail(payload.ReasonTransportError, err) }
+
+func (h *Hixie76) cut() { _ = h.conn.Close() }
 
 // Upgrade hijacks the connection and completes the handshake.
 func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {

@@ -40,7 +40,7 @@ type Queue struct {
 	limit    int
 	maxBytes int
 	closed   bool
-	drainer  *drainer // the transport that drains the queue, or nil
+	drainer  drainer // the transport that drains the queue, or nil
 }
 
 // NewQueue returns an empty queue holding at most limit frames
@@ -59,7 +59,19 @@ func NewQueue(limit, maxBytes int) *Queue {
 // drainer is one attachment of a transport to a queue: wake wakes its
 // writer or pending poll; write, if set, drains the queue on the calling
 // goroutine when no writer runs.
-type drainer struct{ wake, write func() }
+type drainer interface{ wake() }
+
+// wakeFunc is the drainer of Attach.
+type wakeFunc struct{ fn func() }
+
+func (w *wakeFunc) wake() { w.fn() }
+
+// replyWriter is a drainer that can also write what is queued on the
+// goroutine of a PushReply (a connection writer).
+type replyWriter interface {
+	drainer
+	write()
+}
 
 // Attach makes the transport whose wake function this is the queue's one
 // drainer: wake is called, outside the queue's lock, after every push, to
@@ -68,26 +80,44 @@ type drainer struct{ wake, write func() }
 // detach stops the wake-ups, but only while this attachment is still the
 // current one: a transport that detaches late cannot silence the
 // transport that replaced it.
-func (q *Queue) Attach(wake func()) (detach func()) { return q.attach(&drainer{wake: wake}) }
+func (q *Queue) Attach(wake func()) (detach func()) {
+	d := &wakeFunc{wake}
+	q.attach(d)
+	return func() { q.detach(d) }
+}
 
 // AttachWriter is Attach for a connection writer that can also drain the
 // queue on the goroutine of a [Queue.PushReply]: write does so when the
 // writer is idle, and wakes it otherwise.
 func (q *Queue) AttachWriter(wake, write func()) (detach func()) {
-	return q.attach(&drainer{wake: wake, write: write})
+	d := &writeFuncs{wakeFunc{wake}, write}
+	q.attach(d)
+	return func() { q.detach(d) }
 }
 
-func (q *Queue) attach(d *drainer) (detach func()) {
+// writeFuncs is the drainer of AttachWriter.
+type writeFuncs struct {
+	wakeFunc
+	writeFn func()
+}
+
+func (w *writeFuncs) write() { w.writeFn() }
+
+// attach makes d the queue's drainer (see Attach); the package's writers
+// attach themselves, with nothing allocated.
+func (q *Queue) attach(d drainer) {
 	q.mu.Lock()
 	q.drainer = d
 	q.mu.Unlock()
-	return func() {
-		q.mu.Lock()
-		if q.drainer == d {
-			q.drainer = nil
-		}
-		q.mu.Unlock()
+}
+
+// detach ends d's attachment if it is still the current one.
+func (q *Queue) detach(d drainer) {
+	q.mu.Lock()
+	if q.drainer == d {
+		q.drainer = nil
 	}
+	q.mu.Unlock()
 }
 
 // frameSize is what a frame counts in the byte limit and the buffered
@@ -120,9 +150,9 @@ func (q *Queue) Push(volatile bool, frames ...payload.Frame) (bool, error) {
 // so batching under load stays.
 func (q *Queue) PushReply(frames ...payload.Frame) error {
 	_, d, err := q.push(false, frames)
-	switch {
-	case d == nil:
-	case d.write != nil:
+	switch d := d.(type) {
+	case nil:
+	case replyWriter:
 		d.write()
 	default:
 		d.wake()
@@ -131,7 +161,7 @@ func (q *Queue) PushReply(frames ...payload.Frame) error {
 }
 
 // push appends frames and returns the drainer to wake, if any.
-func (q *Queue) push(volatile bool, frames []payload.Frame) (bool, *drainer, error) {
+func (q *Queue) push(volatile bool, frames []payload.Frame) (bool, drainer, error) {
 	size := 0
 	for _, f := range frames {
 		size += frameSize(f)

@@ -107,14 +107,17 @@ func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	t := &WebSocket{sess: sess, up: cfg.Upgrader, opts: opts, b64: cfg.Base64, onProbe: cfg.OnProbe, onUpgrade: cfg.OnUpgrade}
 	t.probing.Store(cfg.Probe)
 	t.bc.slack = opts.WriteTimeout / 8
-	t.w = writer{q: sess.Queue(), send: t.writeFrames, finish: t.finish, collect: opts.CollectInterval,
-		fail: func(err error) { sess.Fail(payload.ReasonTransportError, err) }, cut: func() { _ = t.conn.Close() }}
+	t.w = writer{q: sess.Queue(), conn: t, collect: opts.CollectInterval}
 	t.meter = meterOf(sess)
 	return t
 }
 
 // Name reports "websocket".
 func (t *WebSocket) Name() string { return "websocket" }
+
+func (t *WebSocket) writeFailed(err error) { t.sess.Fail(payload.ReasonTransportError, err) }
+
+func (t *WebSocket) cut() { _ = t.conn.Close() }
 
 // Upgrade performs the websocket handshake. The caller then calls Start
 // (ServeHTTP does both).

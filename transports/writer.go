@@ -8,6 +8,15 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
+// writerConn is the connection a writer serves (a transport implements it:
+// methods rather than closures, which an idle session would keep).
+type writerConn interface {
+	writeFrames(frames []payload.Frame) error // write one batch, flush once
+	finish()                                  // after close: close frame, close the connection
+	writeFailed(err error)                    // a batch failed
+	cut()                                     // close the connection now: a write in progress fails
+}
+
 // writer is the single writer of a persistent connection (websocket,
 // hixie-76). Its goroutine exists only while frames are waiting, and not at
 // all for a reply written at once by the goroutine that pushed it (see
@@ -19,18 +28,14 @@ import (
 // Its group also counts the connection's reader, so Wait covers both.
 type writer struct {
 	q       *Queue
-	send    func([]payload.Frame) error // write one batch, flush once
-	finish  func()                      // after close: close frame, close the connection
-	fail    func(error)                 // send failed
-	cut     func()                      // close the connection now: a write in progress fails
-	collect time.Duration               // wait this long before taking a batch
+	conn    writerConn
+	collect time.Duration // wait this long before taking a batch
 
 	mu      sync.Mutex
 	active  bool // draining the session's queue
 	closing bool
 	running bool
 	started bool        // the connection exists: the writer may run
-	detach  func()      // from the queue, once active
 	drain   *time.Timer // after close: cuts a connection that is still writing
 	wg      group.Group // the writer goroutine, and a connection's reader
 }
@@ -49,10 +54,7 @@ func (w *writer) activate() {
 	w.mu.Lock()
 	w.active = true
 	w.mu.Unlock()
-	detach := w.q.AttachWriter(w.kick, w.write)
-	w.mu.Lock()
-	w.detach = detach
-	w.mu.Unlock()
+	w.q.attach(w)
 	w.kick()
 }
 
@@ -62,6 +64,9 @@ func (w *writer) closed() bool {
 	defer w.mu.Unlock()
 	return w.closing
 }
+
+// wake is kick, as the queue's drainer.
+func (w *writer) wake() { w.kick() }
 
 // kick starts the writer goroutine unless it runs or has nothing to do.
 func (w *writer) kick() {
@@ -117,10 +122,10 @@ func (w *writer) loop() {
 			*sp = frames[:0]
 		}
 		if len(frames) > 0 {
-			err := w.send(frames)
+			err := w.conn.writeFrames(frames)
 			clear(frames)
 			if err != nil {
-				w.fail(err)
+				w.conn.writeFailed(err)
 				w.end()
 				return
 			}
@@ -142,7 +147,7 @@ func (w *writer) loop() {
 }
 
 func (w *writer) end() {
-	w.finish()
+	w.conn.finish()
 	w.mu.Lock()
 	w.running = false
 	if w.drain != nil {
@@ -160,13 +165,13 @@ func (w *writer) close() {
 		return
 	}
 	w.closing = true
-	active, detach := w.active, w.detach
+	active := w.active
 	if w.started {
-		w.drain = time.AfterFunc(closeDrain, w.cut)
+		w.drain = time.AfterFunc(closeDrain, w.conn.cut)
 	}
 	w.mu.Unlock()
-	if active && detach != nil {
-		detach()
+	if active {
+		w.q.detach(w)
 	}
 	w.kick()
 }
@@ -179,6 +184,6 @@ func (w *writer) abort() {
 	started := w.started
 	w.mu.Unlock()
 	if started {
-		w.cut()
+		w.conn.cut()
 	}
 }

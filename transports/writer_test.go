@@ -10,11 +10,19 @@ import (
 
 // testWriter is a started, active writer whose batches go to send.
 func testWriter(q *Queue, send func([]payload.Frame) error) *writer {
-	w := &writer{q: q, send: send, finish: func() {}, fail: func(error) {}, cut: func() {}}
+	w := &writer{q: q, conn: funcConn(send)}
 	w.ready()
 	w.activate()
 	return w
 }
+
+// funcConn is a writerConn whose batches go to a function.
+type funcConn func([]payload.Frame) error
+
+func (f funcConn) writeFrames(fs []payload.Frame) error { return f(fs) }
+func (funcConn) finish()                                {}
+func (funcConn) writeFailed(error)                      {}
+func (funcConn) cut()                                   {}
 
 func frameText(fs []payload.Frame) []string {
 	var out []string
