@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sockio/sockio/internal/cowlist"
 	"github.com/sockio/sockio/internal/group"
 	"github.com/sockio/sockio/internal/workpool"
 	"github.com/sockio/sockio/payload"
@@ -103,9 +104,9 @@ type Registry struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*Namespace
-	workers group.Group   // handler jobs running (client.work)
-	pool    workpool.Pool // the goroutines that run them
-	obs     observers     // see Observe (observe.go)
+	workers group.Group            // handler jobs running (client.work)
+	pool    workpool.Pool          // the goroutines that run them
+	obs     cowlist.List[Observer] // see Observe (observe.go)
 }
 
 // NewRegistry returns a registry with the main namespace "/".

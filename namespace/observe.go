@@ -3,8 +3,6 @@ package namespace
 import (
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // Observer watches every namespace of a registry, for tools that show a
@@ -26,35 +24,16 @@ type Observer struct {
 	Join, Leave func(ns *Namespace, room, id string)
 }
 
-// observers is the registry's list of observers, read without a lock on
-// every connect and room change.
-type observers struct {
-	mu   sync.Mutex // serialises Observe
-	list atomic.Pointer[[]Observer]
-}
-
 // Observe adds o to the registry's observers. There is no removal: an
 // observer lives as long as the registry.
-func (r *Registry) Observe(o Observer) {
-	r.obs.mu.Lock()
-	defer r.obs.mu.Unlock()
-	var list []Observer
-	if cur := r.obs.list.Load(); cur != nil {
-		list = slices.Clone(*cur)
-	}
-	list = append(list, o)
-	r.obs.list.Store(&list)
-}
+func (r *Registry) Observe(o Observer) { r.obs.Add(o) }
 
 // observed returns the observers, nil when there are none.
 func (r *Registry) observed() []Observer {
 	if r == nil {
 		return nil
 	}
-	if l := r.obs.list.Load(); l != nil {
-		return *l
-	}
-	return nil
+	return r.obs.Load()
 }
 
 // observeConnect tells the observers that s has joined its namespace.

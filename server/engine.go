@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/sockio/sockio/internal/cowlist"
 	"github.com/sockio/sockio/internal/rawquery"
 	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/transports"
@@ -47,7 +48,7 @@ type Engine struct {
 	statsMu sync.Mutex
 	closes  map[string]uint64 // sessions closed, by reason
 
-	obs observers // see Observe (observe.go)
+	obs cowlist.List[Observer] // see Observe (observe.go)
 }
 
 // newEngine returns an engine for opts, to which withDefaults has been

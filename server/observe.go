@@ -1,9 +1,6 @@
 package server
 
 import (
-	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
@@ -31,36 +28,16 @@ type Observer struct {
 	Packet func(in bool, size int)
 }
 
-// observers is an engine's list of observers, read without a lock.
-type observers struct {
-	mu   sync.Mutex // serialises Observe
-	list atomic.Pointer[[]Observer]
-}
-
 // Observe adds o to the engine's observers; it sees the sessions that
 // open from then on. There is no removal: an observer lives as long as the
 // engine.
-func (e *Engine) Observe(o Observer) {
-	e.obs.mu.Lock()
-	defer e.obs.mu.Unlock()
-	var list []Observer
-	if cur := e.obs.list.Load(); cur != nil {
-		list = slices.Clone(*cur)
-	}
-	list = append(list, o)
-	e.obs.list.Store(&list)
-}
+func (e *Engine) Observe(o Observer) { e.obs.Add(o) }
 
 // Observe adds o to the server's session observers (see [Engine.Observe]);
 // [namespace.Registry.Observe] watches sockets and rooms.
 func (srv *Server) Observe(o Observer) { srv.eng.Observe(o) }
 
-func (e *Engine) observed() []Observer {
-	if l := e.obs.list.Load(); l != nil {
-		return *l
-	}
-	return nil
-}
+func (e *Engine) observed() []Observer { return e.obs.Load() }
 
 func (e *Engine) observeOpen(sid, transport string) {
 	for _, o := range e.observed() {
