@@ -1,7 +1,6 @@
 package server
 
 import (
-
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 )
