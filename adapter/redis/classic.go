@@ -25,8 +25,12 @@ type Cluster struct {
 // Sentinel setup or a Redis Cluster). Close it after the server.
 func New(client goredis.UniversalClient, opts Options) *Cluster {
 	c := &Cluster{
-		core: newCore(client, opts, func(ctx context.Context, ch string, p any) error { return client.Publish(ctx, ch, p).Err() }), ps: client.Subscribe(context.Background()),
-		exact: map[string]*adapter{}, patterns: map[string]*adapter{},
+		core: newCore(client, opts, func(ctx context.Context, ch string, p any) error {
+			return client.Publish(ctx, ch, p).Err()
+		}),
+		ps:       client.Subscribe(context.Background()),
+		exact:    map[string]*adapter{},
+		patterns: map[string]*adapter{},
 	}
 	c.subs = cluster.NewSubscriptions(&c.mu)
 	c.done.Add(2)
