@@ -1,9 +1,15 @@
 package main
 
 import (
+	"net/http/httptest"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/server"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -18,20 +24,23 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
-func TestPayloadRoundTrip(t *testing.T) {
-	packets := []string{`0{"sid":"a"}`, "40", `42["echo","é"]`}
-	for _, proto := range []int{3, 4} {
-		got, err := decodePayload(proto, encodePayload(proto, packets...))
-		if err != nil || !slices.Equal(got, packets) {
-			t.Errorf("proto %d: %q, %v", proto, got, err)
-		}
-	}
-	if got := encodePayload(3, "2", `42["é"]`); got != `1:27:42["é"]` {
-		t.Errorf("Engine.IO 3 payload %q", got)
-	}
-	for _, bad := range []string{"x:2", "9:40", "-1:"} {
-		if _, err := decodePayload(3, bad); err == nil {
-			t.Errorf("decodePayload(3, %q) accepted", bad)
+// The pecho scenario runs its polling clients against a sockio server in
+// both Engine.IO versions, without errors.
+func TestPollingEcho(t *testing.T) {
+	srv := server.New(server.Options{})
+	srv.Of("/").OnConnection(func(s *namespace.Socket) {
+		s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close(t.Context())
+	defer func(p, s int, w time.Duration) { *proto, *size, *warmup = p, s, w }(*proto, *size, *warmup)
+	*size, *warmup = 16, 0
+	for _, pr := range []int{3, 4} {
+		*proto = pr
+		r, err := runPollingEcho(strings.TrimPrefix(ts.URL, "http://"), 4, 100*time.Millisecond, os.Getpid())
+		if err != nil || r.Errors != 0 || r.Value <= 0 {
+			t.Errorf("proto %d: %+v, %v", pr, r, err)
 		}
 	}
 }
