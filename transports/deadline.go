@@ -25,57 +25,71 @@ var aLongTimeAgo = time.Unix(1, 0)
 // goroutine. A handler registers its response for as long as it may write
 // to it and unregisters before it returns: a response must not be touched
 // once its handler has returned, as its connection may serve another
-// request.
+// request. Responses are known by their request (a pointer, unlike a
+// ResponseWriter always a valid map key) and their deadlines set through a
+// ResponseController made for the call, which costs no allocation.
 type respWrites struct {
 	timeout time.Duration // one write's bound
 
 	mu   sync.Mutex
-	live map[*http.ResponseController]time.Time // with the bound Close set, or zero
+	live map[*http.Request]liveWrite
 }
 
-// begin registers rc; its writes may then be bounded or cut by bound.
-func (r *respWrites) begin(rc *http.ResponseController) {
-	r.mu.Lock()
-	if r.live == nil {
-		r.live = make(map[*http.ResponseController]time.Time, 1)
+// liveWrite is a registered response and the bound Close set (zero: none).
+type liveWrite struct {
+	w  http.ResponseWriter
+	by time.Time
+}
+
+// begin registers the response w to r; its writes may then be bounded or
+// cut by bound.
+func (rw *respWrites) begin(w http.ResponseWriter, r *http.Request) {
+	rw.mu.Lock()
+	if rw.live == nil {
+		rw.live = make(map[*http.Request]liveWrite, 1)
 	}
-	r.live[rc] = time.Time{}
-	r.mu.Unlock()
+	rw.live[r] = liveWrite{w: w}
+	rw.mu.Unlock()
 }
 
-// arm sets the deadline of rc's next write: the write timeout from now, or
-// the bound a close set if that comes sooner.
-func (r *respWrites) arm(rc *http.ResponseController) {
-	d := time.Now().Add(r.timeout)
-	r.mu.Lock()
-	if by := r.live[rc]; !by.IsZero() && by.Before(d) {
-		d = by
+// arm sets the deadline of the next write of the response to r: the write
+// timeout from now, or the bound a close set if that comes sooner.
+func (rw *respWrites) arm(r *http.Request) {
+	d := time.Now().Add(rw.timeout)
+	rw.mu.Lock()
+	if l, ok := rw.live[r]; ok {
+		if !l.by.IsZero() && l.by.Before(d) {
+			d = l.by
+		}
+		_ = http.NewResponseController(l.w).SetWriteDeadline(d)
 	}
-	_ = rc.SetWriteDeadline(d)
-	r.mu.Unlock()
+	rw.mu.Unlock()
 }
 
-// end unregisters rc.
-func (r *respWrites) end(rc *http.ResponseController) {
-	r.mu.Lock()
-	delete(r.live, rc)
-	r.mu.Unlock()
+// end unregisters the response to r.
+func (rw *respWrites) end(r *http.Request) {
+	rw.mu.Lock()
+	delete(rw.live, r)
+	rw.mu.Unlock()
 }
 
 // bound makes every registered response's writes, the one in progress
 // included, end within d; d ≤ 0 cuts them now. Requests that begin later
 // are not affected.
-func (r *respWrites) bound(d time.Duration) {
+func (rw *respWrites) bound(d time.Duration) {
 	by := aLongTimeAgo
 	if d > 0 {
 		by = time.Now().Add(d)
 	}
-	r.mu.Lock()
-	for rc, old := range r.live {
-		if old.IsZero() || by.Before(old) {
-			r.live[rc] = by
-			_ = rc.SetWriteDeadline(by)
+	rw.mu.Lock()
+	for r, l := range rw.live {
+		if l.by.IsZero() || by.Before(l.by) {
+			rw.live[r] = liveWrite{w: l.w, by: by}
+			_ = http.NewResponseController(l.w).SetWriteDeadline(by)
 		}
 	}
-	r.mu.Unlock()
+	rw.mu.Unlock()
 }
+
+// flush sends what w holds to the client.
+func flush(w http.ResponseWriter) error { return http.NewResponseController(w).Flush() }

@@ -120,21 +120,20 @@ func (h *HTMLFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.reqs.Add(1)
 	h.mu.Unlock()
 	defer h.reqs.Done()
-	rc := http.NewResponseController(w)
-	h.writes.begin(rc)
-	defer h.writes.end(rc)
-	h.stream(w, r, rc)
+	h.writes.begin(w, r)
+	defer h.writes.end(r)
+	h.stream(w, r)
 }
 
 // stream writes the prelude, then every payload as a script chunk, each
 // write within the write timeout.
-func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) {
+func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=UTF-8")
 	hd.Set("Connection", "keep-alive")
-	h.writes.arm(rc)
+	h.writes.arm(r)
 	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(HTMLFilePrelude); err != nil || rc.Flush() != nil {
+	if _, err := w.Write(HTMLFilePrelude); err != nil || flush(w) != nil {
 		h.sess.Fail(payload.ReasonTransportError, errors.New("htmlfile write failed"))
 		return
 	}
@@ -157,8 +156,8 @@ func (h *HTMLFile) stream(w http.ResponseWriter, r *http.Request, rc *http.Respo
 				h.post.meter.Wrote("htmlfile", len(frames), len(chunk))
 			}
 			clear(frames)
-			h.writes.arm(rc)
-			if _, err := w.Write(chunk); err != nil || rc.Flush() != nil {
+			h.writes.arm(r)
+			if _, err := w.Write(chunk); err != nil || flush(w) != nil {
 				if !closed {
 					h.sess.Fail(payload.ReasonTransportError, errors.New("htmlfile write failed"))
 				}

@@ -69,7 +69,8 @@ type Polling struct {
 	writes  respWrites    // polls' answers
 	posts   respWrites    // posts' answers
 
-	meter Meter // nil: not metered
+	meter     Meter  // nil: not metered
+	postReply []byte // opts.PostReply, nil for "ok"
 }
 
 // NewPolling returns a polling transport for sess; b64 asks for text-only
@@ -83,6 +84,9 @@ func NewPolling(sess Session, opts PollingOptions, b64 bool) *Polling {
 	}
 	p := &Polling{sess: sess, opts: opts, b64: b64, wake: newSignal(), reqs: new(group.Group)}
 	p.meter = meterOf(sess)
+	if opts.PostReply != "" {
+		p.postReply = []byte(opts.PostReply)
+	}
 	p.writes.timeout = opts.WriteTimeout
 	p.posts.timeout = opts.WriteTimeout
 	return p
@@ -198,27 +202,26 @@ func (p *Polling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.reqs.Add(1)
 	p.mu.Unlock()
 	defer p.reqs.Done()
-	rc := http.NewResponseController(w)
 	writes := &p.writes
 	if r.Method == http.MethodPost {
 		writes = &p.posts
 	}
-	writes.begin(rc)
-	defer writes.end(rc)
+	writes.begin(w, r)
+	defer writes.end(r)
 	if p.opts.Headers != nil {
 		p.opts.Headers(w, r)
 	}
 	switch r.Method {
 	case http.MethodGet:
-		p.serveGet(w, r, rc)
+		p.serveGet(w, r)
 	case http.MethodPost:
-		p.servePost(w, r, rc)
+		p.servePost(w, r)
 	default:
 		http.Error(w, "bad method", http.StatusBadRequest)
 	}
 }
 
-func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) {
+func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	if p.getting && !p.opts.Replace {
 		p.mu.Unlock()
@@ -237,19 +240,28 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 	p.getting = true
 	p.mu.Unlock()
 	// done ends the poll before its answer is written: the client may send
-	// its next one as soon as it has read the answer.
-	done := sync.OnceFunc(func() {
+	// its next one as soon as it has read the answer. (Called by this
+	// goroutine only.)
+	ended := false
+	done := func() {
+		if ended {
+			return
+		}
+		ended = true
 		p.mu.Lock()
 		if p.stale == stale {
 			p.getting, p.stale = false, nil
 		}
 		p.lastGet = time.Now()
 		p.mu.Unlock()
-	})
+	}
 	defer done()
 
 	q := p.sess.Queue()
-	var frames []payload.Frame
+	fp := framesPool.Get().(*[]payload.Frame)
+	defer putFrames(fp)
+	frames := (*fp)[:0]
+	defer func() { *fp = frames }()
 	var hold <-chan time.Time
 	if p.opts.Hold > 0 {
 		t := time.NewTimer(p.opts.Hold)
@@ -285,7 +297,7 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 		}
 		if len(frames) > 0 {
 			done()
-			err := p.respond(w, r, rc, frames)
+			err := p.respond(w, r, frames)
 			clear(frames)
 			if err != nil && !closed {
 				p.sess.Fail(payload.ReasonTransportError, err)
@@ -296,7 +308,9 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 		case <-p.wake:
 		case <-stale:
 			done()
-			_ = p.respond(w, r, rc, append(frames[:0], p.sess.Framing().Noop()))
+			frames = append(frames[:0], p.sess.Framing().Noop())
+			_ = p.respond(w, r, frames)
+			clear(frames)
 			return
 		case <-hold:
 			p.mu.Lock()
@@ -309,7 +323,19 @@ func (p *Polling) serveGet(w http.ResponseWriter, r *http.Request, rc *http.Resp
 	}
 }
 
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+var (
+	bodyPool   = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+	framesPool = sync.Pool{New: func() any { f := make([]payload.Frame, 0, 8); return &f }}
+)
+
+// putFrames returns a poll's frame slice, emptied, to the pool unless a
+// burst made it large.
+func putFrames(fp *[]payload.Frame) {
+	if cap(*fp) <= 1024 {
+		clear((*fp)[:cap(*fp)])
+		framesPool.Put(fp)
+	}
+}
 
 // putBody returns a body buffer to the pool unless a burst made it large.
 func putBody(bp *[]byte) {
@@ -320,7 +346,7 @@ func putBody(bp *[]byte) {
 
 // respond writes frames as one payload; it reports a write that failed or
 // was cut.
-func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, frames []payload.Frame) error {
+func (p *Polling) respond(w http.ResponseWriter, r *http.Request, frames []payload.Frame) error {
 	framing := p.sess.Framing()
 	bp := bodyPool.Get().(*[]byte)
 	defer putBody(bp)
@@ -336,8 +362,8 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 		*bp = body
 	}
 	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = headerValue(ctype)
+	h["Cache-Control"] = noStore
 	if t := p.opts.CompressThreshold; t > 0 && len(body) >= t {
 		if enc := acceptedEncoding(r.Header.Values("Accept-Encoding")); enc != "" {
 			zp := bodyPool.Get().(*[]byte)
@@ -350,23 +376,23 @@ func (p *Polling) respond(w http.ResponseWriter, r *http.Request, rc *http.Respo
 	if p.meter != nil { // before the write: the client may answer at once
 		p.meter.Wrote("polling", len(frames), len(body))
 	}
-	return p.writeBody(&p.writes, w, rc, body)
+	return p.writeBody(&p.writes, w, r, body)
 }
 
 // writeBody writes a whole 200 response within the write timeout (or the
 // bound Close set) and flushes it, so that no part of it is written after
 // the handler returns, out of reach of Close.
-func (p *Polling) writeBody(writes *respWrites, w http.ResponseWriter, rc *http.ResponseController, body []byte) error {
-	writes.arm(rc)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+func (p *Polling) writeBody(writes *respWrites, w http.ResponseWriter, r *http.Request, body []byte) error {
+	writes.arm(r)
+	w.Header()["Content-Length"] = contentLength(len(body))
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(body); err != nil {
 		return err
 	}
-	return rc.Flush()
+	return flush(w)
 }
 
-func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.ResponseController) {
+func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	if p.posting {
 		p.mu.Unlock()
@@ -393,7 +419,7 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.opts.MaxBody))
+	body, err := readBody(w, r, p.opts.MaxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -430,13 +456,27 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request, rc *http.Res
 		return
 	}
 	release()
-	if p.opts.PostReply != "" {
-		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		_ = p.writeBody(&p.posts, w, rc, []byte(p.opts.PostReply))
+	if p.postReply != nil {
+		w.Header()["Content-Type"] = textPlain
+		_ = p.writeBody(&p.posts, w, r, p.postReply)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html")
-	_ = p.writeBody(&p.posts, w, rc, []byte("ok"))
+	w.Header()["Content-Type"] = textHTML
+	_ = p.writeBody(&p.posts, w, r, okReply)
+}
+
+// readBody reads a POST body of at most limit bytes: at once into a buffer
+// of its announced length (net/http stops the body there), else through a
+// MaxBytesReader.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= limit {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 // jsonpIndex keeps only the digits of j.
@@ -447,4 +487,47 @@ func jsonpIndex(j string) string {
 		}
 		return -1
 	}, j)
+}
+
+// Header values shared by every response: net/http copies a handler's
+// header map before writing it and never changes a value slice, so one
+// slice serves all (nothing here may write into them either). They save a
+// slice per header per request.
+var (
+	noStore   = []string{"no-store"}
+	textPlain = []string{"text/plain; charset=UTF-8"}
+	textHTML  = []string{"text/html"}
+	okReply   = []byte("ok")
+
+	sharedValues = map[string][]string{
+		textPlain[0]:                     textPlain,
+		"application/octet-stream":       {"application/octet-stream"},
+		"text/javascript; charset=UTF-8": {"text/javascript; charset=UTF-8"},
+	}
+	// lengths[n] is the Content-Length value n, for the small bodies most
+	// answers are.
+	lengths = func() [][]string {
+		l := make([][]string, 1024)
+		for n := range l {
+			l[n] = []string{strconv.Itoa(n)}
+		}
+		return l
+	}()
+)
+
+// headerValue returns the header value v as a shared slice when it is a
+// common one, else a new one.
+func headerValue(v string) []string {
+	if s, ok := sharedValues[v]; ok {
+		return s
+	}
+	return []string{v}
+}
+
+// contentLength returns the Content-Length header value for n bytes.
+func contentLength(n int) []string {
+	if n < len(lengths) {
+		return lengths[n]
+	}
+	return []string{strconv.Itoa(n)}
 }
