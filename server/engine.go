@@ -103,8 +103,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuseOrigin(w, r)
 		return
 	}
-	q := r.URL.RawQuery // read parameter by parameter: no url.Values per request
-	if _, eio := rawquery.Get(q, "EIO"); !eio && isV1Path(r.URL.Path) { // EIO first: cheaper than the path's split
+	// Read the query parameter by parameter (no url.Values per request),
+	// and EIO before the path: cheaper than splitting it.
+	q := r.URL.RawQuery
+	if _, eio := rawquery.Get(q, "EIO"); !eio && isV1Path(r.URL.Path) {
 
 		if e.opts.Generations&V1 == 0 {
 			http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
