@@ -103,11 +103,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.refuseOrigin(w, r)
 		return
 	}
-	// Read the query parameter by parameter (no url.Values per request),
-	// and EIO before the path: cheaper than splitting it.
-	q := r.URL.RawQuery
-	if _, eio := rawquery.Get(q, "EIO"); !eio && isV1Path(r.URL.Path) {
-
+	// The query's Engine.IO parameters, in one pass and without url.Values;
+	// EIO before the path: cheaper than splitting it.
+	keys := [...]string{"EIO", "transport", "sid", "j"}
+	var vals [len(keys)]string
+	var has [len(keys)]bool
+	rawquery.Params(r.URL.RawQuery, keys[:], vals[:], has[:])
+	eio, transport, sid, jsonp := vals[0], vals[1], vals[2], has[3]
+	if !has[0] && isV1Path(r.URL.Path) {
 		if e.opts.Generations&V1 == 0 {
 			http.Error(w, "Protocol version not supported.", http.StatusInternalServerError)
 			return
@@ -115,9 +118,8 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveV1(w, r)
 		return
 	}
-	get := func(key string) string { v, _ := rawquery.Get(q, key); return v }
 	var d dialect
-	switch get("EIO") {
+	switch eio {
 	case "4":
 		if e.opts.Generations&EIO4 != 0 {
 			d = e.opts.Parser.eio4()
@@ -131,17 +133,15 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, codeUnsupported, "")
 		return
 	}
-	transport := get("transport")
 	if transport != "polling" && transport != "websocket" || !e.opts.allows(transport) {
 		// The 0.9 transport names of Options.Transports are not Engine.IO's.
 		writeError(w, codeUnknownTransport, "")
 		return
 	}
-	if _, j := rawquery.Get(q, "j"); e.opts.DisableJSONP && j {
+	if e.opts.DisableJSONP && jsonp {
 		writeError(w, codeBadRequest, "JSONP disabled")
 		return
 	}
-	sid := get("sid")
 	if sid == "" {
 		e.handshake(w, r, d, transport)
 		return

@@ -29,3 +29,35 @@ func Get(raw, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// Params reads several keys in one pass over raw: vals[i] and has[i] are
+// what Get(raw, keys[i]) returns. vals and has are at least as long as
+// keys.
+func Params(raw string, keys, vals []string, has []bool) {
+	if strings.ContainsAny(raw, "%+;") {
+		q, _ := url.ParseQuery(raw)
+		for i, k := range keys {
+			if v := q[k]; len(v) > 0 {
+				vals[i], has[i] = v[0], true
+			} else {
+				vals[i], has[i] = "", false
+			}
+		}
+		return
+	}
+	clear(vals[:len(keys)])
+	clear(has[:len(keys)])
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		for i, key := range keys {
+			if k == key && !has[i] {
+				vals[i], has[i] = v, true
+			}
+		}
+	}
+}

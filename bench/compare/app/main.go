@@ -3,6 +3,9 @@
 // socket of the namespace. bench/compare/node serves the same app on Node.
 //
 //	go run ./bench/compare/app -addr 127.0.0.1:3100
+//
+// With -pprof it also serves net/http/pprof on that (loopback) address, to
+// profile the server under bench/load.
 package main
 
 import (
@@ -10,6 +13,7 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
@@ -17,6 +21,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3100", "listen address")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (loopback), e.g. 127.0.0.1:6060")
 	flag.Parse()
 	slog.SetLogLoggerLevel(slog.LevelWarn)
 	srv := server.New(server.Options{})
@@ -26,5 +31,11 @@ func main() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
+	if *pprofAddr != "" {
+		prof := http.NewServeMux()
+		prof.HandleFunc("/debug/pprof/", pprof.Index)
+		prof.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() { log.Fatal(http.ListenAndServe(*pprofAddr, prof)) }()
+	}
 	log.Fatal(http.ListenAndServe(*addr, mux))
 }
