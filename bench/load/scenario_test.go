@@ -25,7 +25,10 @@ func TestParseStatCPU(t *testing.T) {
 }
 
 // The pecho scenario runs its polling clients against a sockio server in
-// both Engine.IO versions, without errors.
+// both Engine.IO versions without errors: every echo it began got its ack
+// (a lost one fails its poll after the request timeout). The window is
+// short, so the figure itself is not checked; internal/pollclient's tests
+// check the acks one by one.
 func TestPollingEcho(t *testing.T) {
 	srv := server.New(server.Options{})
 	srv.Of("/").OnConnection(func(s *namespace.Socket) {
@@ -39,7 +42,7 @@ func TestPollingEcho(t *testing.T) {
 	for _, pr := range []int{3, 4} {
 		*proto = pr
 		r, err := runPollingEcho(strings.TrimPrefix(ts.URL, "http://"), 4, 100*time.Millisecond, os.Getpid())
-		if err != nil || r.Errors != 0 || r.Value <= 0 {
+		if err != nil || r.Errors != 0 {
 			t.Errorf("proto %d: %+v, %v", pr, r, err)
 		}
 	}
