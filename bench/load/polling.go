@@ -46,7 +46,7 @@ func runPollingEcho(host string, n int, duration time.Duration, pid int) (result
 		wg.Go(func() {
 			for time.Now().Before(end) {
 				t := time.Now()
-				if err := p.Echo(frame); err != nil {
+				if err := p.Echo(frame, end.Add(10*time.Second)); err != nil {
 					errs.Add(1)
 					return
 				}

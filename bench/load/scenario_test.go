@@ -26,7 +26,7 @@ func TestParseStatCPU(t *testing.T) {
 
 // The pecho scenario runs its polling clients against a sockio server in
 // both Engine.IO versions without errors: every echo it began got its ack
-// (a lost one fails its poll after the request timeout). The window is
+// (a lost one is an error 10 s after the window). The window is
 // short, so the figure itself is not checked; internal/pollclient's tests
 // check the acks one by one.
 func TestPollingEcho(t *testing.T) {

@@ -146,10 +146,27 @@ func TestPollerEcho(t *testing.T) {
 			t.Fatalf("proto %d: %v", proto, err)
 		}
 		for range 3 {
-			if err := p.Echo([]byte(`421["echo","é😀"]`)); err != nil {
+			if err := p.Echo([]byte(`421["echo","é😀"]`), time.Now().Add(time.Minute)); err != nil {
 				t.Fatalf("proto %d: %v", proto, err)
 			}
 		}
 		p.Close()
+	}
+}
+
+// An echo whose ack does not come ends with ErrNoAck at the first poll
+// answered (here by a ping) after its deadline.
+func TestEchoWithoutAck(t *testing.T) {
+	srv := server.New(server.Options{PingInterval: 50 * time.Millisecond, PingTimeout: 10 * time.Second})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close(t.Context())
+	p, err := pollclient.Open(strings.TrimPrefix(ts.URL, "http://"), 4, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Echo([]byte(`421["nobody listens"]`), time.Now()); !errors.Is(err, pollclient.ErrNoAck) {
+		t.Errorf("Echo = %v, want ErrNoAck", err)
 	}
 }

@@ -2,6 +2,7 @@ package pollclient
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -129,8 +130,9 @@ func (p *Poller) each(body []byte, fn func(packet []byte) bool) (bool, error) {
 }
 
 // Echo posts frame, an event with an ack, and polls until the ack (a
-// packet "43…") arrives.
-func (p *Poller) Echo(frame []byte) error {
+// packet "43…") arrives. A poll answered without it after by ends the wait
+// with ErrNoAck (each poll is bounded by the request timeout).
+func (p *Poller) Echo(frame []byte, by time.Time) error {
 	if err := p.Post(frame); err != nil {
 		return err
 	}
@@ -143,7 +145,13 @@ func (p *Poller) Echo(frame []byte) error {
 		if err != nil || acked {
 			return err
 		}
+		if time.Now().After(by) {
+			return ErrNoAck
+		}
 	}
 }
+
+// ErrNoAck is Echo's error for an ack that did not come in time.
+var ErrNoAck = errors.New("pollclient: no ack in time")
 
 func isAck(x []byte) bool { return len(x) >= 2 && x[0] == '4' && x[1] == '3' }
