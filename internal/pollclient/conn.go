@@ -58,7 +58,7 @@ func (c *Conn) Close() error {
 func (c *Conn) Do(target, body []byte, ctype string) (int, []byte, error) {
 	reused := c.c != nil
 	status, b, err := c.do(target, body, ctype)
-	if err != nil && reused && status == 0 && (errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err)) {
+	if err != nil && reused && status == 0 && !isTimeout(err) {
 		c.Close()
 		status, b, err = c.do(target, body, ctype)
 	}
@@ -68,9 +68,9 @@ func (c *Conn) Do(target, body []byte, ctype string) (int, []byte, error) {
 	return status, b, err
 }
 
-func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && !op.Timeout()
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (c *Conn) do(target, body []byte, ctype string) (int, []byte, error) {
