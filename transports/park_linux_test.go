@@ -353,18 +353,29 @@ func TestParkedConnectionEnds(t *testing.T) {
 }
 
 // A TLS connection is never parked: its descriptor does not tell whether
-// the TLS layer holds data.
-func TestTLSConnectionNotParked(t *testing.T) {
-	r := newParkRig(t, time.Millisecond, true)
-	c, ws := r.dial()
-	if _, ok := ws.bc.Conn.(*tls.Conn); !ok || ws.bc.idle != 0 {
-		t.Fatalf("conn %T, idle wait %v: want a TLS conn without one", ws.bc.Conn, ws.bc.idle)
-	}
-	if err := c.WriteMessage(websocket.TextMessage, []byte("4tls")); err != nil {
-		t.Fatal(err)
-	}
-	expectEcho(t, c, "4tls")
-	if _, total, _ := r.p.Parked(); total != 0 {
-		t.Errorf("%d parks", total)
+// the TLS layer holds data. Nor is one whose IdleWait is negative.
+func TestConnectionsNotParked(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		idle   time.Duration
+		useTLS bool
+	}{{"TLS", time.Millisecond, true}, {"negative IdleWait", -1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newParkRig(t, tc.idle, tc.useTLS)
+			c, ws := r.dial()
+			if _, isTLS := ws.bc.Conn.(*tls.Conn); isTLS != tc.useTLS || ws.bc.idle != 0 {
+				t.Fatalf("conn %T, idle wait %v: want no idle wait", ws.bc.Conn, ws.bc.idle)
+			}
+			for i := range 2 {
+				msg := fmt.Sprintf("4m%d", i)
+				if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+					t.Fatal(err)
+				}
+				expectEcho(t, c, msg)
+			}
+			if _, total, _ := r.p.Parked(); total != 0 {
+				t.Errorf("%d parks", total)
+			}
+		})
 	}
 }
