@@ -41,8 +41,9 @@ type WebSocketOptions struct {
 	// see [Parker]). The server's transports share one.
 	Parker *Parker
 	// IdleWait is how long a connection waits for data on its reader
-	// goroutine before it is parked. Zero means 100 ms; negative never
-	// parks.
+	// goroutine before it is parked: between half of it and all of it, as
+	// the read deadline is re-armed only when less than half is left. Zero
+	// means 100 ms; negative never parks.
 	IdleWait time.Duration
 }
 
