@@ -33,6 +33,7 @@ type Engine struct {
 	wsOpts   transports.WebSocketOptions
 	open     func(s *session) upper
 	policy   *transports.PolicyServer // the Flash policy port, if any
+	parker   *transports.Parker       // holds idle websockets (nil where unsupported); Close closes it
 
 	metrics Metrics                               // nil: none
 	meters  [payload.MaxDialects]transports.Meter // metrics's, by encoding slot
@@ -58,9 +59,11 @@ func newEngine(opts Options, open func(s *session) upper) *Engine {
 		closes: map[string]uint64{}}
 	e.idle.L = &e.mu
 	e.metrics, e.meters = opts.Metrics, meters(opts.Metrics)
+	e.parker = transports.NewParker()
 	e.wsOpts = transports.WebSocketOptions{
 		MaxMessage:      opts.MaxPayload,
 		CollectInterval: opts.CollectInterval,
+		Parker:          e.parker,
 	}
 	if opts.DisableNoDelay {
 		off := false

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/sockio/sockio/transports"
+import (
+	"time"
+
+	"github.com/sockio/sockio/transports"
+)
 
 // PollPending reports whether session sid of srv has a poll (GET) waiting
 // for data, so that tests can order requests against it without sleeping.
@@ -15,4 +19,14 @@ func PollPending(srv *Server, sid string) bool {
 	tr, _ := s.state()
 	p, _ := tr.(*transports.Polling)
 	return p != nil && p.Pending()
+}
+
+// SetIdleWait sets how long srv's websockets wait for data before they are
+// parked; call it before the server serves.
+func SetIdleWait(srv *Server, d time.Duration) { srv.eng.wsOpts.IdleWait = d }
+
+// Parked reports srv's parked websockets: how many now, how many parks in
+// all, and a channel closed at the next change.
+func Parked(srv *Server) (now int, total uint64, changed <-chan struct{}) {
+	return srv.eng.parker.Parked()
 }

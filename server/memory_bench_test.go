@@ -58,11 +58,34 @@ func heapStacks() (heap, stacks uint64) {
 	return m.HeapAlloc, m.StackInuse
 }
 
+// awaitParked waits until n websockets of srv are parked, where
+// connections park (see transports.Parker), so that a measurement counts
+// idle sessions as they stay, not readers still waiting out IdleWait.
+func awaitParked(tb testing.TB, srv *Server, n int) {
+	tb.Helper()
+	if srv.eng.parker == nil {
+		return
+	}
+	deadline := time.After(30 * time.Second)
+	for {
+		now, _, changed := srv.eng.parker.Parked()
+		if now >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			tb.Fatalf("only %d of %d websockets parked", now, n)
+		}
+	}
+}
+
 // BenchmarkIdleWebSocketSession measures the memory an idle Engine.IO 4
-// websocket session costs the server once its socket has joined "/":
-// bytes/session is the growth of heap and goroutine stacks per session,
-// over 1,000 sessions (the raw test clients' share is included and small);
-// stack-bytes/session is the stacks' part of it.
+// websocket session costs the server once its socket has joined "/" and,
+// where connections park, its connection has parked: bytes/session is the
+// growth of heap and goroutine stacks per session, over 1,000 sessions (the
+// raw test clients' share is included and small); stack-bytes/session is
+// the stacks' part of it, goroutines/session the goroutines left.
 func BenchmarkIdleWebSocketSession(b *testing.B) {
 	const n = 1000
 	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
@@ -72,6 +95,7 @@ func BenchmarkIdleWebSocketSession(b *testing.B) {
 	addr := strings.TrimPrefix(ts.URL, "http://")
 
 	heap0, stacks0 := heapStacks()
+	g0 := runtime.NumGoroutine()
 	conns := make([]net.Conn, n)
 	for i := range conns {
 		conns[i] = rawWSDial(b, addr, "/socket.io/?EIO=4&transport=websocket", "40")
@@ -83,11 +107,14 @@ func BenchmarkIdleWebSocketSession(b *testing.B) {
 		runtime.Gosched()
 	}
 	srv.reg.Wait() // handler goroutines have gone idle
+	awaitParked(b, srv, n)
 	heap1, stacks1 := heapStacks()
+	g1 := runtime.NumGoroutine()
 	for b.Loop() {
 	}
 	b.ReportMetric((float64(heap1)-float64(heap0)+float64(stacks1)-float64(stacks0))/n, "bytes/session")
 	b.ReportMetric((float64(stacks1)-float64(stacks0))/n, "stack-bytes/session")
+	b.ReportMetric(float64(g1-g0)/n, "goroutines/session")
 	for _, c := range conns {
 		c.Close()
 	}

@@ -19,11 +19,13 @@ const closeLinger = time.Second
 //  3. wait until closes under way and requests being served have
 //     finished, and polling clients have collected their close packet (at
 //     most closeLinger; the sessions of those that have not are forgotten);
-//  4. wait until every transport goroutine has returned.
+//  4. wait until every transport goroutine has returned, then stop the
+//     goroutine that holds idle websockets (see [transports.Parker]).
 //
 // It returns ctx's error as soon as ctx is done; no goroutine of its own
 // is then left waiting.
 func (e *Engine) Close(ctx context.Context) error {
+	defer e.parker.Close() // resumes what is still parked: those readers end with their connections
 	e.stopFlashPolicy()
 	sessions := e.beginShutdown()
 	for _, s := range sessions {

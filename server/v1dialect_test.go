@@ -194,6 +194,7 @@ func BenchmarkIdleWebSocketSessionV1(b *testing.B) {
 		conns[i] = rawWSDial(b, addr, "/socket.io/1/websocket/"+sids[i], "8::")
 	}
 	srv.reg.Wait()
+	awaitParked(b, srv, n)
 	after := heapAndStacks()
 	for b.Loop() {
 	}

@@ -19,7 +19,12 @@
 //   - Reader: [WebSocket.Start] and [Hixie76.Start] start one goroutine per
 //     connection that reads messages and hands them to [Session.Receive]
 //     in order; it returns when the connection ends (Close, Abort, a read
-//     error or the client).
+//     error or the client). A websocket with a [Parker] that has been idle
+//     for WebSocketOptions.IdleWait parks: its reader returns early, and
+//     the parker's goroutine (one per server, started at the first park,
+//     stopped by [Parker.Close]) starts the next reader when data, the
+//     client's close or the connection's Close arrives. Only the reader
+//     that does not park runs Start's done function.
 //   - Writer: a websocket's writer goroutine exists only while frames wait.
 //     A push into the queue starts it (through the wake function the
 //     transport attached); it takes everything queued, writes it with one

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,20 +36,41 @@ type WebSocketOptions struct {
 	// that negotiated it are compressed.
 	Compression          bool
 	CompressionThreshold int
+	// Parker, if set, holds connections that have been idle for IdleWait
+	// without a reader goroutine (Linux, plain TCP and Unix connections;
+	// see [Parker]). The server's transports share one.
+	Parker *Parker
+	// IdleWait is how long a connection waits for data on its reader
+	// goroutine before it is parked: between half of it and all of it, as
+	// the read deadline is re-armed only when less than half is left. Zero
+	// means 100 ms; negative never parks.
+	IdleWait time.Duration
 }
+
+// defaultIdleWait is IdleWait's default: long enough that a connection
+// exchanging messages stays on its reader, short against the seconds an
+// idle connection waits between heartbeats.
+const defaultIdleWait = 100 * time.Millisecond
+
+// readBufferSize is the size of a connection's read buffer: a typical
+// message in one read. It must exceed 256, or the upgrader makes a reader
+// of its own (see hijacker).
+const readBufferSize = 320
 
 var writeBufPool sync.Pool // gorilla's per-message write buffers
 
-// NewUpgrader returns the gorilla upgrader websocket transports share: small
-// read buffers and pooled write buffers, so an idle connection holds neither
-// a write buffer nor a writer goroutine.
+// NewUpgrader returns the gorilla upgrader websocket transports share: the
+// transport's own small read buffer (ReadBufferSize 0 makes the upgrader
+// read through the buffered reader the hijacker hands it) and pooled write
+// buffers, so an idle connection holds neither a write buffer nor a writer
+// goroutine.
 func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
 	check := opts.CheckOrigin
 	if check == nil {
 		check = func(*http.Request) bool { return true }
 	}
 	up := &websocket.Upgrader{
-		ReadBufferSize:  256, // a typical message in one read; an idle connection keeps it
+		ReadBufferSize:  0, // the hijacker's reader: readBufferSize, which an idle connection keeps
 		WriteBufferSize: 4096,
 		WriteBufferPool: &writeBufPool,
 		CheckOrigin:     check,
@@ -60,6 +82,16 @@ func NewUpgrader(opts WebSocketOptions) *websocket.Upgrader {
 // WebSocket is the websocket transport. One goroutine reads; a writer
 // goroutine exists only while frames are waiting, takes every frame queued
 // at that moment, writes them into one buffer and flushes once.
+//
+// With a [Parker] (WebSocketOptions.Parker), a connection on which no byte
+// has arrived for IdleWait is parked: its reader goroutine returns, and the
+// parker starts a new one when data, the client's close or the
+// connection's own Close arrives. Between messages the reader waits with
+// a read deadline and a one-byte peek ("shallow" reads, which may time
+// out); inside a message gorilla reads, and a deadline that expires there
+// is cleared and the read retried, so gorilla never sees a timeout. The
+// reader's count in the writer's group is held while parked: Wait still
+// means that the reader has finished.
 type WebSocket struct {
 	sess      Session
 	up        *websocket.Upgrader
@@ -71,7 +103,12 @@ type WebSocket struct {
 
 	conn *websocket.Conn
 	bc   batchConn
+	br   *bufio.Reader // gorilla reads through it; nil if the hijack kept net/http's
 	w    writer
+	done func() // Start's: runs when the reader finishes
+
+	parked  atomic.Bool // the reader has returned; the parker holds the connection
+	parkTok uint64      // the parker's name for the connection; 0: never registered (under the parker's lock)
 
 	meter Meter // nil: not metered
 }
@@ -104,8 +141,12 @@ func NewWebSocket(sess Session, cfg WebSocketConfig) *WebSocket {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
+	if opts.IdleWait == 0 {
+		opts.IdleWait = defaultIdleWait
+	}
 	t := &WebSocket{sess: sess, up: cfg.Upgrader, opts: opts, b64: cfg.Base64, onProbe: cfg.OnProbe, onUpgrade: cfg.OnUpgrade}
 	t.probing.Store(cfg.Probe)
+	t.bc.ws = t
 	t.bc.slack = opts.WriteTimeout / 8
 	t.w = writer{q: sess.Queue(), conn: t, collect: opts.CollectInterval}
 	t.meter = meterOf(sess)
@@ -122,12 +163,15 @@ func (t *WebSocket) cut() { _ = t.conn.Close() }
 // Upgrade performs the websocket handshake. The caller then calls Start
 // (ServeHTTP does both).
 func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) error {
-	conn, err := t.up.Upgrade(hijacker{w, &t.bc}, r, h)
+	conn, err := t.up.Upgrade(hijacker{w, t}, r, h)
 	if err != nil {
 		return err
 	}
 	if tcp, ok := t.bc.Conn.(*net.TCPConn); ok && t.opts.NoDelay != nil {
 		_ = tcp.SetNoDelay(*t.opts.NoDelay)
+	}
+	if t.opts.Parker != nil && t.opts.IdleWait > 0 && t.br != nil && parkable(t.bc.Conn) {
+		t.bc.idle = t.opts.IdleWait
 	}
 	conn.SetReadLimit(t.opts.MaxMessage)
 	t.conn = conn
@@ -150,35 +194,47 @@ func (t *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Start serves the upgraded connection on a goroutine of its own, so that
 // the HTTP server's per-request state (buffers, a grown stack) is released
-// at once: an idle connection keeps only its reader. done, if set, runs
-// when the reader returns. Wait waits for it.
+// at once: an idle connection keeps only its reader, or nothing once
+// parked. done, if set, runs when the reader finishes. Wait waits for it.
 func (t *WebSocket) Start(done func()) {
+	t.done = done
 	t.w.wg.Add(1)
-	go func() {
-		defer t.w.wg.Done()
-		t.serveConn()
-		if done != nil {
-			done()
-		}
-	}()
+	go t.serve()
+}
+
+// serve is the body of a reader goroutine: the first one, or one the
+// parker started. Only the goroutine that finishes the reader (does not
+// park) runs done and releases the reader's count.
+func (t *WebSocket) serve() {
+	if t.serveConn() {
+		return // parked: the next reader goes on
+	}
+	if t.done != nil {
+		t.done()
+	}
+	t.w.wg.Done()
 }
 
 // serveConn reads messages until the connection ends, handing frames to
-// the session.
-func (t *WebSocket) serveConn() {
+// the session. It reports true when it parked the connection: the caller
+// must then return, touching nothing of t (another reader may run).
+func (t *WebSocket) serveConn() (parked bool) {
 	framing := t.sess.Framing()
 	var one [1]payload.Frame // reused: Receive keeps no frame slice
 	for {
+		if t.bc.idle > 0 && t.br.Buffered() == 0 && t.awaitData() {
+			return true
+		}
 		typ, data, err := t.conn.ReadMessage()
 		if err != nil {
 			t.readFailed(err)
-			return
+			return false
 		}
 		f, err := framing.ParseMessage(data, typ == websocket.BinaryMessage)
 		if err != nil {
 			t.sess.Fail(payload.ReasonParseError, err)
 			t.Close(true)
-			return
+			return false
 		}
 		if t.meter != nil {
 			t.meter.Read("websocket", 1, len(data))
@@ -186,7 +242,7 @@ func (t *WebSocket) serveConn() {
 		if t.probing.Load() {
 			if !t.probe(f) {
 				t.Close(true)
-				return
+				return false
 			}
 			continue
 		}
@@ -194,8 +250,36 @@ func (t *WebSocket) serveConn() {
 		err = t.sess.Receive(one[:])
 		one[0] = payload.Frame{} // an idle connection keeps no message
 		if err != nil {
-			return
+			return false
 		}
+	}
+}
+
+// awaitData waits up to IdleWait for the client's next byte. When none
+// comes it parks the connection and reports true. Otherwise (data, an
+// error that the next read meets again, or a parker that cannot take the
+// connection: then the connection is read as if there were no parker) it
+// reports false.
+func (t *WebSocket) awaitData() bool {
+	t.bc.armIdle()
+	t.bc.shallow = true
+	_, err := t.br.Peek(1) // a bufio.Reader stays usable after an error
+	t.bc.shallow = false
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	if t.opts.Parker.park(t) {
+		return true
+	}
+	t.bc.stopIdle()
+	return false
+}
+
+// unpark starts a reader for a parked connection; the caller has closed
+// it. A reader that is not parked meets the closed connection itself.
+func (t *WebSocket) unpark() {
+	if t.parked.Load() {
+		t.opts.Parker.resume(t)
 	}
 }
 
@@ -296,10 +380,14 @@ func (t *WebSocket) Wait() { t.w.wg.Wait() }
 func (t *WebSocket) Stopped() <-chan struct{} { return t.w.wg.Idle() }
 
 // hijacker hands gorilla a connection whose writes can be held and flushed
-// at once.
+// at once, and the transport's own buffered reader over it: with
+// ReadBufferSize 0 the upgrader reads through a hijacked reader larger than
+// 256 bytes, so the transport can tell whether gorilla holds bytes it has
+// not parsed yet (t.br.Buffered()). net/http's writer is handed on: the
+// upgrader writes its response through that buffer.
 type hijacker struct {
 	http.ResponseWriter
-	bc *batchConn
+	t *WebSocket
 }
 
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -307,8 +395,24 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.bc.Conn = c
-	return h.bc, brw, nil
+	t := h.t
+	t.bc.Conn = c
+	if brw.Reader.Buffered() > 0 { // the client did not wait for the 101: the upgrader refuses it
+		return &t.bc, brw, nil
+	}
+	t.br = bufio.NewReaderSize(&t.bc, readBufferSize)
+	return &t.bc, bufio.NewReadWriter(t.br, brw.Writer), nil
+}
+
+// parkable reports whether c's descriptor is all there is to it, so that
+// readiness of the descriptor means data for the reader: plain TCP and
+// Unix connections (not TLS, nor a wrapper that may buffer).
+func parkable(c net.Conn) bool {
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		return true
+	}
+	return false
 }
 
 // batchConn collects writes between hold and flush into one buffer, so that
@@ -320,9 +424,21 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // when the new one is less than slack later, so that a stream of small
 // batches does not re-arm the socket's timer every time: a write may then
 // time out up to slack early.
+//
+// On the read side, for a connection that may be parked (idle > 0), it
+// hides from gorilla the idle deadline the reader arms between messages
+// (see WebSocket.awaitData); and Close resumes a parked reader, which
+// then meets the closed connection.
 type batchConn struct {
 	net.Conn
+	ws    *WebSocket
 	slack time.Duration
+
+	// The reader's; set before Start, then read and written only by the
+	// goroutine that is the reader.
+	idle      time.Duration // the idle wait; 0: no deadlines, no parking
+	shallow   bool          // a read between messages: a timeout is passed on
+	readArmed time.Time     // the read deadline the connection has
 
 	mu       sync.Mutex
 	held     bool
@@ -332,6 +448,64 @@ type batchConn struct {
 }
 
 var batchBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Read reads from the connection. Inside a message (not shallow) the idle
+// deadline's timeout is not an error: the deadline is cleared and the read
+// waits on.
+func (c *batchConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	for n == 0 && err != nil && c.idle > 0 && !c.shallow && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.readArmed = time.Time{}
+		_ = c.Conn.SetReadDeadline(time.Time{})
+		n, err = c.Conn.Read(p)
+	}
+	return n, err
+}
+
+// armIdle gives the connection a read deadline IdleWait from now, unless
+// the one it has is at least half that away: a connection that keeps
+// exchanging messages re-arms at most twice per IdleWait.
+func (c *batchConn) armIdle() {
+	now := time.Now()
+	if c.readArmed.IsZero() || c.readArmed.Sub(now) < c.idle/2 {
+		c.readArmed = now.Add(c.idle)
+		_ = c.Conn.SetReadDeadline(c.readArmed)
+	}
+}
+
+// stopIdle clears the idle deadline for good: the connection is read as
+// without a parker.
+func (c *batchConn) stopIdle() {
+	c.idle = 0
+	c.readArmed = time.Time{}
+	_ = c.Conn.SetReadDeadline(time.Time{})
+}
+
+// SetReadDeadline sets the read deadline and records it (the reader's).
+func (c *batchConn) SetReadDeadline(t time.Time) error {
+	c.readArmed = t
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets both deadlines and records them. The upgrader clears
+// them before Start.
+func (c *batchConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readArmed = t
+	c.armed = t
+	return c.Conn.SetDeadline(t)
+}
+
+// Close closes the connection, then resumes the reader if it is parked: a
+// closed descriptor leaves the parker's epoll set silently.
+func (c *batchConn) Close() error {
+	err := c.Conn.Close()
+	if c.ws != nil {
+		c.ws.unpark()
+	}
+	return err
+}
 
 func (c *batchConn) hold() {
 	c.mu.Lock()
