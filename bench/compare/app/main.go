@@ -3,13 +3,21 @@
 // socket of the namespace. bench/compare/node serves the same app on Node.
 //
 //	go run ./bench/compare/app -addr 127.0.0.1:3100
+//
+// With -cpuprofile it writes a CPU profile of the server, from its start
+// until SIGINT or SIGTERM, for go tool pprof.
 package main
 
 import (
 	"flag"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
 
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/server"
@@ -17,6 +25,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3100", "listen address")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGINT or SIGTERM")
 	flag.Parse()
 	slog.SetLogLoggerLevel(slog.LevelWarn)
 	srv := server.New(server.Options{})
@@ -26,5 +35,26 @@ func main() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+		go func() {
+			<-sig
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
+	}
+	log.Fatal(http.Serve(ln, mux))
 }
