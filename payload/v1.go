@@ -212,35 +212,44 @@ func ParseV1Packet(text []byte) (V1Packet, error) {
 // {"name":"<no escapes>"} or {"name":"<no escapes>","args":[…]}, without
 // a full JSON decode; ok is false for any other form.
 func fastEvent(d []byte) (name string, args []byte, ok bool) {
+	n, args, ok := fastEventSpan(d)
+	if !ok {
+		return "", nil, false
+	}
+	return string(n), args, true
+}
+
+// fastEventSpan is fastEvent with the name's bytes, which alias d.
+func fastEventSpan(d []byte) (name, args []byte, ok bool) {
 	const head = `{"name":"`
 	if !bytes.HasPrefix(d, []byte(head)) || len(d) < len(head)+2 || d[len(d)-1] != '}' {
-		return "", nil, false
+		return nil, nil, false
 	}
 	rest := d[len(head):]
 	end := bytes.IndexByte(rest, '"')
 	if end < 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	for _, c := range rest[:end] {
 		if c < 0x20 || c == '\\' {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
 	if !utf8.Valid(rest[:end]) {
-		return "", nil, false
+		return nil, nil, false
 	}
-	name, rest = string(rest[:end]), rest[end+1:]
+	name, rest = rest[:end], rest[end+1:]
 	if len(rest) == 1 { // just the closing brace
 		return name, nil, true
 	}
 	const argsKey = `,"args":`
 	if !bytes.HasPrefix(rest, []byte(argsKey)) {
-		return "", nil, false
+		return nil, nil, false
 	}
 	// Whitespace before the closing brace is not part of the array.
 	args = bytes.TrimRight(rest[len(argsKey):len(rest)-1], " \t\r\n")
 	if len(args) < 2 || args[0] != '[' || !validJSON(args) {
-		return "", nil, false
+		return nil, nil, false
 	}
 	if emptyArray(args) {
 		args = nil
@@ -341,6 +350,19 @@ func emptyArray(a []byte) bool {
 		return false
 	}
 	return len(bytes.TrimSpace(a[1:len(a)-1])) == 0 && a[len(a)-1] == ']'
+}
+
+// appendJSONBytes is appendJSONString for a string held in bytes, which
+// it copies only to escape them.
+func appendJSONBytes(dst, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return appendJSONString(dst, string(s))
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // appendJSONString appends s as a JSON string literal, HTML characters
