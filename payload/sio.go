@@ -271,6 +271,12 @@ func leadingID(s []byte) (id uint64, n int, ok bool) {
 	if n == 0 {
 		return 0, 0, true
 	}
+	if n < 20 { // 19 digits never overflow a uint64
+		for _, c := range s[:n] {
+			id = id*10 + uint64(c-'0')
+		}
+		return id, n, true
+	}
 	id, err := strconv.ParseUint(string(s[:n]), 10, 64)
 	return id, n, err == nil
 }

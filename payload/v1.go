@@ -92,8 +92,7 @@ type v1Header struct {
 
 // parseV1Header splits text into its fields without looking at the data.
 func parseV1Header(text []byte) (h v1Header, err error) {
-	i := bytes.IndexByte(text, ':')
-	if i != 1 || text[0] < '0' || text[0] > '8' {
+	if len(text) < 2 || text[1] != ':' || text[0] < '0' || text[0] > '8' {
 		return h, ErrV1Packet
 	}
 	h.typ = V1Type(text[0] - '0')

@@ -77,12 +77,19 @@ func v1Frame(p *V1Packet, text []byte) Frame {
 }
 
 // V1HeaderFrame classifies one protocol 1 packet from the client as
-// ParseV1Frame does, but by its header alone, leaving its data to
-// V1MessagePacket: a message frame may hold a packet that ParseV1Frame
-// makes a noop (data that does not decode, an event named "disconnect"),
-// which V1MessagePacket then reports as ErrV1Ignored. A server that reads
-// every message frame's packet so decodes its data once.
+// ParseV1Frame does, but by its header alone (by its type alone for the
+// types that can only be messages), leaving the rest to V1MessagePacket: a
+// message frame may hold a packet that ParseV1Frame makes a noop (a header
+// or data that does not decode, an event named "disconnect"), which
+// V1MessagePacket then reports as ErrV1Ignored. A server that reads every
+// message frame's packet so decodes it once.
 func V1HeaderFrame(text []byte) Frame {
+	if len(text) > 1 && text[1] == ':' {
+		switch text[0] {
+		case '1', '3', '4', '5', '6': // connect, message, json, event, ack
+			return Frame{Type: FrameMessage, Data: text} // header and all left to V1MessagePacket
+		}
+	}
 	h, err := parseV1Header(text)
 	if err != nil {
 		return Frame{Type: FrameNoop}
