@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // PacketType is a Socket.IO packet type.
@@ -223,7 +224,8 @@ type Shared struct {
 	// it is. It must be set before the first call of Frames.
 	Offset string
 
-	once   [MaxDialects]sync.Once
+	mu     sync.Mutex    // held while a dialect's frames are encoded
+	done   atomic.Uint32 // bit d: frames[d] is encoded
 	frames [MaxDialects][]Frame
 }
 
@@ -236,8 +238,22 @@ const MaxDialects = 5
 // calling encode the first time the dialect asks. It is safe for
 // concurrent use.
 func (s *Shared) Frames(d int, encode func(*Packet) []Frame) []Frame {
-	s.once[d].Do(func() { s.frames[d] = encode(&s.Packet) })
+	if s.done.Load()&(1<<d) == 0 {
+		s.encode(d, encode)
+	}
 	return s.frames[d]
+}
+
+// encode sets the frames of dialect d once. One mutex and a bit per
+// dialect, rather than a sync.Once each, keep a Shared (one per packet
+// sent) a size class smaller.
+func (s *Shared) encode(d int, encode func(*Packet) []Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done.Load()&(1<<d) == 0 {
+		s.frames[d] = encode(&s.Packet)
+		s.done.Or(1 << d)
+	}
 }
 
 // WithOffset returns a copy of p whose data, a JSON array, ends with
