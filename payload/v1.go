@@ -246,7 +246,7 @@ func fastEventSpan(d []byte) (name, args []byte, ok bool) {
 		return nil, nil, false
 	}
 	// Whitespace before the closing brace is not part of the array.
-	args = bytes.TrimRight(rest[len(argsKey):len(rest)-1], " \t\r\n")
+	args = trimRightSpace(rest[len(argsKey) : len(rest)-1])
 	if len(args) < 2 || args[0] != '[' || !validJSON(args) {
 		return nil, nil, false
 	}
@@ -341,14 +341,33 @@ func appendLineSafe(dst, src []byte) []byte {
 
 // emptyArray reports whether a JSON array is absent or "[]".
 func emptyArray(a []byte) bool {
-	a = bytes.TrimSpace(a)
-	if len(a) == 0 {
+	i := skipSpace(a, 0)
+	if i == len(a) {
 		return true
 	}
-	if a[0] != '[' {
+	if a[i] != '[' {
 		return false
 	}
-	return len(bytes.TrimSpace(a[1:len(a)-1])) == 0 && a[len(a)-1] == ']'
+	i = skipSpace(a, i+1)
+	return i < len(a) && a[i] == ']' && skipSpace(a, i+1) == len(a)
+}
+
+// trimSpace trims JSON whitespace off both ends of b.
+func trimSpace(b []byte) []byte {
+	return trimRightSpace(b[skipSpace(b, 0):])
+}
+
+// trimRightSpace trims JSON whitespace off the end of b.
+func trimRightSpace(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case ' ', '\t', '\r', '\n':
+			b = b[:len(b)-1]
+		default:
+			return b
+		}
+	}
+	return b
 }
 
 // appendJSONBytes is appendJSONString for a string held in bytes, which

@@ -313,8 +313,8 @@ func v1Namespace(endpoint string) (nsp, query string) {
 // name and the items of args, a JSON array or empty.
 func v1EventData(name, args []byte) []byte {
 	var inner []byte
-	if args := bytes.TrimSpace(args); len(args) > 2 {
-		inner = bytes.TrimSpace(args[1 : len(args)-1])
+	if args := trimSpace(args); len(args) > 2 {
+		inner = trimSpace(args[1 : len(args)-1])
 	}
 	b := make([]byte, 0, len(name)+len(inner)+8)
 	b = append(b, '[')
