@@ -172,3 +172,36 @@ func checkV1AutoAck(t *testing.T, text []byte) {
 		t.Fatalf("V1AutoAck(%q) = %q, want %q", text, got, want)
 	}
 }
+
+// The codec work of a 0.9 echo allocates only the event's Socket.IO data:
+// the packet is framed by its header and decoded in one pass, and the ack
+// is written without a copy of the packet.
+func TestV1EchoAllocs(t *testing.T) {
+	in := []byte(`5:17+::{"name":"echo","args":["a chat line"]}`)
+	if n := testing.AllocsPerRun(100, func() {
+		f := V1HeaderFrame(in)
+		if f.Type != FrameMessage || V1AutoAck(f.Data) != nil {
+			t.Fatalf("frame %v", f.Type)
+		}
+		p, err := V1MessagePacket(f.Data)
+		if err != nil || string(p.Data) != `["echo","a chat line"]` || p.ID != 17 || !p.HasID {
+			t.Fatalf("V1MessagePacket = %+v, %v", p, err)
+		}
+	}); n != 1 {
+		t.Errorf("decoding the echo: %v allocations, want 1 (its data)", n)
+	}
+	ack := &Packet{Type: Ack, Namespace: "/", ID: 17, HasID: true, Data: []byte(`["a chat line"]`)}
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() {
+		q, ok := PacketToV1(ack)
+		if !ok {
+			t.Fatal("ack not translated")
+		}
+		buf = AppendV1Packet(buf[:0], &q)
+	}); n != 0 {
+		t.Errorf("encoding the ack: %v allocations, want 0", n)
+	}
+	if string(buf) != `6:::17+["a chat line"]` {
+		t.Errorf("ack %s", buf)
+	}
+}
