@@ -205,3 +205,12 @@ func TestV1EchoAllocs(t *testing.T) {
 		t.Errorf("ack %s", buf)
 	}
 }
+
+func TestEmptyArray(t *testing.T) {
+	for in, want := range map[string]bool{"": true, " \n": true, "[]": true, " [ \t] ": true, "[1]": false,
+		"[": false, "[ ": false, "]": false, "x": false, "[]]": false, "[]x": false, `[""]`: false} {
+		if got := emptyArray([]byte(in)); got != want {
+			t.Errorf("emptyArray(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
