@@ -271,6 +271,40 @@ func TestV1IgnoredPackets(t *testing.T) {
 	expectBody(t, h.get(u), http.StatusOK, "", `6:::9+["after"]`)
 }
 
+// A raw Engine's 0.9 sessions get no packet the 0.9 server ignores either.
+func TestV1IgnoredPacketsRawEngine(t *testing.T) {
+	got := make(chan string, 16)
+	eng := server.NewEngine(server.Options{Logger: quietLogger()}, func(c *server.EngineConn) {
+		c.OnMessage(func(data []byte, _ bool) { got <- string(data) })
+	})
+	ts := httptest.NewServer(eng)
+	defer ts.Close()
+	defer func() { _ = eng.Close(t.Context()) }()
+	res, err := http.Get(ts.URL + "/engine.io/1/?t=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	sid, _, _ := strings.Cut(string(body), ":")
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/engine.io/1/websocket/"+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, p := range append(v1Ignored, "3:::hi") {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(p))
+	}
+	select {
+	case m := <-got:
+		if m != "3:::hi" {
+			t.Fatalf("OnMessage got %q first, want 3:::hi", m)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no message")
+	}
+}
+
 func TestV1UnknownSID(t *testing.T) {
 	h := newHarness(t, server.Options{Logger: quietLogger()}, v1App)
 	expectBody(t, h.get(h.v1URL("xhr-polling", "nope")), http.StatusOK, "text/plain; charset=UTF-8", "7:::1+0")
