@@ -345,6 +345,7 @@ type job struct {
 	p  *payload.Packet
 }
 
+// run runs the job on the connection's handler goroutine.
 func (j job) run() {
 	if j.fn != nil {
 		j.fn()
@@ -362,6 +363,7 @@ func (c *client) run(fn func()) { c.enqueueJob(job{fn: fn}, true) }
 // enqueue is run; block false never waits (for jobs queued by handlers).
 func (c *client) enqueue(fn func(), block bool) { c.enqueueJob(job{fn: fn}, block) }
 
+// enqueueJob is enqueue of any job.
 func (c *client) enqueueJob(j job, block bool) {
 	c.mu.Lock()
 	for block && len(c.inbox) >= maxInbox && !c.closed {

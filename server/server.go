@@ -119,7 +119,7 @@ func (c *sioConn) message(f payload.Frame) error {
 		return c.deliver(&p)
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
-	if err == errPacketIgnored {
+	if errors.Is(err, errPacketIgnored) {
 		return nil
 	}
 	if err != nil {
