@@ -42,8 +42,9 @@ type client struct {
 	sockets    []*Socket // connected or connecting, one per namespace (few: a slice)
 	joined     bool
 	closed     bool
-	inbox      []func()
+	inbox      []job
 	running    bool
+	workFn     func()      // c.work, made once: a method value costs an allocation each time
 	connectTmr *time.Timer // nil once a socket has joined or the client closed
 }
 
@@ -58,6 +59,7 @@ func init() {
 func (r *Registry) newClient(conn bridge.Conn, hs Handshake) *client {
 	hs.Auth = json.RawMessage("{}")
 	c := &client{reg: r, conn: conn, hs: hs}
+	c.workFn = c.work
 	if rc, ok := conn.(bridge.Recoverer); ok && r.recovery != nil {
 		c.recovers = rc.CanRecover()
 	}
@@ -113,11 +115,7 @@ func (c *client) Receive(p *payload.Packet) error {
 		if !known {
 			return fmt.Errorf("%w: EVENT for %s not joined", bridge.ErrProtocol, nsp)
 		}
-		c.run(func() {
-			if s.Connected() {
-				s.dispatch(p)
-			}
-		})
+		c.enqueueJob(job{s: s, p: p}, true) // no closure: an event is the common job
 	case payload.Ack, payload.BinaryAck:
 		if !known {
 			return fmt.Errorf("%w: ACK for %s not joined", bridge.ErrProtocol, nsp)
@@ -339,17 +337,39 @@ func (c *client) Close(reason DisconnectReason) {
 	}
 }
 
-// run queues job for the connection's handler goroutine, starting it if
+// job is one entry of a client's inbox: fn, or else the event p for
+// socket s.
+type job struct {
+	fn func()
+	s  *Socket
+	p  *payload.Packet
+}
+
+// run runs the job on the connection's handler goroutine.
+func (j job) run() {
+	if j.fn != nil {
+		j.fn()
+		return
+	}
+	if j.s.Connected() {
+		j.s.dispatch(j.p)
+	}
+}
+
+// run queues fn for the connection's handler goroutine, starting it if
 // needed. When the inbox is full it waits, slowing the client's reader.
-func (c *client) run(job func()) { c.enqueue(job, true) }
+func (c *client) run(fn func()) { c.enqueueJob(job{fn: fn}, true) }
 
 // enqueue is run; block false never waits (for jobs queued by handlers).
-func (c *client) enqueue(job func(), block bool) {
+func (c *client) enqueue(fn func(), block bool) { c.enqueueJob(job{fn: fn}, block) }
+
+// enqueueJob is enqueue of any job.
+func (c *client) enqueueJob(j job, block bool) {
 	c.mu.Lock()
 	for block && len(c.inbox) >= maxInbox && !c.closed {
 		c.cond.Wait()
 	}
-	c.inbox = append(c.inbox, job)
+	c.inbox = append(c.inbox, j)
 	if c.running {
 		c.mu.Unlock()
 		return
@@ -357,7 +377,7 @@ func (c *client) enqueue(job func(), block bool) {
 	c.running = true
 	c.reg.workers.Add(1)
 	c.mu.Unlock()
-	c.reg.pool.Run(c.work)
+	c.reg.pool.Run(c.workFn)
 }
 
 func (c *client) work() {
@@ -372,8 +392,8 @@ func (c *client) work() {
 			c.mu.Unlock()
 			return
 		}
-		job := c.inbox[0]
-		c.inbox[0] = nil
+		j := c.inbox[0]
+		c.inbox[0] = job{}
 		if len(c.inbox) == 1 {
 			c.inbox = c.inbox[:0] // the slot stays for the next job
 		} else {
@@ -381,7 +401,7 @@ func (c *client) work() {
 		}
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		job()
+		j.run()
 	}
 }
 

@@ -93,3 +93,75 @@ func BenchmarkAppendEIO4Payload(b *testing.B) {
 		b.Fatalf("payload is %d bytes", len(buf))
 	}
 }
+
+// BenchmarkEchoCodec is the codec work of one echo on the server, in the
+// steps the server takes: the client's websocket message classified and
+// its event decoded, its arguments split, and the ack of the same
+// arguments encoded as the websocket message that answers it. Its 4.x and
+// 0.9 runs compare the generations' codecs directly.
+func BenchmarkEchoCodec(b *testing.B) {
+	const arg = `"a chat line of about sixty-four bytes, typical of a echo"`
+	for _, c := range []struct {
+		name, in, want string
+		frame          func([]byte) (Frame, error)
+		packet         func([]byte) (Packet, error)
+		ack            func(dst []byte, p *Packet) []byte
+	}{
+		{"4.x", `4217["echo",` + arg + `]`, `4317[` + arg + `]`,
+			ParseEIO4Frame,
+			func(text []byte) (Packet, error) { p, _, err := ParsePacket(text); return p, err },
+			func(dst []byte, p *Packet) []byte { // sized as the server sizes it
+				text := AppendPacket(make([]byte, 0, 1+len(p.Namespace)+len(p.Data)+24), p)
+				return AppendEIO4Frame(dst, Frame{Type: FrameMessage, Data: text})
+			}},
+		{"0.9", `5:17+::{"name":"echo","args":[` + arg + `]}`, `6:::17+[` + arg + `]`,
+			func(text []byte) (Frame, error) { return V1HeaderFrame(text), nil },
+			func(text []byte) (Packet, error) {
+				if V1AutoAck(text) != nil {
+					b.Fatal("auto ack")
+				}
+				return V1MessagePacket(text)
+			},
+			func(dst []byte, p *Packet) []byte {
+				q, ok := PacketToV1(p)
+				if !ok {
+					b.Fatal("not translated")
+				}
+				text := AppendV1Packet(make([]byte, 0, 32+len(q.Endpoint)+len(q.Name)+len(q.Args)+len(q.Data)), &q)
+				return append(dst, V1FrameText(Frame{Type: FrameMessage, Data: text})...)
+			}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			in := []byte(c.in)
+			var out []byte
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				f, err := c.frame(in)
+				if err != nil || f.Type != FrameMessage {
+					b.Fatal(f, err)
+				}
+				p, err := c.packet(f.Data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				items, err := SplitValidArgs(p.Data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				args := make([]any, len(items)-1)
+				for i, it := range items[1:] {
+					args[i] = it
+				}
+				data, _, err := EncodeAck(args)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out = c.ack(out[:0], &Packet{Type: Ack, Namespace: p.Namespace, ID: p.ID, HasID: true, Data: data})
+			}
+			if string(out) != c.want {
+				b.Fatalf("%s, want %s", out, c.want)
+			}
+		})
+	}
+}

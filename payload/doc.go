@@ -15,7 +15,8 @@
 // its Socket.IO 4 packet forms, [EIO3Packet] and [ParseEIO3Packet]) and V1
 // (0.9, Socket.IO protocol 1: [ParseV1Packet], [DecodeV1Payload], and the
 // translation to and from Socket.IO packets, [V1ToPacket] and
-// [PacketToV1]). Codecs without a prefix serve every generation.
+// [PacketToV1], or in one pass from the client's text, [V1HeaderFrame] and
+// [V1MessagePacket]). Codecs without a prefix serve every generation.
 //
 // The msgpack packet form of socket.io-msgpack-parser, which EIO4 and EIO3
 // clients may use instead of the text form, decodes into the same [Packet]

@@ -935,16 +935,21 @@ func hexBytes(s string) ([]byte, error) {
 }
 
 // FuzzV1Translate feeds arbitrary protocol 1 text through the translation
-// to Socket.IO packets and back: nothing may panic, and a packet that
-// translates must translate back to protocol 1.
+// to Socket.IO packets and back: nothing may panic, the one-pass
+// translation (V1HeaderFrame, V1MessagePacket) must agree with the
+// packet-by-packet one, and a packet that translates must translate back to
+// protocol 1.
 func FuzzV1Translate(f *testing.F) {
 	for _, s := range []string{"3:::hi", `4:2+:/c:{"a":1}`, `5:3+::{"name":"e","args":[1, 2]}`, `6:::1+["x"]`,
 		"6:::0", "1::/test:?a=b", "1::/test?a=%zz", "0::/c", "2::", "7:::1+0"} {
 		f.Add([]byte(s))
 	}
+	for _, s := range v1MessageInputs {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, text []byte) {
-		_ = ParseV1Frame(text)
-		_ = V1AutoAck(text)
+		checkV1MessagePacket(t, text)
+		checkV1AutoAck(t, text)
 		q, err := ParseV1Packet(text)
 		if err != nil {
 			return

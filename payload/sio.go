@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // PacketType is a Socket.IO packet type.
@@ -223,8 +224,11 @@ type Shared struct {
 	// it is. It must be set before the first call of Frames.
 	Offset string
 
-	once   [MaxDialects]sync.Once
-	frames [MaxDialects][]Frame
+	mu     sync.Mutex            // held while a dialect's frames are encoded
+	done   atomic.Uint32         // bit d: dialect d's frames are encoded
+	first  uint8                 // the dialect encoded first, whose frames are frames
+	frames []Frame               // most packets (acks, emits) go to one dialect only
+	others *[MaxDialects][]Frame // the other dialects' frames, made for the second
 }
 
 // MaxDialects is the number of encoding slots a [Shared] packet keeps: one
@@ -236,8 +240,35 @@ const MaxDialects = 5
 // calling encode the first time the dialect asks. It is safe for
 // concurrent use.
 func (s *Shared) Frames(d int, encode func(*Packet) []Frame) []Frame {
-	s.once[d].Do(func() { s.frames[d] = encode(&s.Packet) })
-	return s.frames[d]
+	if s.done.Load()&(1<<d) == 0 {
+		s.encode(d, encode)
+	}
+	if int(s.first) == d {
+		return s.frames
+	}
+	return s.others[d]
+}
+
+// encode sets the frames of dialect d once. One mutex and a bit per
+// dialect rather than a sync.Once each, and one dialect's frames inline,
+// keep a Shared (one per packet sent) at 160 bytes rather than 320.
+func (s *Shared) encode(d int, encode func(*Packet) []Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	done := s.done.Load()
+	if done&(1<<d) != 0 {
+		return
+	}
+	f := encode(&s.Packet)
+	if done == 0 {
+		s.first, s.frames = uint8(d), f
+	} else {
+		if s.others == nil {
+			s.others = new([MaxDialects][]Frame)
+		}
+		s.others[d] = f
+	}
+	s.done.Or(1 << d)
 }
 
 // WithOffset returns a copy of p whose data, a JSON array, ends with
@@ -270,6 +301,12 @@ func leadingID(s []byte) (id uint64, n int, ok bool) {
 	}
 	if n == 0 {
 		return 0, 0, true
+	}
+	if n < 20 { // 19 digits never overflow a uint64
+		for _, c := range s[:n] {
+			id = id*10 + uint64(c-'0')
+		}
+		return id, n, true
 	}
 	id, err := strconv.ParseUint(string(s[:n]), 10, 64)
 	return id, n, err == nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -326,4 +328,22 @@ func packetEqual(a, b Packet) bool {
 		return false
 	}
 	return true
+}
+
+// leadingID reads the digits strconv.ParseUint reads, to the same id, and
+// refuses what overflows a uint64.
+func TestLeadingID(t *testing.T) {
+	for _, s := range []string{"", "x", "0", "007[", "42", "9999999999999999999", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999x", "12345678901234567890123"} {
+		id, n, ok := leadingID([]byte(s))
+		k := len(s) - len(strings.TrimLeft(s, "0123456789"))
+		var want uint64
+		var err error
+		if k > 0 {
+			want, err = strconv.ParseUint(s[:k], 10, 64)
+		}
+		if n != k || ok != (err == nil) || (ok && id != want) {
+			t.Errorf("leadingID(%q) = %d, %d, %v; want %d, %d, %v", s, id, n, ok, want, k, err == nil)
+		}
+	}
 }

@@ -92,8 +92,7 @@ type v1Header struct {
 
 // parseV1Header splits text into its fields without looking at the data.
 func parseV1Header(text []byte) (h v1Header, err error) {
-	i := bytes.IndexByte(text, ':')
-	if i != 1 || text[0] < '0' || text[0] > '8' {
+	if len(text) < 2 || text[1] != ':' || text[0] < '0' || text[0] > '8' {
 		return h, ErrV1Packet
 	}
 	h.typ = V1Type(text[0] - '0')
@@ -212,35 +211,44 @@ func ParseV1Packet(text []byte) (V1Packet, error) {
 // {"name":"<no escapes>"} or {"name":"<no escapes>","args":[…]}, without
 // a full JSON decode; ok is false for any other form.
 func fastEvent(d []byte) (name string, args []byte, ok bool) {
+	n, args, ok := fastEventSpan(d)
+	if !ok {
+		return "", nil, false
+	}
+	return string(n), args, true
+}
+
+// fastEventSpan is fastEvent with the name's bytes, which alias d.
+func fastEventSpan(d []byte) (name, args []byte, ok bool) {
 	const head = `{"name":"`
 	if !bytes.HasPrefix(d, []byte(head)) || len(d) < len(head)+2 || d[len(d)-1] != '}' {
-		return "", nil, false
+		return nil, nil, false
 	}
 	rest := d[len(head):]
 	end := bytes.IndexByte(rest, '"')
 	if end < 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	for _, c := range rest[:end] {
 		if c < 0x20 || c == '\\' {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
 	if !utf8.Valid(rest[:end]) {
-		return "", nil, false
+		return nil, nil, false
 	}
-	name, rest = string(rest[:end]), rest[end+1:]
+	name, rest = rest[:end], rest[end+1:]
 	if len(rest) == 1 { // just the closing brace
 		return name, nil, true
 	}
 	const argsKey = `,"args":`
 	if !bytes.HasPrefix(rest, []byte(argsKey)) {
-		return "", nil, false
+		return nil, nil, false
 	}
 	// Whitespace before the closing brace is not part of the array.
-	args = bytes.TrimRight(rest[len(argsKey):len(rest)-1], " \t\r\n")
+	args = trimRightSpace(rest[len(argsKey) : len(rest)-1])
 	if len(args) < 2 || args[0] != '[' || !validJSON(args) {
-		return "", nil, false
+		return nil, nil, false
 	}
 	if emptyArray(args) {
 		args = nil
@@ -333,14 +341,46 @@ func appendLineSafe(dst, src []byte) []byte {
 
 // emptyArray reports whether a JSON array is absent or "[]".
 func emptyArray(a []byte) bool {
-	a = bytes.TrimSpace(a)
-	if len(a) == 0 {
+	i := skipSpace(a, 0)
+	if i == len(a) {
 		return true
 	}
-	if a[0] != '[' {
+	if a[i] != '[' {
 		return false
 	}
-	return len(bytes.TrimSpace(a[1:len(a)-1])) == 0 && a[len(a)-1] == ']'
+	i = skipSpace(a, i+1)
+	return i < len(a) && a[i] == ']' && skipSpace(a, i+1) == len(a)
+}
+
+// trimSpace trims JSON whitespace off both ends of b.
+func trimSpace(b []byte) []byte {
+	return trimRightSpace(b[skipSpace(b, 0):])
+}
+
+// trimRightSpace trims JSON whitespace off the end of b.
+func trimRightSpace(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case ' ', '\t', '\r', '\n':
+			b = b[:len(b)-1]
+		default:
+			return b
+		}
+	}
+	return b
+}
+
+// appendJSONBytes is appendJSONString for a string held in bytes, which
+// it copies only to escape them.
+func appendJSONBytes(dst, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return appendJSONString(dst, string(s))
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // appendJSONString appends s as a JSON string literal, HTML characters

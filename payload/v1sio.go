@@ -54,6 +54,11 @@ func ParseV1Frame(text []byte) Frame {
 	if err != nil {
 		return Frame{Type: FrameNoop}
 	}
+	return v1Frame(&p, text)
+}
+
+// v1Frame is the engine frame of packet p, whose text is text.
+func v1Frame(p *V1Packet, text []byte) Frame {
 	switch p.Type {
 	case V1Heartbeat:
 		return Frame{Type: FramePong}
@@ -71,6 +76,59 @@ func ParseV1Frame(text []byte) Frame {
 	return Frame{Type: FrameMessage, Data: text}
 }
 
+// V1HeaderFrame classifies one protocol 1 packet from the client as
+// ParseV1Frame does, but by its header alone (by its type alone for the
+// types that can only be messages), leaving the rest to V1MessagePacket: a
+// message frame may hold a packet that ParseV1Frame makes a noop (a header
+// or data that does not decode, an event named "disconnect"), which
+// V1MessagePacket then reports as ErrV1Ignored. A server that reads every
+// message frame's packet so decodes it once.
+func V1HeaderFrame(text []byte) Frame {
+	if len(text) > 1 && text[1] == ':' {
+		switch text[0] {
+		case '1', '3', '4', '5', '6': // connect, message, json, event, ack
+			return Frame{Type: FrameMessage, Data: text} // header and all left to V1MessagePacket
+		}
+	}
+	h, err := parseV1Header(text)
+	if err != nil {
+		return Frame{Type: FrameNoop}
+	}
+	switch h.typ {
+	case V1Heartbeat:
+		return Frame{Type: FramePong}
+	case V1Noop, V1Error:
+		return Frame{Type: FrameNoop}
+	case V1Disconnect:
+		if len(h.endpoint) == 0 {
+			return Frame{Type: FrameClose}
+		}
+	}
+	return Frame{Type: FrameMessage, Data: text}
+}
+
+// V1MessagePacket decodes and translates the packet of a message frame
+// from the client: V1ToPacket of ParseV1Packet, or ErrV1Ignored for a
+// packet that ParseV1Frame does not make a message frame. An event in the
+// form clients write (see fastEvent) is translated in one pass.
+func V1MessagePacket(text []byte) (Packet, error) {
+	if h, err := parseV1Header(text); err == nil && h.typ == V1Event {
+		if name, args, ok := fastEventSpan(h.data); ok {
+			if string(name) == "disconnect" {
+				return Packet{}, ErrV1Ignored
+			}
+			nsp, _ := v1Namespace(string(h.endpoint))
+			return Packet{Type: Event, Namespace: nsp, Data: v1EventData(name, args),
+				ID: h.id, HasID: h.hasID && h.ackData}, nil
+		}
+	}
+	q, err := ParseV1Packet(text)
+	if err != nil || v1Frame(&q, text).Type != FrameMessage {
+		return Packet{}, ErrV1Ignored
+	}
+	return V1ToPacket(&q)
+}
+
 // v1Endpoint is the endpoint of namespace nsp: "" for the main one.
 func v1Endpoint(nsp string) string {
 	if nsp == "/" {
@@ -82,6 +140,10 @@ func v1Endpoint(nsp string) string {
 // PacketToV1 translates a Socket.IO packet into one protocol 1 packet; it
 // reports false for a packet that protocol 1 does not carry (an unknown
 // namespace's refusal, a malformed event).
+//
+// An ack's data is taken to be JSON, as the namespaces encode it (the other
+// generations' encoders write it unchecked too): an array on one line
+// passes through as it is.
 func PacketToV1(p *Packet) (V1Packet, bool) {
 	q := V1Packet{Endpoint: v1Endpoint(p.Nsp())}
 	switch p.Type {
@@ -91,17 +153,18 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 		q.Type = V1Disconnect
 	case Event, BinaryEvent:
 		items, err := splitArgsFast(p.Data)
-		if err != nil || len(items) == 0 || json.Unmarshal(items[0], &q.Name) != nil {
+		var name string // not &q.Name: q would escape to the heap
+		if err != nil || len(items) == 0 || json.Unmarshal(items[0], &name) != nil {
 			return q, false
 		}
-		q.Type = V1Event
+		q.Type, q.Name = V1Event, name
 		q.Args = v1Args(items[1:], p.Attachments)
 		if p.HasID {
 			q.ID, q.HasID, q.AckData = p.ID+1, true, true
 		}
 	case Ack, BinaryAck:
 		q.Type, q.AckID = V1Ack, p.ID
-		if len(p.Attachments) == 0 && firstNonSpace(p.Data) == '[' && bytes.IndexAny(p.Data, "\r\n") < 0 && validJSON(p.Data) {
+		if len(p.Attachments) == 0 && oneLineArray(p.Data) {
 			q.Args = p.Data // the arguments' array as it is: nothing to inline, no line break
 			break
 		}
@@ -122,6 +185,12 @@ func PacketToV1(p *Packet) (V1Packet, bool) {
 		return q, false
 	}
 	return q, true
+}
+
+// oneLineArray reports whether JSON data is an array without a line break
+// (which the 0.9 client's packet regular expression does not cross).
+func oneLineArray(data []byte) bool {
+	return firstNonSpace(data) == '[' && bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') < 0
 }
 
 // splitArgsFast answers as SplitArgs does, items aliasing data: a
@@ -188,13 +257,9 @@ func inlineValue(v any) any {
 // Socket.IO packet; packets with nothing for the namespaces are
 // ErrV1Ignored.
 func V1ToPacket(q *V1Packet) (Packet, error) {
-	nsp := q.Endpoint
-	query := q.Query
-	if i := strings.IndexByte(nsp, '?'); i >= 0 {
-		nsp, query = nsp[:i], nsp[i:]
-	}
-	if nsp == "" {
-		nsp = "/"
+	nsp, query := v1Namespace(q.Endpoint)
+	if query == "" { // the endpoint's own query first
+		query = q.Query
 	}
 	p := Packet{Namespace: nsp}
 	switch q.Type {
@@ -213,18 +278,7 @@ func V1ToPacket(q *V1Packet) (Packet, error) {
 		p.Type, p.Data = Event, append(append([]byte(`["message",`), arg...), ']')
 		p.ID, p.HasID = q.ID, q.HasID && q.AckData
 	case V1Event:
-		var inner []byte
-		if args := bytes.TrimSpace(q.Args); len(args) > 2 {
-			inner = bytes.TrimSpace(args[1 : len(args)-1])
-		}
-		b := make([]byte, 0, len(q.Name)+len(inner)+8)
-		b = append(b, '[')
-		b = appendJSONString(b, q.Name)
-		if len(inner) > 0 {
-			b = append(b, ',')
-			b = append(b, inner...)
-		}
-		p.Type, p.Data = Event, append(b, ']')
+		p.Type, p.Data = Event, v1EventData([]byte(q.Name), q.Args)
 		p.ID, p.HasID = q.ID, q.HasID && q.AckData
 	case V1Ack:
 		p.Type, p.Data = Ack, q.Args
@@ -242,9 +296,47 @@ func V1ToPacket(q *V1Packet) (Packet, error) {
 	return p, nil
 }
 
+// v1Namespace splits a packet's endpoint into the namespace ("/" for the
+// main one) and the query that may follow it ("?a=b").
+func v1Namespace(endpoint string) (nsp, query string) {
+	nsp = endpoint
+	if i := strings.IndexByte(nsp, '?'); i >= 0 {
+		nsp, query = nsp[:i], nsp[i:]
+	}
+	if nsp == "" {
+		nsp = "/"
+	}
+	return nsp, query
+}
+
+// v1EventData is the Socket.IO data of an event: the JSON array of its
+// name and the items of args, a JSON array or empty.
+func v1EventData(name, args []byte) []byte {
+	var inner []byte
+	if args := trimSpace(args); len(args) > 2 {
+		inner = trimSpace(args[1 : len(args)-1])
+	}
+	b := make([]byte, 0, len(name)+len(inner)+8)
+	b = append(b, '[')
+	b = appendJSONBytes(b, name)
+	if len(inner) > 0 {
+		b = append(b, ',')
+		b = append(b, inner...)
+	}
+	return append(b, ']')
+}
+
 // V1AutoAck returns the automatic ack the client expects for the packet
 // text whose id has no "+" (0.9's send(data, fn)), or nil.
 func V1AutoAck(text []byte) []byte {
+	// Most packets have no id, or one with "+": no header to parse.
+	i := 2
+	for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+		i++
+	}
+	if i == 2 || i == len(text) || text[i] == '+' {
+		return nil
+	}
 	typ, ep, id, auto, err := V1Info(text)
 	if err != nil || !auto || typ == V1Ack {
 		return nil

@@ -98,11 +98,119 @@ func TestParseV1Frame(t *testing.T) {
 	}
 }
 
+// checkV1MessagePacket checks that V1HeaderFrame and V1MessagePacket
+// answer for text as ParseV1Frame, ParseV1Packet and V1ToPacket do.
+func checkV1MessagePacket(t *testing.T, text []byte) {
+	t.Helper()
+	want := ParseV1Frame(text)
+	got := V1HeaderFrame(text)
+	if got.Type != want.Type && !(want.Type == FrameNoop && got.Type == FrameMessage) {
+		t.Fatalf("V1HeaderFrame(%q) = %v, ParseV1Frame %v", text, got.Type, want.Type)
+	}
+	if got.Type == FrameMessage && !bytes.Equal(got.Data, text) {
+		t.Fatalf("V1HeaderFrame(%q) holds %q", text, got.Data)
+	}
+	if got.Type != FrameMessage {
+		return
+	}
+	p, err := V1MessagePacket(text)
+	if want.Type != FrameMessage {
+		if err != ErrV1Ignored {
+			t.Fatalf("V1MessagePacket(%q) = %+v, %v; ParseV1Frame makes it %v", text, p, err, want.Type)
+		}
+		return
+	}
+	q, _ := ParseV1Packet(text)
+	wp, werr := V1ToPacket(&q)
+	if err != werr || p.Type != wp.Type || p.Namespace != wp.Namespace || !bytes.Equal(p.Data, wp.Data) ||
+		p.ID != wp.ID || p.HasID != wp.HasID || len(p.Attachments) != 0 {
+		t.Fatalf("V1MessagePacket(%q) = %+v, %v; V1ToPacket: %+v, %v", text, p, err, wp, werr)
+	}
+}
+
+// v1MessageInputs are packets for the one-pass translation: every form of
+// the fast event path and what falls back from it.
+var v1MessageInputs = []string{
+	`5:17+::{"name":"echo","args":["a chat line"]}`, `5:::{"name":"e"}`, `5:::{"name":"e","args":[]}`,
+	`5:::{"name":"e","args":[ ]}`, `5:::{"name":"e","args":[1, 2] }`, `5:3:/c?x=1:{"name":"e","args":[1]}`,
+	`5::/c:{"name":"é","args":[1]}`, "5:::{\"name\":\"\u2028\",\"args\":[1]}", `5:::{"name":"a\"b","args":[1]}`,
+	`5:::{"name":"disconnect"}`, `5:::{"name":"disconnect","args":[1]}`, `5:::{"args":[1],"name":"disconnect"}`,
+	`5:::{"args":[1],"name":"x"}`, `5:::{"name":"x","args":[1}`, `5:::{"name":"x","args":{}}`, `5:::{"name":1}`,
+	`5:::`, `5:::{"name":"x\u0000"}`, "5:::{\"name\":\"\xff\"}", `5:1+:/c:{"name":"x","args":[{"a":[1,"]"]}]}`,
+	"3:::hi", "3:5:/c:x", `4:2+:/c:{"a":1}`, `4:::{"a":`, `6:::1+["x"]`, "6:::0", "6:::x", "6:::", "6:::3+{", "1::/t:?a=b",
+	"1::/t?a=b", "1::", "0::", "0::/c", "2::", "8::", "7:::1+0", "9:::x", "0", "5", "5:x:", "5:1+:", "5:+::x",
+	"5:99999999999999999999::{}",
+}
+
+func TestV1MessagePacket(t *testing.T) {
+	for _, in := range v1MessageInputs {
+		checkV1MessagePacket(t, []byte(in))
+	}
+	for _, tt := range v1ToPacketVectors {
+		checkV1MessagePacket(t, []byte(tt.in))
+	}
+}
+
 func TestV1AutoAck(t *testing.T) {
 	for in, want := range map[string]string{"3:5:/c:x": "6::/c:5", `5:5+::{"name":"a"}`: "", "6:::5": "",
-		"3:::x": "", "nope": ""} {
+		"3:::x": "", "nope": "", "3:5::x": "6:::5", "3:5": "", "3:5+": "", "3:05::x": "6:::5", "x:5::y": ""} {
 		if got := string(V1AutoAck([]byte(in))); got != want {
 			t.Errorf("V1AutoAck(%q) = %q, want %q", in, got, want)
+		}
+		checkV1AutoAck(t, []byte(in))
+	}
+}
+
+// checkV1AutoAck checks V1AutoAck against the ack V1Info describes.
+func checkV1AutoAck(t *testing.T, text []byte) {
+	t.Helper()
+	var want []byte
+	if typ, ep, id, auto, err := V1Info(text); err == nil && auto && typ != V1Ack {
+		want = AppendV1Packet(nil, &V1Packet{Type: V1Ack, Endpoint: ep, AckID: id})
+	}
+	if got := V1AutoAck(text); !bytes.Equal(got, want) {
+		t.Fatalf("V1AutoAck(%q) = %q, want %q", text, got, want)
+	}
+}
+
+// The codec work of a 0.9 echo allocates only the event's Socket.IO data:
+// the packet is framed by its header and decoded in one pass, and the ack
+// is written without a copy of the packet.
+func TestV1EchoAllocs(t *testing.T) {
+	in := []byte(`5:17+::{"name":"echo","args":["a chat line"]}`)
+	if n := testing.AllocsPerRun(100, func() {
+		f := V1HeaderFrame(in)
+		if f.Type != FrameMessage || V1AutoAck(f.Data) != nil {
+			t.Fatalf("frame %v", f.Type)
+		}
+		p, err := V1MessagePacket(f.Data)
+		if err != nil || string(p.Data) != `["echo","a chat line"]` || p.ID != 17 || !p.HasID {
+			t.Fatalf("V1MessagePacket = %+v, %v", p, err)
+		}
+	}); n != 1 {
+		t.Errorf("decoding the echo: %v allocations, want 1 (its data)", n)
+	}
+	ack := &Packet{Type: Ack, Namespace: "/", ID: 17, HasID: true, Data: []byte(`["a chat line"]`)}
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() {
+		q, ok := PacketToV1(ack)
+		if !ok {
+			t.Fatal("ack not translated")
+		}
+		buf = AppendV1Packet(buf[:0], &q)
+	}); n != 0 {
+		t.Errorf("encoding the ack: %v allocations, want 0", n)
+	}
+	if string(buf) != `6:::17+["a chat line"]` {
+		t.Errorf("ack %s", buf)
+	}
+}
+
+func TestEmptyArray(t *testing.T) {
+	for in, want := range map[string]bool{"": true, " \n": true, "[]": true, " [ \t] ": true, "[1]": false,
+		"[": false, "[ ": false, "]": false, "x": false, "[]]": false, "[]x": false, `[""]`: false} {
+		if got := emptyArray([]byte(in)); got != want {
+			t.Errorf("emptyArray(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/namespace"
+	"github.com/sockio/sockio/payload"
 )
 
 // goroutinesCreated reads the runtime's count of goroutines created.
@@ -249,4 +250,68 @@ func BenchmarkBroadcastWebSocket(b *testing.B) {
 	n := float64(b.N * clients)
 	b.ReportMetric(float64(goroutinesCreated()-g0)/n, "goroutines/delivery")
 	b.ReportMetric(float64(cpuTime()-cpu0)/n, "cpu-ns/delivery")
+}
+
+// BenchmarkEchoPath is the server's own work per echo, without a network:
+// the websocket message is parsed as the transport parses it, received by
+// a session (with a real queue) whose "echo" handler acks it, and the ack
+// taken from the queue and laid out as the websocket message the writer
+// sends. What it measures is the dialects' codecs and the namespaces; the
+// syscalls that dominate BenchmarkEchoWebSocket are left out, so the
+// generations' costs per echo compare directly.
+func BenchmarkEchoPath(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		d       dialect
+		msg     string
+		wantAck string
+	}{
+		{"4.x", eio4{}, `4217["echo","a chat line of about sixty-four bytes, typical of a echo"]`, `4317["a chat line`},
+		{"2.x", eio3Dialect, `4217["echo","a chat line of about sixty-four bytes, typical of a echo"]`, `4317["a chat line`},
+		{"0.9", v1Dialect, `5:17+::{"name":"echo","args":["a chat line of about sixty-four bytes, typical of a echo"]}`,
+			`6:::17+["a chat line`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
+			defer srv.Close(b.Context())
+			acked := make(chan struct{}, 1)
+			srv.Of("/").OnConnection(func(s *namespace.Socket) {
+				s.On("echo", func(e *namespace.Event) {
+					_ = e.Ack(e.Forward()...)
+					acked <- struct{}{}
+				})
+			})
+			s := benchSessions(b, srv, 1, func(int) dialect { return c.d })[0]
+			s.mu.Lock()
+			s.tr = nil // no transport: frames stay queued, and a session without one is not deaf yet
+			s.mu.Unlock()
+			msg := []byte(c.msg)
+			var in [1]payload.Frame
+			var queued []payload.Frame
+			var out []byte
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				f, err := s.d.ParseMessage(msg, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in[0] = f
+				if err := s.Receive(in[:]); err != nil {
+					b.Fatal(err)
+				}
+				<-acked
+				queued = s.q.Take(queued[:0])
+				if len(queued) != 1 {
+					b.Fatalf("%d frames queued, want the ack", len(queued))
+				}
+				out, _ = s.d.AppendMessage(out[:0], queued[0], false)
+				if !strings.HasPrefix(string(out), c.wantAck) {
+					b.Fatalf("ack %q, want %s…", out, c.wantAck)
+				}
+			}
+			// CPU time is steadier than wall time on a shared machine.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }

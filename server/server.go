@@ -119,6 +119,9 @@ func (c *sioConn) message(f payload.Frame) error {
 		return c.deliver(&p)
 	}
 	p, n, err := c.s.d.parsePacket(f.Data)
+	if errors.Is(err, errPacketIgnored) {
+		return nil
+	}
 	if err != nil {
 		return &protocolError{payload.ReasonParseError, err}
 	}

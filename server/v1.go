@@ -19,9 +19,12 @@ import (
 var v1Dialect dialect = v1{}
 
 // v1 maps protocol 1 onto the server's frames and packets, by payload's
-// translation (see payload.ParseV1Frame, payload.PacketToV1 and
-// payload.V1ToPacket, whose file documents the mapping). Socket ids are
-// derived from the session id; the 0.9 client never sees them.
+// translation (see payload.V1HeaderFrame, payload.V1MessagePacket and
+// payload.PacketToV1, whose file documents the mapping). Frames are told
+// apart by the packet's header; a message frame's data is decoded once,
+// into its Socket.IO packet, and one that the 0.9 server ignores (data that
+// does not decode, an event named "disconnect") is dropped there. Socket
+// ids are derived from the session id; the 0.9 client never sees them.
 type v1 struct{ frames }
 
 func (v1) traits() *traits { return &v1Traits }
@@ -44,7 +47,7 @@ func (v1) DecodePayload(body []byte, _ string) ([]payload.Frame, error) {
 	}
 	frames := make([]payload.Frame, len(packets))
 	for i, p := range packets {
-		frames[i] = payload.ParseV1Frame(p)
+		frames[i] = payload.V1HeaderFrame(p)
 	}
 	return frames, nil
 }
@@ -60,7 +63,7 @@ func (v1) ParseMessage(data []byte, binary bool) (payload.Frame, error) {
 	if binary {
 		return payload.Frame{}, errV1Binary
 	}
-	return payload.ParseV1Frame(data), nil
+	return payload.V1HeaderFrame(data), nil
 }
 
 // AppendJSONP writes io.j[j]("…"); encoding/json's string form escapes
@@ -104,15 +107,19 @@ func (v1) encodePacket(p *payload.Packet) []payload.Frame {
 	return []payload.Frame{{Type: payload.FrameMessage, Data: payload.AppendV1Packet(dst, &q)}}
 }
 
-// parsePacket translates a message frame's protocol 1 packet.
+// parsePacket translates a message frame's protocol 1 packet; one the 0.9
+// server ignores is errPacketIgnored.
 func (v1) parsePacket(text []byte) (payload.Packet, int, error) {
-	q, err := payload.ParseV1Packet(text)
+	p, err := payload.V1MessagePacket(text)
 	if err != nil {
-		return payload.Packet{}, 0, err
+		return payload.Packet{}, 0, errPacketIgnored
 	}
-	p, err := payload.V1ToPacket(&q)
-	return p, 0, err
+	return p, 0, nil
 }
+
+// errPacketIgnored is a dialect's answer for a packet that its generation's
+// servers ignore: the session drops it and goes on.
+var errPacketIgnored = errors.New("server: packet ignored")
 
 // autoAck returns the automatic ack the client expects for a packet whose
 // id has no "+" (0.9's send(data, fn)), or nil.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,87 @@ func TestV1WebSocket(t *testing.T) {
 	_ = ws.WriteMessage(websocket.TextMessage, []byte("0::"))
 	if got := h.rec.wait(t, sid); got != "transport close" {
 		t.Fatalf("reason %q", got)
+	}
+}
+
+// v1Ignored are packets a 0.9 server ignores: data that does not decode,
+// an event named "disconnect" (in either key order), an error packet, an
+// unknown type.
+var v1Ignored = []string{`5:::{"name":"disconnect"}`, `5:::{"args":[],"name":"disconnect"}`, `5:::{"name":1}`,
+	`5:::{"name":"echo","args":[1}`, `5:3+::{"name":"echo","args":{}}`, `4:::{"a":`, "6:::x", "7:::1+0", "9:::x", "5"}
+
+// Packets the 0.9 server ignores are dropped one by one: the session stays,
+// nothing answers them, and the next event is served.
+func TestV1IgnoredPackets(t *testing.T) {
+	h := newHarness(t, server.Options{Logger: quietLogger(), PollingDuration: 50 * time.Millisecond}, v1App)
+	sid := h.v1Handshake()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.v1URL("websocket", sid), "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	read := func() string {
+		t.Helper()
+		_ = ws.SetReadDeadline(time.Now().Add(waitTimeout))
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := read(); got != "1::" {
+		t.Fatalf("first frame %q", got)
+	}
+	for _, p := range v1Ignored {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(p))
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`5:9+::{"name":"echo","args":["after"]}`))
+	if got := read(); got != `6:::9+["after"]` {
+		t.Fatalf("after the ignored packets: %q, want the echo's ack", got)
+	}
+
+	// The same in one polling upload.
+	sid = v1Connect(t, h)
+	u := h.v1URL("xhr-polling", sid)
+	body := ""
+	for _, p := range append(v1Ignored, `5:9+::{"name":"echo","args":["after"]}`) {
+		body += "\ufffd" + strconv.Itoa(len(p)) + "\ufffd" + p
+	}
+	expectBody(t, h.post(u, body), http.StatusOK, "", "1")
+	expectBody(t, h.get(u), http.StatusOK, "", `6:::9+["after"]`)
+}
+
+// A raw Engine's 0.9 sessions get no packet the 0.9 server ignores either.
+func TestV1IgnoredPacketsRawEngine(t *testing.T) {
+	got := make(chan string, 16)
+	eng := server.NewEngine(server.Options{Logger: quietLogger()}, func(c *server.EngineConn) {
+		c.OnMessage(func(data []byte, _ bool) { got <- string(data) })
+	})
+	ts := httptest.NewServer(eng)
+	defer ts.Close()
+	defer func() { _ = eng.Close(t.Context()) }()
+	res, err := http.Get(ts.URL + "/engine.io/1/?t=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	sid, _, _ := strings.Cut(string(body), ":")
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/engine.io/1/websocket/"+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, p := range append(v1Ignored, "3:::hi") {
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(p))
+	}
+	select {
+	case m := <-got:
+		if m != "3:::hi" {
+			t.Fatalf("OnMessage got %q first, want 3:::hi", m)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no message")
 	}
 }
 

@@ -31,11 +31,18 @@ func TestV1DialectFrames(t *testing.T) {
 	d := v1{}
 	for in, want := range map[string]payload.FrameType{"2::": payload.FramePong, "8::": payload.FrameNoop,
 		"0::": payload.FrameClose, "0::/chat": payload.FrameMessage, "7:::1+0": payload.FrameNoop,
-		"9:::x": payload.FrameNoop, "0": payload.FrameNoop, `5:::{"name":"disconnect"}`: payload.FrameNoop,
+		"9:::x": payload.FrameNoop, "0": payload.FrameNoop, `5:::{"name":"disconnect"}`: payload.FrameMessage,
 		`5:::{"name":"x"}`: payload.FrameMessage} {
 		f, err := d.ParseMessage([]byte(in), false)
 		if err != nil || f.Type != want {
 			t.Errorf("ParseMessage(%q) = %v, %v; want %v", in, f.Type, err, want)
+		}
+	}
+	// Frames go by the header: a message whose data the 0.9 server ignores
+	// is dropped when its packet is decoded.
+	for _, in := range []string{`5:::{"name":"disconnect"}`, `5:::{"name":1}`, `4:::{"a":`, "6:::x"} {
+		if _, _, err := d.parsePacket([]byte(in)); err != errPacketIgnored {
+			t.Errorf("parsePacket(%q) = %v, want errPacketIgnored", in, err)
 		}
 	}
 	if _, err := d.ParseMessage([]byte{1}, true); err == nil {
