@@ -284,10 +284,12 @@ func TestRawRecoveryExpires(t *testing.T) {
 // broadcasts without offsets.
 func TestRawRecoveryOffsets(t *testing.T) {
 	acks := make(chan namespace.Args, 1)
+	joined := make(chan struct{}, 3) // the CONNECT answer may leave before the handler joins
 	h := newHarness(t, server.Options{Logger: quietLogger(), ConnectionStateRecovery: &namespace.Recovery{}},
 		func(srv *server.Server) {
 			srv.Of("/").OnConnection(func(s *namespace.Socket) {
 				s.Join("room")
+				joined <- struct{}{}
 				s.On("go", func(e *namespace.Event) {
 					_ = s.Volatile().Emit("volatile", 1)
 					go func() {
@@ -303,6 +305,9 @@ func TestRawRecoveryOffsets(t *testing.T) {
 	sid1 := h.v1Handshake()
 	u1 := h.v1URL("xhr-polling", sid1)
 	expectBody(t, h.get(u1), http.StatusOK, "", "1::")
+	for range 3 {
+		<-joined
+	}
 
 	_ = h.srv.Of("/").To("room").Emit("n", 1)
 	if args, _ := eventOffset(t, c.next()); args[0] != "n" {
