@@ -225,7 +225,7 @@ func (t *WebSocket) serveConn() (parked bool) {
 		if t.bc.idle > 0 && t.br.Buffered() == 0 && t.awaitData() {
 			return true
 		}
-		typ, data, err := t.conn.ReadMessage()
+		typ, data, err := readMessage(t.conn)
 		if err != nil {
 			t.readFailed(err)
 			return false
@@ -281,6 +281,44 @@ func (t *WebSocket) unpark() {
 	if t.parked.Load() {
 		t.opts.Parker.resume(t)
 	}
+}
+
+// readBufs holds the buffers messages are read into before they are
+// copied out at their length.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// readMessage reads the next message through a pooled buffer and returns a
+// copy of its length: gorilla's ReadMessage starts every message at 512
+// bytes, and the frames of a message live as long as its handlers keep
+// them.
+func readMessage(c *websocket.Conn) (int, []byte, error) {
+	typ, r, err := c.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	bp := readBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	var data []byte
+	if err == io.EOF {
+		err = nil
+		data = bytes.Clone(b)
+	}
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		readBufs.Put(bp)
+	}
+	return typ, data, err
 }
 
 func (t *WebSocket) probe(f payload.Frame) bool {
