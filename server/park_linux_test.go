@@ -76,15 +76,6 @@ func waitNoReaders(t *testing.T) {
 	}
 }
 
-// dialV1WS opens a 0.9 websocket session and reads its connect packet.
-func (h *harness) dialV1WS() (*wsClient, string) {
-	h.t.Helper()
-	sid := h.v1Handshake()
-	c := h.mustDialWS("1/websocket/" + sid)
-	c.expect("1::")
-	return c, sid
-}
-
 // An idle websocket of each generation parks (no reader goroutine is
 // left), answers a message, and parks again.
 func TestParkedWebSocketAnswers(t *testing.T) {

@@ -44,6 +44,15 @@ func (h *harness) v1Handshake() string {
 	return strings.SplitN(r.body, ":", 2)[0]
 }
 
+// dialV1WS opens a 0.9 websocket session and reads its connect packet.
+func (h *harness) dialV1WS() (*wsClient, string) {
+	h.t.Helper()
+	sid := h.v1Handshake()
+	c := h.mustDialWS("1/websocket/" + sid)
+	c.expect("1::")
+	return c, sid
+}
+
 func (h *harness) v1URL(transport, sid string) string {
 	return h.base + "1/" + transport + "/" + sid + "?t=2"
 }
@@ -234,34 +243,15 @@ var v1Ignored = []string{`5:::{"name":"disconnect"}`, `5:::{"args":[],"name":"di
 // nothing answers them, and the next event is served.
 func TestV1IgnoredPackets(t *testing.T) {
 	h := newHarness(t, server.Options{Logger: quietLogger(), PollingDuration: 50 * time.Millisecond}, v1App)
-	sid := h.v1Handshake()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.v1URL("websocket", sid), "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	read := func() string {
-		t.Helper()
-		_ = ws.SetReadDeadline(time.Now().Add(waitTimeout))
-		_, b, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	if got := read(); got != "1::" {
-		t.Fatalf("first frame %q", got)
-	}
+	ws, _ := h.dialV1WS()
 	for _, p := range v1Ignored {
-		_ = ws.WriteMessage(websocket.TextMessage, []byte(p))
+		ws.send(p)
 	}
-	_ = ws.WriteMessage(websocket.TextMessage, []byte(`5:9+::{"name":"echo","args":["after"]}`))
-	if got := read(); got != `6:::9+["after"]` {
-		t.Fatalf("after the ignored packets: %q, want the echo's ack", got)
-	}
+	ws.send(`5:9+::{"name":"echo","args":["after"]}`)
+	ws.expect(`6:::9+["after"]`) // the first answer after the ignored packets is the echo's ack
 
 	// The same in one polling upload.
-	sid = v1Connect(t, h)
+	sid := v1Connect(t, h)
 	u := h.v1URL("xhr-polling", sid)
 	body := ""
 	for _, p := range append(v1Ignored, `5:9+::{"name":"echo","args":["after"]}`) {
