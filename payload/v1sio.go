@@ -54,22 +54,23 @@ func ParseV1Frame(text []byte) Frame {
 	if err != nil {
 		return Frame{Type: FrameNoop}
 	}
-	return v1Frame(&p, text)
+	return v1Frame(p.Type, p.Endpoint != "", p.Name, text)
 }
 
-// v1Frame is the engine frame of packet p, whose text is text.
-func v1Frame(p *V1Packet, text []byte) Frame {
-	switch p.Type {
+// v1Frame is the engine frame of a packet of type typ, sent to an endpoint
+// or not, with event name name (events only), whose text is text.
+func v1Frame(typ V1Type, toEndpoint bool, name string, text []byte) Frame {
+	switch typ {
 	case V1Heartbeat:
 		return Frame{Type: FramePong}
 	case V1Noop, V1Error:
 		return Frame{Type: FrameNoop}
 	case V1Disconnect:
-		if p.Endpoint == "" {
+		if !toEndpoint {
 			return Frame{Type: FrameClose}
 		}
 	case V1Event:
-		if p.Name == "disconnect" {
+		if name == "disconnect" {
 			return Frame{Type: FrameNoop}
 		}
 	}
@@ -94,17 +95,7 @@ func V1HeaderFrame(text []byte) Frame {
 	if err != nil {
 		return Frame{Type: FrameNoop}
 	}
-	switch h.typ {
-	case V1Heartbeat:
-		return Frame{Type: FramePong}
-	case V1Noop, V1Error:
-		return Frame{Type: FrameNoop}
-	case V1Disconnect:
-		if len(h.endpoint) == 0 {
-			return Frame{Type: FrameClose}
-		}
-	}
-	return Frame{Type: FrameMessage, Data: text}
+	return v1Frame(h.typ, len(h.endpoint) > 0, "", text) // no event here: those took the branch above
 }
 
 // V1MessagePacket decodes and translates the packet of a message frame
@@ -123,7 +114,7 @@ func V1MessagePacket(text []byte) (Packet, error) {
 		}
 	}
 	q, err := ParseV1Packet(text)
-	if err != nil || v1Frame(&q, text).Type != FrameMessage {
+	if err != nil || v1Frame(q.Type, q.Endpoint != "", q.Name, text).Type != FrameMessage {
 		return Packet{}, ErrV1Ignored
 	}
 	return V1ToPacket(&q)
