@@ -13,26 +13,15 @@ import (
 // report them. A query with escapes ('%', '+') or semicolons is parsed in
 // full.
 func Get(raw, key string) (string, bool) {
-	if strings.ContainsAny(raw, "%+;") {
-		vs, _ := url.ParseQuery(raw)
-		if v := vs[key]; len(v) > 0 {
-			return v[0], true
-		}
-		return "", false
-	}
-	for raw != "" {
-		var kv string
-		kv, raw, _ = strings.Cut(raw, "&")
-		if k, v, _ := strings.Cut(kv, "="); k == key && kv != "" {
-			return v, true
-		}
-	}
-	return "", false
+	var val [1]string
+	var has [1]bool
+	Params(raw, []string{key}, val[:], has[:])
+	return val[0], has[0]
 }
 
 // Params reads several keys in one pass over raw: vals[i] and has[i] are
-// what Get(raw, keys[i]) returns. vals and has are at least as long as
-// keys.
+// the first value of keys[i] and whether it is present, as Get reports
+// them. vals and has are at least as long as keys.
 func Params(raw string, keys, vals []string, has []bool) {
 	if strings.ContainsAny(raw, "%+;") {
 		q, _ := url.ParseQuery(raw)
