@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sockio/sockio/payload"
 )
 
 // ErrPayload is returned for a polling body that is not a well-formed
@@ -21,7 +23,7 @@ func AppendPayload(dst []byte, proto int, packets ...[]byte) []byte {
 				dst = append(dst, 0x1e)
 			}
 		} else {
-			dst = strconv.AppendInt(dst, int64(utf16Len(p)), 10)
+			dst = strconv.AppendInt(dst, int64(payload.UTF16Len(p)), 10)
 			dst = append(dst, ':')
 		}
 		dst = append(dst, p...)
@@ -71,22 +73,4 @@ func NextPacket(proto int, body []byte) (packet, rest []byte, ok bool, err error
 		end += size
 	}
 	return body[:end], body[end:], true, nil
-}
-
-// utf16Len counts the UTF-16 code units of the UTF-8 text p, as
-// JavaScript's String length does.
-func utf16Len(p []byte) int {
-	n := 0
-	for i := 0; i < len(p); {
-		if p[i] < utf8.RuneSelf {
-			n, i = n+1, i+1
-			continue
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		n, i = n+1, i+size
-		if r > 0xffff {
-			n++
-		}
-	}
-	return n
 }
