@@ -47,6 +47,11 @@ type traits struct {
 	// message (the msgpack parser), false when it is a text message
 	// followed by its attachments.
 	binaryPackets bool
+	// ignored, when set, reports a message frame whose packet the
+	// generation's servers ignore. The V1 framing tells frames apart by the
+	// header alone and leaves that to parsePacket; a raw Engine, which
+	// parses no packet, asks here.
+	ignored func(text []byte) bool
 }
 
 // The traits of each generation.
@@ -54,7 +59,7 @@ var (
 	eio4Traits = traits{generation: EIO4, slot: slotEIO4, protocol: 5, serverPings: true, recovers: true}
 	eio3Traits = traits{generation: EIO3, slot: slotEIO3, protocol: 4, implicitConnect: true, sidSocketIDs: true}
 	v1Traits   = traits{generation: V1, slot: slotV1, protocol: 1, serverPings: true, implicitConnect: true,
-		sidSocketIDs: true}
+		sidSocketIDs: true, ignored: v1Ignored}
 )
 
 // socketID is the socket id the client of session sid expects in

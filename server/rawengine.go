@@ -57,8 +57,8 @@ func (c *EngineConn) BufferedAmount() int { return c.s.q.Bytes() }
 func (c *EngineConn) Close() { c.s.shutdown(payload.ReasonForcedClose) }
 
 func (c *EngineConn) message(f payload.Frame) error {
-	if c.s.d.traits().generation == V1 && payload.ParseV1Frame(f.Data).Type != payload.FrameMessage {
-		return nil // what the 0.9 server ignores, which the v1 dialect frames by the header alone
+	if ignored := c.s.d.traits().ignored; ignored != nil && ignored(f.Data) {
+		return nil
 	}
 	c.mu.Lock()
 	fn := c.onMessage

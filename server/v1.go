@@ -117,6 +117,10 @@ func (v1) parsePacket(text []byte) (payload.Packet, int, error) {
 	return p, 0, nil
 }
 
+// v1Ignored reports a message frame whose packet a 0.9 server ignores (see
+// payload.ParseV1Frame).
+func v1Ignored(text []byte) bool { return payload.ParseV1Frame(text).Type != payload.FrameMessage }
+
 // errPacketIgnored is a dialect's answer for a packet that its generation's
 // servers ignore: the session drops it and goes on.
 var errPacketIgnored = errors.New("server: packet ignored")
