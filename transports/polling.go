@@ -465,11 +465,13 @@ func (p *Polling) servePost(w http.ResponseWriter, r *http.Request) {
 	_ = p.writeBody(&p.posts, w, r, okReply)
 }
 
-// readBody reads a POST body of at most limit bytes: at once into a buffer
-// of its announced length (net/http stops the body there), else through a
-// MaxBytesReader.
+// readBody reads a POST body of at most limit bytes: a small one at once
+// into a buffer of its announced length (net/http stops the body there),
+// others through a MaxBytesReader, which grows its buffer only as bytes
+// arrive: a client that announces a large body and sends nothing gets no
+// large buffer.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if n := r.ContentLength; n >= 0 && n <= limit {
+	if n := r.ContentLength; n >= 0 && n <= min(limit, maxUpfrontBody) {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(r.Body, body); err != nil {
 			return nil, err
@@ -478,6 +480,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	}
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
+
+// maxUpfrontBody is the largest announced POST body that readBody
+// allocates before it arrives.
+const maxUpfrontBody = 16 << 10
 
 // jsonpIndex keeps only the digits of j.
 func jsonpIndex(j string) string {

@@ -3,6 +3,7 @@ package transports
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,5 +230,30 @@ func TestJSONPIndex(t *testing.T) {
 		if got := jsonpIndex(in); got != want {
 			t.Errorf("jsonpIndex(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A POST that announces a body near the limit but sends a few bytes costs
+// a buffer of what it sent, not of what it announced: one client cannot
+// make the server hold megabytes per request without sending them.
+func TestReadBodyAllocatesWhatArrives(t *testing.T) {
+	const announced = 900 << 10
+	least := uint64(0)
+	for i := range 5 { // the fewest bytes over 5 calls: other goroutines only add
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("4:hi!!"))
+		r.ContentLength = announced
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		body, err := readBody(httptest.NewRecorder(), r, 1<<20)
+		runtime.ReadMemStats(&after)
+		if err != nil || string(body) != "4:hi!!" {
+			t.Fatalf("readBody = %q, %v", body, err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; i == 0 || n < least {
+			least = n
+		}
+	}
+	if least >= 64<<10 {
+		t.Fatalf("reading 6 bytes of an announced %d allocated %d bytes", announced, least)
 	}
 }
