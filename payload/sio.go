@@ -277,14 +277,14 @@ func (s *Shared) encode(d int, encode func(*Packet) []Frame) {
 // array is left as it is.
 func WithOffset(p *Packet, offset string) Packet {
 	q := *p
-	data := bytes.TrimRight(p.Data, " \t\r\n")
+	data := trimRightSpace(p.Data)
 	if len(data) < 2 || data[0] != '[' || data[len(data)-1] != ']' {
 		return q
 	}
 	quoted, _ := json.Marshal(offset)
 	out := make([]byte, 0, len(data)+len(quoted)+1)
 	out = append(out, data[:len(data)-1]...)
-	if len(bytes.TrimSpace(data[1:len(data)-1])) > 0 {
+	if !emptyArray(data) {
 		out = append(out, ',')
 	}
 	out = append(out, quoted...)
