@@ -3,6 +3,7 @@ package transports
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -367,9 +368,81 @@ func (t *WebSocket) finish() {
 
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// batchPool holds the buffers a batch of websocket frames is built in.
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBatch is the largest batch buffer put back into batchPool.
+const maxPooledBatch = 256 << 10
+
 // writeFrames writes frames as websocket messages and flushes them in one
-// write.
+// write. Without compression the transport frames the messages itself,
+// straight into the batch buffer: a server's frame is a header and the
+// unmasked data, and gorilla's writer would copy each message once more
+// and take and return its pooled write buffer per message.
 func (t *WebSocket) writeFrames(frames []payload.Frame) error {
+	if t.opts.Compression {
+		return t.writeThroughConn(frames)
+	}
+	framing := t.sess.Framing()
+	bp := batchPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, f := range frames {
+		start := len(b)
+		b = append(b, headerRoom[:]...)
+		var bin bool
+		b, bin = framing.AppendMessage(b, f, t.b64)
+		b = putHeader(b, start, bin)
+	}
+	if t.meter != nil { // before the write: the client may answer at once
+		t.meter.Wrote("websocket", len(frames), len(b))
+	}
+	err := t.bc.writeBatch(b, time.Now().Add(t.opts.WriteTimeout))
+	if cap(b) <= maxPooledBatch {
+		*bp = b[:0]
+		batchPool.Put(bp)
+	}
+	return err
+}
+
+// maxHeader is the longest header of a server's websocket frame: the
+// first byte, a length byte and an 8-byte extended length.
+const maxHeader = 10
+
+// headerRoom is what a frame starts as: room for its header.
+var headerRoom [maxHeader]byte
+
+// putHeader finishes the frame that starts at b[start:]: maxHeader bytes of
+// room, then the message. It writes the header of a final, unmasked text
+// (or binary) frame and moves the message up against it.
+func putHeader(b []byte, start int, bin bool) []byte {
+	n := len(b) - start - maxHeader
+	var h [maxHeader]byte
+	h[0] = 0x80 | websocket.TextMessage
+	if bin {
+		h[0] = 0x80 | websocket.BinaryMessage
+	}
+	hlen := 2
+	switch {
+	case n < 126:
+		h[1] = byte(n)
+	case n <= 0xffff:
+		h[1] = 126
+		binary.BigEndian.PutUint16(h[2:], uint16(n))
+		hlen = 4
+	default:
+		h[1] = 127
+		binary.BigEndian.PutUint64(h[2:], uint64(n))
+		hlen = maxHeader
+	}
+	copy(b[start+hlen:], b[start+maxHeader:])
+	copy(b[start:], h[:hlen])
+	return b[:len(b)-(maxHeader-hlen)]
+}
+
+// writeThroughConn writes frames through gorilla's writer (which
+// compresses messages for a client that negotiated it), held in the
+// connection's batch buffer and flushed in one write.
+func (t *WebSocket) writeThroughConn(frames []payload.Frame) error {
 	framing := t.sess.Framing()
 	bp := scratchPool.Get().(*[]byte)
 	defer scratchPool.Put(bp)
@@ -384,9 +457,7 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		if bin {
 			typ = websocket.BinaryMessage
 		}
-		if t.opts.Compression { // a no-op where the client did not negotiate it
-			t.conn.EnableWriteCompression(len(*bp) >= t.opts.CompressionThreshold)
-		}
+		t.conn.EnableWriteCompression(len(*bp) >= t.opts.CompressionThreshold) // a no-op where the client did not negotiate it
 		if err = t.conn.WriteMessage(typ, *bp); err != nil {
 			break
 		}
@@ -574,16 +645,35 @@ func (c *batchConn) SetWriteDeadline(t time.Time) error {
 	return c.Conn.SetWriteDeadline(t)
 }
 
+// armWrite gives the connection write deadline d, unless the armed one is
+// less than slack earlier; c.mu is held.
+func (c *batchConn) armWrite(d time.Time) error {
+	if d.IsZero() || !d.Before(c.armed) && d.Sub(c.armed) < c.slack {
+		return nil
+	}
+	c.armed = d
+	return c.Conn.SetWriteDeadline(d) // sets a timer: no I/O
+}
+
+// writeBatch writes p, a batch of whole frames, in one write under write
+// deadline d (armed as flush arms it).
+func (c *batchConn) writeBatch(p []byte, d time.Time) error {
+	c.mu.Lock()
+	err := c.armWrite(d)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = c.Conn.Write(p)
+	return err
+}
+
 func (c *batchConn) flush() error {
 	c.mu.Lock()
 	c.held = false
 	buf := c.buf
 	c.buf = nil
-	var err error
-	if d := c.deadline; !d.IsZero() && (d.Before(c.armed) || d.Sub(c.armed) >= c.slack) {
-		c.armed = d
-		err = c.Conn.SetWriteDeadline(d) // sets a timer: no I/O
-	}
+	err := c.armWrite(c.deadline)
 	c.deadline = time.Time{}
 	c.mu.Unlock()
 	if err != nil {
