@@ -166,9 +166,9 @@ func steadiest(prefix string, attempts int, tol float64, log io.Writer, once fun
 		}
 		next := "measuring again"
 		if attempt >= attempts {
-			next = fmt.Sprintf("keeping the steadiest of %d (spread %.0f %%)", attempt, 100*kept.spread())
+			next = fmt.Sprintf("keeping the steadiest of %d (spread %.1f %%)", attempt, 100*kept.spread())
 		}
-		fmt.Fprintf(log, "%s: host speed not steady (%s, %s, %s; spread %.0f %% > %.0f %%), %s\n",
+		fmt.Fprintf(log, "%s: host speed not steady (%s, %s, %s; spread %.1f %% > %.1f %%), %s\n",
 			prefix, p.probes[0], p.probes[1], p.probes[2], 100*p.spread(), 100*tol, next)
 	}
 	return kept, nil
