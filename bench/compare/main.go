@@ -4,10 +4,20 @@
 // socket.io 4.8.4 and 0.9.19, pinned in its package-lock.json) when their
 // node_modules is missing, and for every scenario starts each server fresh
 // pinned to one core while the load tool runs pinned to another,
-// interleaved (sockio, Node, sockio, Node, ...), -runs times. It prints one
-// table of medians with the ratio to Node and the share of a core each side
-// used (so a reader sees which side was the limit), and one JSON line per
-// row.
+// interleaved (sockio, Node, sockio, Node, ...), -runs times.
+//
+// Each sockio-then-Node pair is bracketed by host speed probes (a fixed
+// CPU workload run for -probe on the server core and the load core at
+// once, by this binary run again): before sockio, between, and after Node.
+// A shared host changes speed for seconds to minutes at a time, so a pair
+// whose readings on one core spread by more than -speed-tolerance is
+// measured again, up to -attempts times, and the steadiest attempt is kept.
+//
+// It prints one table with the medians of each side, the median of the
+// pairs' sockio/Node ratios (a ratio is only taken between two samples
+// measured back to back at one host speed), the largest host speed spread
+// of the kept pairs, and the share of a core each side used (so a reader
+// sees which side was the limit), and one JSON line per row.
 //
 //	go run ./bench/compare -runs 3
 //	go run ./bench/compare -runs 1 -only echo -json rows.jsonl
@@ -17,7 +27,7 @@
 // websockets held for -hold, RSS per session and heartbeat CPU (the default
 // 25 s ping interval).
 //
-// Ratios within one run are what counts: on a shared machine the absolute
+// Ratios within one pair are what counts: on a shared machine the absolute
 // figures move from run to run with the neighbours' load.
 package main
 
@@ -105,9 +115,18 @@ type config struct {
 	duration             time.Duration
 	serverCore, loadCore string
 	port                 int
+	// self is this binary, run again as the host speed probe for probe.
+	self      string
+	probe     time.Duration
+	tolerance float64 // host speed spread a pair may have, 0.08: 8 %
+	attempts  int     // times a pair is measured at most
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == probeArg {
+		runProbe(os.Args[2])
+		return
+	}
 	runs := flag.Int("runs", 3, "interleaved repetitions")
 	duration := flag.Duration("duration", 4*time.Second, "measuring window of each scenario")
 	only := flag.String("only", "", "run only the rows whose scenario name (echo, pecho, bflood, bpaced, connect, idle) is in this comma-separated list")
@@ -116,7 +135,13 @@ func main() {
 	loadCore := flag.String("load-core", "1", "taskset core list for the load tool")
 	scale := flag.Int("scale", 0, "instead of the table: hold this many idle websockets on sockio")
 	hold := flag.Duration("hold", 60*time.Second, "scale: how long to hold them (heartbeat CPU window)")
+	probe := flag.Duration("probe", 150*time.Millisecond, "how long each host speed probe runs")
+	tolerance := flag.Float64("speed-tolerance", 8, "host speed spread, in %, above which a pair (sockio then Node) is measured again")
+	attempts := flag.Int("attempts", 3, "times a pair is measured at most while the host speed is not steady")
 	flag.Parse()
+	if *probe <= 0 || *tolerance < 0 {
+		fail(errors.New("-probe wants a positive duration, -speed-tolerance a percentage"))
+	}
 
 	root, err := repoRoot()
 	if err != nil {
@@ -128,7 +153,12 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(bin)
-	cfg := config{root: root, bin: bin, runs: *runs, duration: *duration, serverCore: *serverCore, loadCore: *loadCore, port: 3300}
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	cfg := config{root: root, bin: bin, runs: *runs, duration: *duration, serverCore: *serverCore, loadCore: *loadCore, port: 3300,
+		self: self, probe: *probe, tolerance: *tolerance / 100, attempts: max(1, *attempts)}
 	if err := cfg.build(); err != nil {
 		fail(err)
 	}
@@ -157,24 +187,19 @@ func main() {
 	for run := 1; run <= *runs; run++ {
 		for i, r := range selected {
 			results[i].row = r
-			for _, side := range []string{"sockio", "node"} {
-				s, err := cfg.measure(r, side)
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "run %d, %s, %s: %v\n", run, r.Name, side, err)
-					continue
-				}
-				fmt.Fprintf(os.Stderr, "run %d  %-62s %-6s %10.1f %s  srv %3.0f%% load %3.0f%%  others %3.0f%% %3.0f%%\n",
-					run, r.Name, side, s.Value, s.Unit, 100*s.ServerCPU, 100*s.LoadCPU, 100*s.Others[0], 100*s.Others[1])
-				if side == "sockio" {
-					results[i].sockio = append(results[i].sockio, s)
-				} else {
-					results[i].node = append(results[i].node, s)
-				}
+			p, err := cfg.measurePair(run, r)
+			if err != nil {
+				fail(err)
 			}
+			results[i].pairs = append(results[i].pairs, p)
 		}
 	}
-	fmt.Printf("%d interleaved run(s), medians; CPU = share of one core in the measuring window (server / load tool);\n"+
-		"others = share of the server's core / the load tool's core that other processes took\n\n", *runs)
+	fmt.Printf("%d interleaved run(s) of pairs (sockio then Node, back to back); sockio, Node = medians of the values;\n"+
+		"ratio = median of the pairs' sockio/Node ratios, so that a ratio is only taken within one host speed;\n"+
+		"host speed spread = the largest max/min - 1 of one core's host speed probes (before, between, after) in a kept pair,\n"+
+		"(N again) = pairs measured again because it was above %.0f %%, (N unsteady) = pairs kept above it after %d attempts;\n"+
+		"CPU = share of one core in the measuring window (server / load tool);\n"+
+		"others = share of the server's core / the load tool's core that other processes took\n\n", *runs, 100*cfg.tolerance, cfg.attempts)
 	fmt.Print(formatTable(results))
 	if *jsonOut != "" {
 		var w io.Writer = os.Stdout
