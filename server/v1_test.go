@@ -57,6 +57,34 @@ func (h *harness) v1URL(transport, sid string) string {
 	return h.base + "1/" + transport + "/" + sid + "?t=2"
 }
 
+// v1Poll polls xhr-polling URL u, as a 0.9 client does, until n packets
+// have come (noops aside), and returns them in order: answers from
+// handlers, which run after the upload that caused them, may come in one
+// response or several. Each response must be a well-framed payload.
+func (h *harness) v1Poll(u string, n int) []string {
+	h.t.Helper()
+	var got []string
+	for polls := 0; len(got) < n; polls++ {
+		if polls == 20 {
+			h.t.Fatalf("after %d polls: %q, want %d packets", polls, got, n)
+		}
+		r := h.get(u)
+		if r.status != http.StatusOK {
+			h.t.Fatalf("poll: %d %q", r.status, r.body)
+		}
+		packets, err := payload.DecodeV1Payload([]byte(r.body))
+		if err != nil {
+			h.t.Fatalf("poll body %q: %v", r.body, err)
+		}
+		for _, p := range packets {
+			if string(p) != "8::" {
+				got = append(got, string(p))
+			}
+		}
+	}
+	return got
+}
+
 func expectBody(t *testing.T, r response, status int, ctype, body string) {
 	t.Helper()
 	if r.status != status || r.body != body {
@@ -120,13 +148,17 @@ func TestV1XHRPolling(t *testing.T) {
 	expectBody(t, h.get(u), http.StatusOK, "text/plain; charset=UTF-8", "1::")
 	// An idle poll is answered "8::" after the polling duration.
 	expectBody(t, h.get(u), http.StatusOK, "", "8::")
-	// Two packets in one upload; both answers in one framed response.
+	// Two packets in one upload; their handlers' answers, in order (UTF-16
+	// lengths where they come framed together).
 	r := h.post(u, "\ufffd36\ufffd5:1+::{\"name\":\"echo\",\"args\":[\"é😀\"]}\ufffd21\ufffd5:2+::{\"name\":\"echo\"}")
 	expectBody(t, r, http.StatusOK, "", "1")
-	expectBody(t, h.get(u), http.StatusOK, "", "\ufffd13\ufffd6:::1+[\"é😀\"]\ufffd5\ufffd6:::2")
-	// send(data, fn): a plain id is acked automatically.
-	h.post(u, "3:7::hello")
-	expectBody(t, h.get(u), http.StatusOK, "", "6:::7")
+	if got := h.v1Poll(u, 2); !slices.Equal(got, []string{"6:::1+[\"é😀\"]", "6:::2"}) {
+		t.Fatalf("answers %q", got)
+	}
+	// send(data, fn): a plain id is acked automatically, as the upload is
+	// read; two such acks leave in one framed response.
+	expectBody(t, h.post(u, "\ufffd10\ufffd3:7::hello\ufffd8\ufffd3:8::h😀"), http.StatusOK, "", "1")
+	expectBody(t, h.get(u), http.StatusOK, "", "\ufffd5\ufffd6:::7\ufffd5\ufffd6:::8")
 }
 
 func TestV1JSONPPolling(t *testing.T) {
