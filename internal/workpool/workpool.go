@@ -4,28 +4,36 @@
 package workpool
 
 import (
-	"slices"
 	"sync"
 	"time"
 )
 
-// Idle goroutines a pool keeps, and for how long.
+// Idle goroutines a pool keeps, and for how long at least.
 const (
 	maxIdleWorkers = 64
-	workerIdleTime = 2 * time.Second
+	workerIdleTime = time.Second
 )
 
 // Pool runs jobs on goroutines it keeps for a while after their job. At
-// most maxIdleWorkers wait, each for workerIdleTime; Close ends them. The
-// zero value is ready; a Pool is safe for concurrent use.
+// most maxIdleWorkers wait; one that has waited between workerIdleTime and
+// twice that ends, and Close ends them all. A parked worker waits on its
+// own channel alone: one sweeper timer, running only while workers are
+// parked, ends those that parked before its previous round, so that a job
+// neither arms nor stops a timer. The zero value is ready; a Pool is safe
+// for concurrent use.
 type Pool struct {
-	mu     sync.Mutex
-	idle   []*poolWorker // most recently parked last
-	closed bool
+	mu       sync.Mutex
+	idle     []*poolWorker // parked, in the order they parked
+	closed   bool
+	round    uint64      // sweeps done
+	sweeping bool        // the sweeper is armed
+	sweeper  *time.Timer // made on the first park
+	idleTime time.Duration
 }
 
 type poolWorker struct {
-	jobs chan func() // one job, or nil to end
+	jobs  chan func() // one job, or nil to end
+	round uint64      // the pool's round when the worker parked
 }
 
 // Run runs job on a parked goroutine, or on a new one.
@@ -36,7 +44,7 @@ func (p *Pool) Run(job func()) {
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		w.jobs <- job // buffered: never blocks
+		w.jobs <- job // buffered, and empty while parked: never blocks
 		return
 	}
 	p.mu.Unlock()
@@ -45,51 +53,64 @@ func (p *Pool) Run(job func()) {
 
 func (p *Pool) work(job func()) {
 	w := &poolWorker{jobs: make(chan func(), 1)}
-	var idle *time.Timer
 	for job != nil {
 		job()
-		job = nil
 		if !p.park(w) {
 			return
 		}
-		if idle == nil {
-			idle = time.NewTimer(workerIdleTime)
-		} else {
-			idle.Reset(workerIdleTime)
-		}
-		select {
-		case job = <-w.jobs:
-			idle.Stop()
-		case <-idle.C:
-			if !p.unpark(w) {
-				job = <-w.jobs // Run took it as the timer fired: the job is on its way
-			}
-		}
+		job = <-w.jobs
 	}
 }
 
-// park adds w to the idle workers; false means the worker should end.
+// park adds w to the idle workers and arms the sweeper if it is not;
+// false means the worker should end.
 func (p *Pool) park(w *poolWorker) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || len(p.idle) >= maxIdleWorkers {
 		return false
 	}
+	w.round = p.round
 	p.idle = append(p.idle, w)
+	if !p.sweeping {
+		p.sweeping = true
+		d := p.idleTime
+		if d <= 0 {
+			d = workerIdleTime
+		}
+		if p.sweeper == nil {
+			p.sweeper = time.AfterFunc(d, p.sweep)
+		} else {
+			p.sweeper.Reset(d)
+		}
+	}
 	return true
 }
 
-// unpark removes w from the idle workers; false means Run has taken it.
-func (p *Pool) unpark(w *poolWorker) bool {
+// sweep ends the workers that were parked already at the previous round,
+// and arms itself again while any worker is parked.
+func (p *Pool) sweep() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, x := range p.idle {
-		if x == w {
-			p.idle = slices.Delete(p.idle, i, i+1)
-			return true
-		}
+	if p.closed {
+		return
 	}
-	return false
+	n := 0
+	for n < len(p.idle) && p.idle[n].round < p.round {
+		p.idle[n].jobs <- nil
+		n++
+	}
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	clear(p.idle[len(p.idle):cap(p.idle)])
+	p.round++
+	p.sweeping = len(p.idle) > 0
+	if p.sweeping {
+		d := p.idleTime
+		if d <= 0 {
+			d = workerIdleTime
+		}
+		p.sweeper.Reset(d)
+	}
 }
 
 // Close ends the idle workers, and those that finish a job from now on.
@@ -98,6 +119,9 @@ func (p *Pool) Close() {
 	idle := p.idle
 	p.idle = nil
 	p.closed = true
+	if p.sweeper != nil {
+		p.sweeper.Stop()
+	}
 	p.mu.Unlock()
 	for _, w := range idle {
 		w.jobs <- nil

@@ -55,3 +55,37 @@ func TestReusesParkedGoroutine(t *testing.T) {
 	p.Run(func() { close(done) }) // after close: a goroutine that does not park
 	<-done
 }
+
+// A parked worker ends after a round or two of the sweeper, which then
+// stops; a job after that starts a new goroutine and parks it again.
+func TestSweeperEndsIdleWorkers(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := Pool{idleTime: time.Millisecond}
+	done := make(chan struct{})
+	p.Run(func() { done <- struct{}{} })
+	<-done
+	waitIdle(t, &p, 1)
+	waitIdle(t, &p, 0)
+	waitSweeping(t, &p, false)
+	p.Run(func() { done <- struct{}{} })
+	<-done
+	waitIdle(t, &p, 1)
+	waitIdle(t, &p, 0)
+	p.Close()
+}
+
+// waitSweeping waits until the pool's sweeper is armed (or not).
+func waitSweeping(t *testing.T, p *Pool, want bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
+		p.mu.Lock()
+		got := p.sweeping
+		p.mu.Unlock()
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sweeping = %v, want %v", got, want)
+		}
+	}
+}
