@@ -137,7 +137,7 @@ func (h *Hixie76) Upgrade(w http.ResponseWriter, r *http.Request) error {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	h.conn, h.br = conn, brw.Reader
-	if !h.w.ready() { // closed while upgrading
+	if !h.w.ready(false) { // closed while upgrading
 		conn.Close()
 		return ErrClosed
 	}

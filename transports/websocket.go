@@ -164,7 +164,11 @@ func (t *WebSocket) cut() { _ = t.conn.Close() }
 // Upgrade performs the websocket handshake. The caller then calls Start
 // (ServeHTTP does both).
 func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) error {
+	t.bc.capture = true // the response waits for Start
 	conn, err := t.up.Upgrade(hijacker{w, t}, r, h)
+	t.bc.mu.Lock()
+	t.bc.capture = false
+	t.bc.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,7 @@ func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Heade
 	}
 	conn.SetReadLimit(t.opts.MaxMessage)
 	t.conn = conn
-	if !t.w.ready() { // closed while upgrading
+	if !t.w.ready(true) { // closed while upgrading
 		conn.Close()
 		return ErrClosed
 	}
@@ -193,13 +197,18 @@ func (t *WebSocket) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.Start(nil)
 }
 
-// Start serves the upgraded connection on a goroutine of its own, so that
-// the HTTP server's per-request state (buffers, a grown stack) is released
-// at once: an idle connection keeps only its reader, or nothing once
-// parked. done, if set, runs when the reader finishes. Wait waits for it.
+// Start sends the handshake's response, which Upgrade held back, in one
+// write with the frames queued by now (a new session's open packet, for
+// one), on the calling goroutine; then it serves the connection on a
+// goroutine of its own, so that the HTTP server's per-request state
+// (buffers, a grown stack) is released at once: an idle connection keeps
+// only its reader, or nothing once parked. done, if set, runs when the
+// reader finishes. Wait waits for it. A Close before Start sends the
+// response and a close frame itself.
 func (t *WebSocket) Start(done func()) {
 	t.done = done
 	t.w.wg.Add(1)
+	t.w.start()
 	go t.serve()
 }
 
@@ -384,8 +393,11 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		return t.writeThroughConn(frames)
 	}
 	framing := t.sess.Framing()
-	bp := batchPool.Get().(*[]byte)
-	b := (*bp)[:0]
+	bp := t.bc.takeHello()
+	if bp == nil {
+		bp = batchPool.Get().(*[]byte)
+	}
+	b := *bp
 	for _, f := range frames {
 		start := len(b)
 		b = append(b, headerRoom[:]...)
@@ -448,6 +460,11 @@ func (t *WebSocket) writeThroughConn(frames []payload.Frame) error {
 	defer scratchPool.Put(bp)
 	_ = t.conn.SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
 	t.bc.hold()
+	if hp := t.bc.takeHello(); hp != nil {
+		_, _ = t.bc.Write(*hp)
+		*hp = (*hp)[:0]
+		batchPool.Put(hp)
+	}
 	var err error
 	sent := 0 // bytes, for the meter
 	for _, f := range frames {
@@ -550,6 +567,8 @@ type batchConn struct {
 	readArmed time.Time     // the read deadline the connection has
 
 	mu       sync.Mutex
+	capture  bool    // during Upgrade: writes (the response) go to hello
+	hello    *[]byte // the handshake's response, held for the first batch; from batchPool
 	held     bool
 	buf      *bytes.Buffer
 	deadline time.Time // the last one asked for within the batch
@@ -616,6 +635,16 @@ func (c *batchConn) Close() error {
 	return err
 }
 
+// takeHello returns the held handshake response (a batchPool buffer the
+// caller now owns), or nil.
+func (c *batchConn) takeHello() *[]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hp := c.hello
+	c.hello = nil
+	return hp
+}
+
 func (c *batchConn) hold() {
 	c.mu.Lock()
 	c.held = true
@@ -626,6 +655,13 @@ func (c *batchConn) hold() {
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.capture {
+		if c.hello == nil {
+			c.hello = batchPool.Get().(*[]byte)
+		}
+		*c.hello = append(*c.hello, p...)
+		return len(p), nil
+	}
 	if c.held {
 		return c.buf.Write(p)
 	}

@@ -31,22 +31,43 @@ type writer struct {
 	conn    writerConn
 	collect time.Duration // wait this long before taking a batch
 
-	mu      sync.Mutex
-	active  bool // draining the session's queue
-	closing bool
-	running bool
-	started bool        // the connection exists: the writer may run
-	drain   *time.Timer // after close: cuts a connection that is still writing
-	wg      group.Group // the writer goroutine, and a connection's reader
+	mu       sync.Mutex
+	active   bool // draining the session's queue
+	closing  bool
+	running  bool
+	upgraded bool        // the connection exists
+	started  bool        // the writer may run
+	greet    bool        // the connection holds its handshake response for the first batch
+	drain    *time.Timer // after close: cuts a connection that is still writing
+	wg       group.Group // the writer goroutine, and a connection's reader
 }
 
 // ready marks the connection as established; it reports false when close
-// came first.
-func (w *writer) ready() bool {
+// came first. With greet the connection holds its handshake response, and
+// the writer runs only from start (or close) on: its first batch carries
+// the response, in the same write as the first frames.
+func (w *writer) ready(greet bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.started = true
+	w.upgraded = true
+	w.greet = greet
+	w.started = !greet
 	return !w.closing
+}
+
+// start lets a greeting writer run: it writes the held response, with
+// what is queued by now, on the calling goroutine. No writer ran before.
+func (w *writer) start() {
+	w.mu.Lock()
+	if w.started { // close came first, and started the writer
+		w.mu.Unlock()
+		return
+	}
+	w.started = true
+	w.running = true
+	w.wg.Add(1)
+	w.mu.Unlock()
+	w.loop()
 }
 
 // activate makes the writer drain the session's queue.
@@ -111,17 +132,18 @@ func (w *writer) loop() {
 	}()
 	for {
 		w.mu.Lock()
-		active, closing := w.active, w.closing
+		active, closing, greet := w.active, w.closing, w.greet
+		w.greet = false
 		w.mu.Unlock()
 		var frames []payload.Frame
 		if active {
-			if w.collect > 0 && !closing {
+			if w.collect > 0 && !closing && !greet {
 				time.Sleep(w.collect) // let more frames join this batch
 			}
 			frames = w.q.Take((*sp)[:0])
 			*sp = frames[:0]
 		}
-		if len(frames) > 0 {
+		if len(frames) > 0 || greet {
 			err := w.conn.writeFrames(frames)
 			clear(frames)
 			if err != nil {
@@ -166,7 +188,8 @@ func (w *writer) close() {
 	}
 	w.closing = true
 	active := w.active
-	if w.started {
+	if w.upgraded {
+		w.started = true // before start: the writer sends the held response and a close frame
 		w.drain = time.AfterFunc(closeDrain, w.conn.cut)
 	}
 	w.mu.Unlock()
@@ -181,9 +204,9 @@ func (w *writer) close() {
 func (w *writer) abort() {
 	w.close()
 	w.mu.Lock()
-	started := w.started
+	upgraded := w.upgraded
 	w.mu.Unlock()
-	if started {
+	if upgraded {
 		w.conn.cut()
 	}
 }

@@ -11,7 +11,7 @@ import (
 // testWriter is a started, active writer whose batches go to send.
 func testWriter(q *Queue, send func([]payload.Frame) error) *writer {
 	w := &writer{q: q, conn: funcConn(send)}
-	w.ready()
+	w.ready(false)
 	w.activate()
 	return w
 }
@@ -94,3 +94,69 @@ func TestPushReplyJoinsBacklog(t *testing.T) {
 		t.Fatalf("sent %q, want [1 2]", sent)
 	}
 }
+
+// A greeting writer (a websocket whose handshake response is held) writes
+// nothing before start; start writes what is queued by then as one batch
+// on the caller, and an empty batch when nothing is, to carry the
+// response.
+func TestGreetingWriterWaitsForStart(t *testing.T) {
+	q := NewQueue(0, 0)
+	var batches [][]string
+	w := &writer{q: q, conn: funcConn(func(fs []payload.Frame) error {
+		batches = append(batches, frameText(fs))
+		return nil
+	})}
+	if !w.ready(true) {
+		t.Fatal("ready reported a close")
+	}
+	w.activate()
+	_, _ = q.Push(false, payload.Frame{Data: []byte("open")})
+	_ = q.PushReply(payload.Frame{Data: []byte("40")})
+	if len(batches) != 0 {
+		t.Fatalf("written before start: %q", batches)
+	}
+	w.start()
+	if len(batches) != 1 || len(batches[0]) != 2 {
+		t.Fatalf("batches after start %q, want [[open 40]]", batches)
+	}
+
+	empty := &writer{q: NewQueue(0, 0), conn: funcConn(func(fs []payload.Frame) error {
+		batches = append(batches, frameText(fs))
+		return nil
+	})}
+	empty.ready(true)
+	empty.start() // not active: an upgrade probe
+	if len(batches) != 2 || len(batches[1]) != 0 {
+		t.Fatalf("batches %q, want an empty one to carry the response", batches)
+	}
+}
+
+// A close before start runs the writer: the held response and a close
+// frame leave (finish), and a later start adds nothing.
+func TestGreetingWriterClosedBeforeStart(t *testing.T) {
+	var batches, finished atomic.Int32
+	fc := &finishConn{send: func([]payload.Frame) error { batches.Add(1); return nil }, finished: &finished}
+	w := &writer{q: NewQueue(0, 0), conn: fc}
+	w.ready(true)
+	w.close()
+	w.wg.Wait()
+	if batches.Load() != 1 || finished.Load() != 1 {
+		t.Fatalf("%d batches, %d finishes; want 1 and 1", batches.Load(), finished.Load())
+	}
+	w.start()
+	w.wg.Wait()
+	if batches.Load() != 1 || finished.Load() != 1 {
+		t.Fatalf("after start: %d batches, %d finishes", batches.Load(), finished.Load())
+	}
+}
+
+// finishConn is funcConn that counts finish calls.
+type finishConn struct {
+	send     func([]payload.Frame) error
+	finished *atomic.Int32
+}
+
+func (f *finishConn) writeFrames(fs []payload.Frame) error { return f.send(fs) }
+func (f *finishConn) finish()                              { f.finished.Add(1) }
+func (*finishConn) writeFailed(error)                      {}
+func (*finishConn) cut()                                   {}
