@@ -52,6 +52,10 @@ func runProbe(arg string) {
 	fmt.Println(spin(d))
 }
 
+// probeSettle is how long a probe waits for the previous measurement's
+// connections to be torn down.
+const probeSettle = 400 * time.Millisecond
+
 // speeds is one host speed probe: the blocks spin did on the server core
 // and, at the same time, on the load tool's core.
 type speeds [2]int
@@ -61,6 +65,11 @@ func (s speeds) String() string { return fmt.Sprintf("srv %d load %d", s[0], s[1
 // probeCores runs the probe pinned to the server core and to the load core
 // at the same time, one process each, and returns their counts.
 func (c *config) probeCores() (speeds, error) {
+	// The kernel goes on tearing down the connections of the measurement
+	// before (thousands, in the connect and idle rows) on both cores for
+	// a while after the processes have exited: let it finish, so that the
+	// probe reads the host's speed rather than that work.
+	time.Sleep(probeSettle)
 	var sp speeds
 	var outs [2]bytes.Buffer
 	var cmds []*exec.Cmd
