@@ -4,14 +4,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/sockio/sockio/payload"
 )
@@ -87,24 +82,7 @@ func (c countingConn) Write(p []byte) (int, error) {
 func BenchmarkWebSocketWrite100(b *testing.B) {
 	sess := newTestSession()
 	var writes atomic.Int64
-	ready := make(chan *WebSocket, 1)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws := NewWebSocket(sess, WebSocketConfig{Upgrader: NewUpgrader(WebSocketOptions{})})
-		if err := ws.Upgrade(w, r, nil); err != nil {
-			b.Error(err)
-			return
-		}
-		ws.bc.Conn = countingConn{ws.bc.Conn, &writes}
-		ready <- ws
-		ws.Start(nil)
-	}))
-	defer ts.Close()
-	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	ws := <-ready
+	client, ws := serveOne(b, sess, nil, func(ws *WebSocket) { ws.bc.Conn = countingConn{ws.bc.Conn, &writes} })
 
 	frames := make([]payload.Frame, 100)
 	for i := range frames {
@@ -135,6 +113,4 @@ func BenchmarkWebSocketWrite100(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(writes.Load())/float64(b.N), "writes/op")
-	ws.Close(true)
-	ws.Wait()
 }

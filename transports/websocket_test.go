@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,32 +15,52 @@ import (
 	"github.com/sockio/sockio/payload"
 )
 
+// serveOne serves one websocket transport of sess on a test server and
+// dials it with a gorilla client. wrap, if set, wraps the server's
+// listener; beforeStart, if set, runs between Upgrade and Start. Cleanup
+// closes the transport, the client and the server.
+func serveOne(tb testing.TB, sess *testSession, wrap func(net.Listener) net.Listener, beforeStart func(*WebSocket)) (*websocket.Conn, *WebSocket) {
+	tb.Helper()
+	started := make(chan *WebSocket, 1)
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws := NewWebSocket(sess, WebSocketConfig{Upgrader: NewUpgrader(WebSocketOptions{})})
+		if err := ws.Upgrade(w, r, nil); err != nil {
+			tb.Error(err)
+			return
+		}
+		if beforeStart != nil {
+			beforeStart(ws)
+		}
+		ws.Start(nil)
+		started <- ws
+	}))
+	if wrap != nil {
+		ts.Listener = wrap(ts.Listener)
+	}
+	ts.Start()
+	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err != nil {
+		ts.Close()
+		tb.Fatal(err)
+	}
+	ws := <-started
+	tb.Cleanup(func() {
+		ws.Close(true)
+		ws.Wait()
+		client.Close()
+		ts.Close()
+	})
+	return client, ws
+}
+
 // The transport frames messages itself: a batch of text and binary
 // messages at every header length (7-bit, 16-bit and 64-bit lengths, and
 // each boundary) reaches a gorilla client whole, in order and with its
 // type.
 func TestWebSocketFramesEveryLength(t *testing.T) {
 	sess := newTestSession()
-	ready := make(chan *WebSocket, 1)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws := NewWebSocket(sess, WebSocketConfig{Upgrader: NewUpgrader(WebSocketOptions{})})
-		if err := ws.Upgrade(w, r, nil); err != nil {
-			t.Error(err)
-			return
-		}
-		ready <- ws
-		ws.Start(nil)
-	}))
-	defer ts.Close()
-	client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client, ws := serveOne(t, sess, nil, nil)
 	client.SetReadLimit(1 << 20)
-	ws := <-ready
-	defer ws.Wait()
-	defer ws.Close(true)
 
 	var frames []payload.Frame
 	for _, n := range []int{0, 1, 124, 125, 126, 127, 65534, 65535, 65536, 70000} {
@@ -72,46 +93,30 @@ func TestWebSocketFramesEveryLength(t *testing.T) {
 // probe, which has none, still gets its response at Start.
 func TestWebSocketResponseLeavesWithFirstFrames(t *testing.T) {
 	for _, queued := range []int{2, 0} {
-		sess := newTestSession()
-		var writes atomic.Int64
-		started := make(chan *WebSocket, 1)
-		ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ws := NewWebSocket(sess, WebSocketConfig{Upgrader: NewUpgrader(WebSocketOptions{})})
-			if err := ws.Upgrade(w, r, nil); err != nil {
-				t.Error(err)
-				return
-			}
+		t.Run(strconv.Itoa(queued), func(t *testing.T) {
+			sess := newTestSession()
+			var writes atomic.Int64
+			count := func(l net.Listener) net.Listener { return countingListener{l, &writes} } // the response's write counts too
+			client, _ := serveOne(t, sess, count, func(ws *WebSocket) {
+				for i := range queued {
+					_, _ = sess.q.Push(false, payload.Frame{Type: payload.FrameMessage, Data: []byte{'a' + byte(i)}})
+				}
+				if queued > 0 {
+					ws.Activate()
+				}
+				if n := writes.Load(); n != 0 {
+					t.Errorf("%d writes before Start", n)
+				}
+			})
 			for i := range queued {
-				_, _ = sess.q.Push(false, payload.Frame{Type: payload.FrameMessage, Data: []byte{'a' + byte(i)}})
+				if _, got, err := client.ReadMessage(); err != nil || string(got) != "4"+string(rune('a'+i)) {
+					t.Fatalf("message %d: %q, %v", i, got, err)
+				}
 			}
-			if queued > 0 {
-				ws.Activate()
+			if n := writes.Load(); n != 1 {
+				t.Errorf("%d writes, want the response and the frames in 1", n)
 			}
-			if writes.Load() != 0 {
-				t.Errorf("%d writes before Start", writes.Load())
-			}
-			ws.Start(nil)
-			started <- ws
-		}))
-		ts.Listener = countingListener{ts.Listener, &writes} // the response's write counts too
-		ts.Start()
-		client, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws := <-started
-		for i := range queued {
-			if _, got, err := client.ReadMessage(); err != nil || string(got) != "4"+string(rune('a'+i)) {
-				t.Fatalf("message %d: %q, %v", i, got, err)
-			}
-		}
-		if n := writes.Load(); n != 1 {
-			t.Errorf("%d frames queued: %d writes, want the response and the frames in 1", queued, n)
-		}
-		client.Close()
-		ws.Close(true)
-		ws.Wait()
-		ts.Close()
+		})
 	}
 }
 
