@@ -161,8 +161,9 @@ func (t *WebSocket) writeFailed(err error) { t.sess.Fail(payload.ReasonTransport
 
 func (t *WebSocket) cut() { _ = t.conn.Close() }
 
-// Upgrade performs the websocket handshake. The caller then calls Start
-// (ServeHTTP does both).
+// Upgrade performs the websocket handshake. Its response is held until
+// Start (or Close), so that it leaves in one write with the first frames:
+// the caller then calls Start (ServeHTTP does both).
 func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) error {
 	t.bc.capture = true // the response waits for Start
 	conn, err := t.up.Upgrade(hijacker{w, t}, r, h)
