@@ -399,15 +399,17 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		bp = batchPool.Get().(*[]byte)
 	}
 	b := *bp
+	sent := 0 // message bytes, for the meter: no frame headers, no handshake response
 	for _, f := range frames {
 		start := len(b)
 		b = append(b, headerRoom[:]...)
 		var bin bool
 		b, bin = framing.AppendMessage(b, f, t.b64)
+		sent += len(b) - start - maxHeader
 		b = putHeader(b, start, bin)
 	}
 	if t.meter != nil { // before the write: the client may answer at once
-		t.meter.Wrote("websocket", len(frames), len(b))
+		t.meter.Wrote("websocket", len(frames), sent)
 	}
 	err := t.bc.writeBatch(b, time.Now().Add(t.opts.WriteTimeout))
 	if cap(b) <= maxPooledBatch {

@@ -19,7 +19,7 @@ import (
 // dials it with a gorilla client. wrap, if set, wraps the server's
 // listener; beforeStart, if set, runs between Upgrade and Start. Cleanup
 // closes the transport, the client and the server.
-func serveOne(tb testing.TB, sess *testSession, wrap func(net.Listener) net.Listener, beforeStart func(*WebSocket)) (*websocket.Conn, *WebSocket) {
+func serveOne(tb testing.TB, sess Session, wrap func(net.Listener) net.Listener, beforeStart func(*WebSocket)) (*websocket.Conn, *WebSocket) {
 	tb.Helper()
 	started := make(chan *WebSocket, 1)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,4 +132,37 @@ func (l countingListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return countingConn{c, l.writes}, nil
+}
+
+// meteredSession is a testSession with a Meter that records what was
+// written.
+type meteredSession struct {
+	*testSession
+	frames, bytes atomic.Int64
+}
+
+func (s *meteredSession) Meter() Meter          { return s }
+func (s *meteredSession) Read(string, int, int) {}
+func (s *meteredSession) Wrote(_ string, frames, n int) {
+	s.frames.Add(int64(frames))
+	s.bytes.Add(int64(n))
+}
+
+// The meter counts the messages' bytes: not the frame headers, nor the
+// handshake response that leaves with the first batch.
+func TestWebSocketMetersMessageBytes(t *testing.T) {
+	sess := &meteredSession{testSession: newTestSession()}
+	client, _ := serveOne(t, sess, nil, func(ws *WebSocket) {
+		_, _ = sess.q.Push(false, payload.Frame{Type: payload.FrameMessage, Data: []byte("hello")},
+			payload.Frame{Type: payload.FrameMessage, Data: bytes.Repeat([]byte{'x'}, 300)})
+		ws.Activate()
+	})
+	for range 2 {
+		if _, _, err := client.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f, n := sess.frames.Load(), sess.bytes.Load(); f != 2 || n != 6+301 {
+		t.Fatalf("meter: %d frames, %d bytes; want 2 and %d", f, n, 6+301)
+	}
 }
