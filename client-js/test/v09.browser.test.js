@@ -27,8 +27,8 @@ before(async () => {
   // post that replaces the iframe of any post still being submitted. When the heartbeat lands just as
   // a post completes and the packets buffered meanwhile are flushed in a new post, that post is
   // cancelled before it is sent and its packets are lost (one run in ten with 400 ms heartbeats: the
-  // /custom CONNECT never left the page). Node's 0.9 server times its heartbeats the same way; this test is not about
-  // heartbeats (v09.test.js is).
+  // /custom CONNECT never left the page). Node's 0.9 server times its heartbeats the same way; this
+  // test is not about heartbeats (v09.test.js is).
   server = await startServer(['-ping-interval', '20s', '-ping-timeout', '20s', '-polling-duration', '500ms',
     '-transports', 'polling,websocket,flashsocket,htmlfile,xhr-polling,jsonp-polling', '-page-dir', pageDir]);
   browser = await launch();
