@@ -165,11 +165,9 @@ func (t *WebSocket) cut() { _ = t.conn.Close() }
 // Start (or Close), so that it leaves in one write with the first frames:
 // the caller then calls Start (ServeHTTP does both).
 func (t *WebSocket) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) error {
-	t.bc.capture = true // the response waits for Start
+	t.bc.hold() // the response waits in the batch buffer for Start
 	conn, err := t.up.Upgrade(hijacker{w, t}, r, h)
-	t.bc.mu.Lock()
-	t.bc.capture = false
-	t.bc.mu.Unlock()
+	t.bc.release()
 	if err != nil {
 		return err
 	}
@@ -294,9 +292,22 @@ func (t *WebSocket) unpark() {
 	}
 }
 
-// readBufs holds the buffers messages are read into before they are
-// copied out at their length.
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+// bufs holds the transport's buffers: those messages are read into before
+// they are copied out at their length, and those batches of frames are
+// built in.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf is the largest buffer put back into bufs.
+const maxPooledBuf = 256 << 10
+
+// putBuf empties *bp and puts it back into bufs unless it has grown too
+// large to keep.
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledBuf {
+		*bp = (*bp)[:0]
+		bufs.Put(bp)
+	}
+}
 
 // readMessage reads the next message through a pooled buffer and returns a
 // copy of its length: gorilla's ReadMessage starts every message at 512
@@ -307,8 +318,8 @@ func readMessage(c *websocket.Conn) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	bp := readBufs.Get().(*[]byte)
-	b := (*bp)[:0]
+	bp := bufs.Get().(*[]byte)
+	b := *bp
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
@@ -325,10 +336,8 @@ func readMessage(c *websocket.Conn) (int, []byte, error) {
 		err = nil
 		data = bytes.Clone(b)
 	}
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		readBufs.Put(bp)
-	}
+	*bp = b
+	putBuf(bp)
 	return typ, data, err
 }
 
@@ -376,14 +385,6 @@ func (t *WebSocket) finish() {
 	t.conn.Close()
 }
 
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// batchPool holds the buffers a batch of websocket frames is built in.
-var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// maxPooledBatch is the largest batch buffer put back into batchPool.
-const maxPooledBatch = 256 << 10
-
 // writeFrames writes frames as websocket messages and flushes them in one
 // write. Without compression the transport frames the messages itself,
 // straight into the batch buffer: a server's frame is a header and the
@@ -394,9 +395,9 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		return t.writeThroughConn(frames)
 	}
 	framing := t.sess.Framing()
-	bp := t.bc.takeHello()
+	bp := t.bc.take() // the handshake's response, if it still waits
 	if bp == nil {
-		bp = batchPool.Get().(*[]byte)
+		bp = bufs.Get().(*[]byte)
 	}
 	b := *bp
 	sent := 0 // message bytes, for the meter: no frame headers, no handshake response
@@ -412,10 +413,8 @@ func (t *WebSocket) writeFrames(frames []payload.Frame) error {
 		t.meter.Wrote("websocket", len(frames), sent)
 	}
 	err := t.bc.writeBatch(b, time.Now().Add(t.opts.WriteTimeout))
-	if cap(b) <= maxPooledBatch {
-		*bp = b[:0]
-		batchPool.Put(bp)
-	}
+	*bp = b
+	putBuf(bp)
 	return err
 }
 
@@ -459,15 +458,10 @@ func putHeader(b []byte, start int, bin bool) []byte {
 // connection's batch buffer and flushed in one write.
 func (t *WebSocket) writeThroughConn(frames []payload.Frame) error {
 	framing := t.sess.Framing()
-	bp := scratchPool.Get().(*[]byte)
-	defer scratchPool.Put(bp)
+	bp := bufs.Get().(*[]byte)
+	defer putBuf(bp)
 	_ = t.conn.SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
-	t.bc.hold()
-	if hp := t.bc.takeHello(); hp != nil {
-		_, _ = t.bc.Write(*hp)
-		*hp = (*hp)[:0]
-		batchPool.Put(hp)
-	}
+	t.bc.hold() // after the handshake's response, if it still waits
 	var err error
 	sent := 0 // bytes, for the meter
 	for _, f := range frames {
@@ -488,9 +482,6 @@ func (t *WebSocket) writeThroughConn(frames []payload.Frame) error {
 	}
 	if ferr := t.bc.flush(); err == nil {
 		err = ferr
-	}
-	if cap(*bp) > 64<<10 {
-		*bp = make([]byte, 0, 1024)
 	}
 	return err
 }
@@ -546,7 +537,8 @@ func parkable(c net.Conn) bool {
 
 // batchConn collects writes between hold and flush into one buffer, so that
 // a batch of websocket messages leaves in one write system call. Outside a
-// batch, writes go straight through.
+// batch, writes go straight through. Upgrade holds it too: the handshake's
+// response stays in the buffer until the first batch takes it (take).
 //
 // Inside a batch the write deadline gorilla sets before every message is
 // only recorded; flush arms it once, and leaves an armed deadline in place
@@ -570,15 +562,11 @@ type batchConn struct {
 	readArmed time.Time     // the read deadline the connection has
 
 	mu       sync.Mutex
-	capture  bool    // during Upgrade: writes (the response) go to hello
-	hello    *[]byte // the handshake's response, held for the first batch; from batchPool
-	held     bool
-	buf      *bytes.Buffer
+	held     bool      // writes go to buf
+	buf      *[]byte   // held writes; after Upgrade, the response until the first batch takes it
 	deadline time.Time // the last one asked for within the batch
 	armed    time.Time // the one the connection has
 }
-
-var batchBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Read reads from the connection. Inside a message (not shallow) the idle
 // deadline's timeout is not an error: the deadline is cleared and the read
@@ -638,35 +626,41 @@ func (c *batchConn) Close() error {
 	return err
 }
 
-// takeHello returns the held handshake response (a batchPool buffer the
-// caller now owns), or nil.
-func (c *batchConn) takeHello() *[]byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	hp := c.hello
-	c.hello = nil
-	return hp
-}
-
+// hold makes writes go to the batch buffer, after what it holds already
+// (the handshake's response, which waits for the first batch).
 func (c *batchConn) hold() {
 	c.mu.Lock()
 	c.held = true
-	c.buf = batchBufs.Get().(*bytes.Buffer)
+	if c.buf == nil {
+		c.buf = bufs.Get().(*[]byte)
+	}
 	c.mu.Unlock()
+}
+
+// release ends the hold of Upgrade: the response stays in the buffer for
+// the first batch (see take).
+func (c *batchConn) release() {
+	c.mu.Lock()
+	c.held = false
+	c.mu.Unlock()
+}
+
+// take returns the buffer with the handshake's response, which the caller
+// now owns and sends before its frames, or nil once it has gone.
+func (c *batchConn) take() *[]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bp := c.buf
+	c.buf = nil
+	return bp
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.capture {
-		if c.hello == nil {
-			c.hello = batchPool.Get().(*[]byte)
-		}
-		*c.hello = append(*c.hello, p...)
-		return len(p), nil
-	}
 	if c.held {
-		return c.buf.Write(p)
+		*c.buf = append(*c.buf, p...)
+		return len(p), nil
 	}
 	return c.Conn.Write(p)
 }
@@ -715,16 +709,10 @@ func (c *batchConn) flush() error {
 	err := c.armWrite(c.deadline)
 	c.deadline = time.Time{}
 	c.mu.Unlock()
-	if err != nil {
-		buf.Reset()
-		batchBufs.Put(buf)
-		return err
+	if err == nil {
+		_, err = c.Conn.Write(*buf)
 	}
-	_, err = c.Conn.Write(buf.Bytes())
-	buf.Reset()
-	if buf.Cap() <= 256<<10 {
-		batchBufs.Put(buf)
-	}
+	putBuf(buf)
 	return err
 }
 
