@@ -24,6 +24,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/sockio/sockio/internal/goroutines"
 	"github.com/sockio/sockio/namespace"
 	"github.com/sockio/sockio/payload"
 	"github.com/sockio/sockio/server"
@@ -212,16 +213,7 @@ func roomNames() []string {
 
 // parkerGoroutines counts the goroutines of websocket parkers
 // (transports.Parker).
-func parkerGoroutines() int {
-	buf := make([]byte, 256<<10)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "transports.(*Parker).run(")
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
+func parkerGoroutines() int { return goroutines.Count("transports.(*Parker).run(") }
 
 // settle lets finished goroutines go and collects twice (sync.Pools empty
 // on the second collection).

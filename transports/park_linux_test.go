@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/sockio/sockio/internal/goroutines"
 	"github.com/sockio/sockio/payload"
 )
 
@@ -111,16 +111,7 @@ func waitParked(t *testing.T, p *Parker, now int, total uint64) {
 }
 
 // readers counts the goroutines that are a websocket's reader.
-func readers() int {
-	buf := make([]byte, 64<<10)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "transports.(*WebSocket).serve(")
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
+func readers() int { return goroutines.Count("transports.(*WebSocket).serve(") }
 
 // waitReaders waits until n reader goroutines exist. A parked reader has
 // returned already when the parker counts it, but its goroutine may still
