@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -85,26 +86,34 @@ func echoDial(tb testing.TB, addr, path, frame string) (net.Conn, *bufio.Reader)
 	return c, br
 }
 
-// benchEcho runs the echo scenario of bench/compare in process: clients
-// websocket clients of dialect query (an Engine.IO 4 or 3 handshake) each
-// send "echo" with an ack and wait for it, b.N echoes in all. It reports
-// goroutines created per echo besides allocations.
-func benchEcho(b *testing.B, path func(base string) string, connect, event, wantPrefix string, clients int) {
+// serveEcho serves, on a test HTTP server, a Server whose clients' "echo"
+// is acked with its arguments and whose heartbeats stay out of the way; it
+// returns the host:port. Cleanup closes both.
+func serveEcho(tb testing.TB) string {
 	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
 	srv.Of("/").OnConnection(func(s *namespace.Socket) {
 		s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
 	})
 	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	defer srv.Close(b.Context())
-	addr := strings.TrimPrefix(ts.URL, "http://")
+	tb.Cleanup(ts.Close)
+	tb.Cleanup(func() { _ = srv.Close(context.Background()) })
+	return strings.TrimPrefix(ts.URL, "http://")
+}
+
+// benchEcho runs the echo scenario of bench/compare in process: clients
+// websocket clients of dialect query (an Engine.IO 4 or 3 handshake) each
+// send "echo" with an ack and wait for it, b.N echoes in all. It reports
+// goroutines created per echo besides allocations.
+func benchEcho(b *testing.B, path func(base string) string, connect, event, wantPrefix string, clients int) {
+	addr := serveEcho(b)
+	base := "http://" + addr
 	type cl struct {
 		c net.Conn
 		r *bufio.Reader
 	}
 	cls := make([]cl, clients)
 	for i := range cls {
-		cls[i].c, cls[i].r = echoDial(b, addr, path(ts.URL), connect)
+		cls[i].c, cls[i].r = echoDial(b, addr, path(base), connect)
 	}
 	// Wait until every socket has joined: read the frames up to the
 	// CONNECT answer.

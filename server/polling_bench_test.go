@@ -1,14 +1,11 @@
 package server
 
 import (
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sockio/sockio/internal/pollclient"
-	"github.com/sockio/sockio/namespace"
 )
 
 // benchPollingEcho runs bench/compare's polling echo in process: clients
@@ -17,16 +14,10 @@ import (
 // for the POSTs and one for the GETs of each client). The clients allocate
 // nothing per echo, so allocs/op is the server's.
 func benchPollingEcho(b *testing.B, proto, clients int) {
-	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour})
-	srv.Of("/").OnConnection(func(s *namespace.Socket) {
-		s.On("echo", func(e *namespace.Event) { _ = e.Ack(e.Forward()...) })
-	})
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	defer srv.Close(b.Context())
+	addr := serveEcho(b)
 	pollers := make([]*pollclient.Poller, clients)
 	for i := range pollers {
-		p, err := pollclient.Open(strings.TrimPrefix(ts.URL, "http://"), proto, 30*time.Second)
+		p, err := pollclient.Open(addr, proto, 30*time.Second)
 		if err != nil {
 			b.Fatal(err)
 		}
