@@ -25,10 +25,10 @@ type Pool struct {
 	mu       sync.Mutex
 	idle     []*poolWorker // parked, in the order they parked
 	closed   bool
-	round    uint64      // sweeps done
-	sweeping bool        // the sweeper is armed
-	sweeper  *time.Timer // made on the first park
-	idleTime time.Duration
+	round    uint64        // sweeps done
+	sweeping bool          // the sweeper is armed
+	sweeper  *time.Timer   // made on the first park
+	idleTime time.Duration // the sweeper's period; 0: workerIdleTime (tests shorten it)
 }
 
 type poolWorker struct {
@@ -74,14 +74,10 @@ func (p *Pool) park(w *poolWorker) bool {
 	p.idle = append(p.idle, w)
 	if !p.sweeping {
 		p.sweeping = true
-		d := p.idleTime
-		if d <= 0 {
-			d = workerIdleTime
-		}
 		if p.sweeper == nil {
-			p.sweeper = time.AfterFunc(d, p.sweep)
+			p.sweeper = time.AfterFunc(p.period(), p.sweep)
 		} else {
-			p.sweeper.Reset(d)
+			p.sweeper.Reset(p.period())
 		}
 	}
 	return true
@@ -105,12 +101,16 @@ func (p *Pool) sweep() {
 	p.round++
 	p.sweeping = len(p.idle) > 0
 	if p.sweeping {
-		d := p.idleTime
-		if d <= 0 {
-			d = workerIdleTime
-		}
-		p.sweeper.Reset(d)
+		p.sweeper.Reset(p.period())
 	}
+}
+
+// period is the time between the sweeper's rounds.
+func (p *Pool) period() time.Duration {
+	if p.idleTime > 0 {
+		return p.idleTime
+	}
+	return workerIdleTime
 }
 
 // Close ends the idle workers, and those that finish a job from now on.
