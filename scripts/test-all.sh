@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every sockio test on a fresh machine: installs what is missing
-# (Debian's chromium, the pinned real clients), then Go tests with -race
+# (Debian's chromium, redis-server and nginx with apt-get, the pinned real
+# clients with npm ci), then Go tests with -race
 # (codecs, raw HTTP/websocket bytes, shutdown with real clients, the Redis
 # adapter against redis-server processes the tests start), then the
 # real-client suite in Node and headless Chromium against the example
